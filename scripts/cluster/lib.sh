@@ -1,0 +1,38 @@
+# Shared settings for scripts/cluster/*.sh (sourced, not run).
+# Pinned versions: change one, and build.sh rebuilds only what depends on it.
+K8S_VERSION=${K8S_VERSION:-1.35.4}        # <= 1.37 (cgroup v1 + containerd 1.6 on these VMs)
+ETCD_VERSION=${ETCD_VERSION:-3.6.16}
+JOBSET_VERSION=${JOBSET_VERSION:-0.11.0}  # built against k8s.io/* v0.35
+KUEUE_VERSION=${KUEUE_VERSION:-0.17.0}    # only for `up.sh --kueue`
+
+KONDUKTOR_CACHE=${KONDUKTOR_CACHE:-$HOME/.cache/konduktor}
+CACHE=$KONDUKTOR_CACHE/k8s/$K8S_VERSION     # build output (binaries, images, manifests)
+BIN=$CACHE/bin
+IMAGES=$CACHE/images
+MANIFESTS=$CACHE/manifests
+CLUSTER=$KONDUKTOR_CACHE/cluster            # per-run state: pids, logs, kubeconfig
+KUBECONFIG_OUT=$CLUSTER/admin.kubeconfig
+
+# Runtime layout (root-owned, outside the repo; removed by down.sh)
+NETNS=konduktor-k8s
+NETNS_PATH=/run/netns/$NETNS
+W=/var/lib/konduktor-k8s                    # state: pki, etcd, containerd root, configs
+P=$W/pki
+RUN=/run/konduktor-k8s                      # containerd state + socket
+CTRD_SOCK=$RUN/containerd/containerd.sock
+KUBELET_DIR=/var/lib/kubelet                # kubelet root (default path; pods, volumes)
+NODE_NAME=k8s-node
+NODE_IP=10.200.0.1                          # dummy interface inside the netns; apiserver serves here
+HOST_IP=10.200.1.1                          # veth end in the root netns
+NS_VETH_IP=10.200.1.2                       # veth end in the netns
+API_PORT=6443
+HOST_API_ADDR=127.0.0.1                     # root-netns address tests use (see up.sh: forwarder)
+HOST_API_PORT=${KONDUKTOR_API_PORT:-16443}
+POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.0.0.0/24
+PAUSE_IMAGE=registry.k8s.io/pause:3.10
+WORKLOAD_IMAGE=konduktor.local/workload:1
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+innetns() { nsenter --net="$NETNS_PATH" -- "$@"; }

@@ -1,0 +1,101 @@
+/**
+ * The contract every backend implements. The Job handle, the library and the CLI talk only to
+ * this interface; one conformance suite (`test/conformance/`) runs against every implementation.
+ *
+ * Backends report facts (which rank exited how, in which attempt, and the reporter's bytes); the
+ * shared `result/` code turns them into outcomes.
+ * @module
+ */
+import type { Outcome } from '../result/outcome.js';
+import type { TaskSpec } from '../task/types.js';
+
+/** The backends konduktor ships. */
+export type BackendKind = 'local' | 'kubernetes';
+
+/** A job's lifecycle states. */
+export const JobStatuses = {
+  PENDING: 'PENDING',
+  RUNNING: 'RUNNING',
+  SUCCEEDED: 'SUCCEEDED',
+  FAILED: 'FAILED',
+  CANCELLED: 'CANCELLED',
+} as const;
+
+/** One of {@link JobStatuses}. */
+export type JobStatus = (typeof JobStatuses)[keyof typeof JobStatuses];
+
+/** True for the states a job never leaves. */
+export function isTerminal(status: JobStatus): boolean {
+  return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+}
+
+/** What a backend knows about one job. */
+export interface JobInfo {
+  readonly name: string;
+  readonly backend: BackendKind;
+  readonly status: JobStatus;
+  readonly numNodes: number;
+  /** A short resource summary, e.g. `2x(1CPU, 1GiB)`. */
+  readonly resources: string;
+  readonly submittedAt: Date;
+  readonly startedAt?: Date;
+  readonly endedAt?: Date;
+  /** The current (or final) restart attempt, 0-based. */
+  readonly attempt: number;
+  /** Why the job is in its state, when there is something to say (pending, failed). */
+  readonly reason?: string;
+  /** The recorded outcome, once the job is terminal. */
+  readonly outcome?: Outcome;
+}
+
+/** A terminal job with its outcome. */
+export type TerminalJobInfo = JobInfo & { readonly outcome: Outcome };
+
+/** Options of {@link Backend.waitTerminal}. */
+export interface BackendWaitOptions {
+  /** Aborts the wait (never the job); the promise rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** Called with the job's info whenever its status or attempt changes. */
+  readonly onUpdate?: (info: JobInfo) => void;
+}
+
+/** Options of {@link Backend.logs}. */
+export interface BackendLogOptions {
+  /** @default 0 */
+  readonly rank?: number;
+  /** Keep following until the job ends. @default false */
+  readonly follow?: boolean;
+  /** Only the last N lines (before following). */
+  readonly tail?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A place where jobs run. Implementations own their connections and release them in
+ * {@link Backend.close}; no method leaves a handle that keeps the process alive after it settles.
+ */
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Where jobs live, for messages: `the local backend (/home/u/.konduktor)`. */
+  readonly description: string;
+  /** Starts a job for a validated task and returns its name. Validates backend-specific needs. */
+  submit(spec: TaskSpec): Promise<string>;
+  /** The job's current info. @throws {JobNotFoundError} */
+  get(name: string): Promise<JobInfo>;
+  /**
+   * Resolves once the job is terminal, with its outcome recorded. Subscribes before reading the
+   * current state, so a job that already ended resolves at once.
+   * @throws {JobNotFoundError}
+   */
+  waitTerminal(name: string, options?: BackendWaitOptions): Promise<TerminalJobInfo>;
+  /** Jobs, newest first. */
+  list(options?: { readonly limit?: number }): Promise<JobInfo[]>;
+  /** The log lines of one rank of the latest attempt. */
+  logs(name: string, options?: BackendLogOptions): AsyncIterable<string>;
+  /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */
+  cancel(name: string): Promise<void>;
+  /** Cancels the job if needed and deletes it and everything it left. */
+  remove(name: string): Promise<void>;
+  /** Releases connections and watchers. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+/**
+ * The local backend's home directory (`KONDUKTOR_HOME`, default `~/.konduktor`): private to its
+ * user (0700), holding the store, the job directories and the event files.
+ * @module
+ */
+import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { BackendError } from '../../errors.js';
+
+/** The directories of one konduktor home. */
+export interface HomeLayout {
+  readonly root: string;
+  readonly database: string;
+  readonly jobs: string;
+  readonly events: string;
+}
+
+/** The home directory in effect: `explicit`, else `$KONDUKTOR_HOME`, else `~/.konduktor`. */
+export function resolveHome(explicit?: string): string {
+  const fromEnv = process.env['KONDUKTOR_HOME'];
+  if (explicit !== undefined && explicit !== '') return resolve(explicit);
+  if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
+  return join(homedir(), '.konduktor');
+}
+
+/**
+ * Creates the home (mode 0700) and its folders if needed and returns their paths.
+ * @throws {BackendError} when the home cannot be created or is not private to this user.
+ */
+export function prepareHome(root: string): HomeLayout {
+  const layout: HomeLayout = {
+    root,
+    database: join(root, 'state.db'),
+    jobs: join(root, 'jobs'),
+    events: join(root, 'events'),
+  };
+  try {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    const stat = statSync(root);
+    if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
+      throw new BackendError(
+        `${root} belongs to another user; set KONDUKTOR_HOME to a directory of yours`,
+      );
+    }
+    // A home created by another tool (or an older umask) is made private; jobs' env values live here.
+    if ((stat.mode & 0o077) !== 0) chmodSync(root, 0o700);
+    mkdirSync(layout.jobs, { recursive: true, mode: 0o700 });
+    mkdirSync(layout.events, { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    if (cause instanceof BackendError) throw cause;
+    throw new BackendError(`cannot prepare the konduktor home ${root}: ${String(cause)}`, {
+      cause,
+    });
+  }
+  return layout;
+}

@@ -1,0 +1,182 @@
+/**
+ * Reading what a job's supervisor and ranks recorded in the job directory. These are facts; the
+ * shared result code turns them into an outcome.
+ * @module
+ */
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import type { JobFailure } from '../../errors.js';
+import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
+import type { JobEnd } from '../../result/outcome.js';
+import { signalOfExitCode } from './processes.js';
+
+/** The supervisor's final record. */
+export type FinalRecord =
+  | { readonly status: 'succeeded'; readonly attempt: number }
+  | { readonly status: 'cancelled'; readonly attempt: number }
+  | {
+      readonly status: 'failed';
+      readonly attempt: number;
+      readonly rank: number;
+      readonly wait: number;
+    };
+
+const LOG_TAIL_LINES = 20;
+const LOG_TAIL_BYTES = 16 * 1024;
+
+/** Paths inside one job directory. */
+export const jobPaths = {
+  final: (dir: string): string => join(dir, 'final'),
+  attempt: (dir: string): string => join(dir, 'attempt'),
+  pids: (dir: string, attempt: number): string => join(dir, `attempt-${attempt}`, 'pids'),
+  rank: (dir: string, attempt: number, rank: number): string =>
+    join(dir, `attempt-${attempt}`, `rank-${rank}`),
+  log: (dir: string, attempt: number, rank: number): string =>
+    join(dir, `attempt-${attempt}`, `rank-${rank}`, 'log'),
+  result: (dir: string, attempt: number, rank: number): string =>
+    join(dir, `attempt-${attempt}`, `rank-${rank}`, 'output', 'result.json'),
+};
+
+function readSmall(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function fields(text: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const part of text.trim().split(/\s+/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0) map.set(part.slice(0, eq), part.slice(eq + 1));
+  }
+  return map;
+}
+
+/** The supervisor's final record, or undefined while the job has none. */
+export function readFinal(dir: string): FinalRecord | undefined {
+  const text = readSmall(jobPaths.final(dir));
+  if (text === undefined) return undefined;
+  const map = fields(text);
+  const attempt = Number(map.get('attempt') ?? 0);
+  const status = map.get('status');
+  if (status === 'succeeded' || status === 'cancelled') return { status, attempt };
+  return {
+    status: 'failed',
+    attempt,
+    rank: Number(map.get('rank') ?? 0),
+    wait: Number(map.get('wait') ?? 1),
+  };
+}
+
+/** The attempt the supervisor is on (0 before it wrote one). */
+export function readAttempt(dir: string): number {
+  const value = Number(readSmall(jobPaths.attempt(dir))?.trim() ?? '0');
+  return Number.isInteger(value) && value >= 0 ? value : 0;
+}
+
+/** The process-group ids of the ranks of an attempt. */
+export function readRankGroups(dir: string, attempt: number): number[] {
+  const text = readSmall(jobPaths.pids(dir, attempt)) ?? '';
+  return text
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 1);
+}
+
+/**
+ * The reporter's file, reading at most `limit + 1` bytes: a hostile multi-gigabyte file costs no
+ * more than a small one.
+ */
+export function readReporterFile(path: string, limit = RESULT_LIMIT_BYTES): ReporterFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return { bytes: null };
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const buffer = Buffer.alloc(Math.min(size, limit + 1));
+    let read = 0;
+    while (read < buffer.length) {
+      const n = readSync(fd, buffer, read, buffer.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return { bytes: buffer.subarray(0, read), size: Math.max(size, read) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The last lines of a log file. */
+export function readLogTail(path: string, lines = LOG_TAIL_LINES): string[] {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return [];
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const length = Math.min(size, LOG_TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    readSync(fd, buffer, 0, length, size - length);
+    const all = buffer.toString('utf8').split('\n');
+    if (all.at(-1) === '') all.pop();
+    if (length < size) all.shift(); // the first line is probably cut
+    return all.slice(-lines);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How the failing rank ended: phase and exit code as the rank recorded them, else the wait status. */
+function describeRankEnd(dir: string, attempt: number, rank: number, wait: number): JobFailure {
+  const recorded = readSmall(join(jobPaths.rank(dir, attempt, rank), 'exit'))
+    ?.trim()
+    .split(' ');
+  const phase = recorded?.[0] === 'setup' ? 'setup' : 'run';
+  const exitCode = recorded === undefined ? wait : Number(recorded[1] ?? wait);
+  const signal = signalOfExitCode(exitCode);
+  const how =
+    signal === undefined
+      ? `exited with code ${exitCode}`
+      : `was killed by ${signal} (exit code ${exitCode})`;
+  const where = recorded === undefined ? 'rank' : `${phase} of rank`;
+  return {
+    reason: `${where} ${rank} ${how} in attempt ${attempt}`,
+    rank,
+    phase,
+    exitCode,
+    ...(signal === undefined ? {} : { signal }),
+    attempt,
+    logTail: readLogTail(jobPaths.log(dir, attempt, rank)),
+  };
+}
+
+/** Turns the supervisor's final record into the facts of the job's end. */
+export function jobEndOf(dir: string, final: FinalRecord): JobEnd {
+  switch (final.status) {
+    case 'succeeded':
+      return { status: 'succeeded', attempt: final.attempt };
+    case 'cancelled':
+      return {
+        status: 'failed',
+        reason: 'the job was cancelled',
+        attempt: final.attempt,
+        logTail: [],
+      };
+    case 'failed': {
+      const failure = describeRankEnd(dir, final.attempt, final.rank, final.wait);
+      const restarts =
+        final.attempt > 0
+          ? ` (after ${final.attempt} restart${final.attempt === 1 ? '' : 's'})`
+          : '';
+      return { status: 'failed', ...failure, reason: `${failure.reason}${restarts}` };
+    }
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Waiting for a job's result from the CLI: spinner on stderr, the document on stdout, one exit
+ * code per outcome. Shared by `launch --wait` and `result`.
+ * @module
+ */
+import type { Job } from '../job/job.js';
+import { type Duration } from '../job/duration.js';
+import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
+import { errorJson, formatError, info } from './output.js';
+import { startProgress } from './progress.js';
+
+/** Options of {@link awaitResult}. */
+export interface AwaitResultOptions {
+  readonly timeout?: Duration;
+  readonly json: boolean;
+  readonly quiet?: boolean;
+}
+
+/**
+ * Waits for the job and prints its result document exactly as written (or a JSON envelope with
+ * `--json`). Ctrl+C stops the wait, never the job.
+ */
+export async function awaitResult(job: Job, options: AwaitResultOptions): Promise<ExitCode> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    controller.abort(new DOMException('interrupted', 'AbortError'));
+  };
+  process.once('SIGINT', onSigint);
+  const progress = startProgress(job.name, { quiet: options.quiet ?? false });
+  try {
+    const text = await job.resultText({
+      signal: controller.signal,
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      onUpdate: (update) => {
+        progress.update(update);
+      },
+    });
+    progress.stop();
+    if (options.json) {
+      process.stdout.write(
+        `${JSON.stringify({ job: job.name, status: 'SUCCEEDED', outcome: 'value', value: JSON.parse(text) as unknown })}\n`,
+      );
+    } else {
+      // The document exactly as the job wrote it; a newline only for a person's terminal.
+      process.stdout.write(text.endsWith('\n') || !process.stdout.isTTY ? text : `${text}\n`);
+    }
+    return ExitCodes.SUCCESS;
+  } catch (error) {
+    progress.stop();
+    const code = exitCodeOf(error);
+    if (code === ExitCodes.INTERRUPTED) {
+      info(`stopped waiting; job ${job.name} keeps running: konduktor result ${job.name}`);
+    } else {
+      info(formatError(error));
+    }
+    if (options.json) {
+      const status =
+        code === ExitCodes.TIMEOUT || code === ExitCodes.INTERRUPTED
+          ? undefined
+          : (await job.info()).status;
+      process.stdout.write(
+        `${JSON.stringify({ job: job.name, ...(status === undefined ? {} : { status }), outcome: outcomeName(code), error: errorJson(error) })}\n`,
+      );
+    }
+    return code;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+}
+
+function outcomeName(code: ExitCode): string {
+  switch (code) {
+    case ExitCodes.JOB_FAILED:
+      return 'failed';
+    case ExitCodes.NO_RESULT:
+      return 'no_result';
+    case ExitCodes.MALFORMED_RESULT:
+      return 'malformed';
+    case ExitCodes.RESULT_TOO_LARGE:
+      return 'too_large';
+    case ExitCodes.TIMEOUT:
+      return 'timeout';
+    case ExitCodes.INTERRUPTED:
+      return 'interrupted';
+    default:
+      return 'error';
+  }
+}

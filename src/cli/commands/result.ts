@@ -1,0 +1,29 @@
+/**
+ * `konduktor result JOB`.
+ * @module
+ */
+import { resolveBackend } from '../../backends/resolve.js';
+import { parseDuration } from '../../job/duration.js';
+import { Job } from '../../job/job.js';
+import { awaitResult } from '../await-result.js';
+import type { ExitCode } from '../exit-codes.js';
+
+/** Runs `result` and returns the exit code. */
+export async function runResult(
+  name: string,
+  options: {
+    readonly timeout?: string;
+    readonly backend?: 'local' | 'kubernetes';
+    readonly json?: true;
+  },
+): Promise<ExitCode> {
+  const timeout =
+    options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
+  const backend = resolveBackend(options.backend);
+  await backend.get(name);
+  return awaitResult(new Job(name, backend), {
+    json: options.json === true,
+    quiet: true,
+    ...(timeout === undefined ? {} : { timeout }),
+  });
+}

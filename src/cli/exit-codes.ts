@@ -1,0 +1,41 @@
+/**
+ * The CLI's exit codes: one per outcome, documented in the README.
+ * @module
+ */
+import { type ErrorCode, isKonduktorError } from '../errors.js';
+
+/** Exit codes by meaning. */
+export const ExitCodes = {
+  SUCCESS: 0,
+  JOB_FAILED: 1,
+  USAGE: 2,
+  NO_RESULT: 3,
+  MALFORMED_RESULT: 4,
+  RESULT_TOO_LARGE: 5,
+  BACKEND: 6,
+  TIMEOUT: 124,
+  INTERRUPTED: 130,
+} as const;
+
+/** One of {@link ExitCodes}. */
+export type ExitCode = (typeof ExitCodes)[keyof typeof ExitCodes];
+
+const BY_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
+  TASK_INVALID: ExitCodes.USAGE,
+  USAGE: ExitCodes.USAGE,
+  JOB_NOT_FOUND: ExitCodes.USAGE,
+  JOB_FAILED: ExitCodes.JOB_FAILED,
+  NO_RESULT_REPORTED: ExitCodes.NO_RESULT,
+  RESULT_MALFORMED: ExitCodes.MALFORMED_RESULT,
+  RESULT_TOO_LARGE: ExitCodes.RESULT_TOO_LARGE,
+  RESULT_TIMEOUT: ExitCodes.TIMEOUT,
+  BACKEND_UNAVAILABLE: ExitCodes.BACKEND,
+  REPORT_REFUSED: ExitCodes.USAGE,
+};
+
+/** The exit code for an error: its konduktor code's, 130 for an abort, else the backend code. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (isKonduktorError(error)) return BY_ERROR_CODE[error.code];
+  if (error instanceof Error && error.name === 'AbortError') return ExitCodes.INTERRUPTED;
+  return ExitCodes.BACKEND;
+}

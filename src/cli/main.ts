@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+/**
+ * The `konduktor` command. Each command's code is loaded only when it runs, so `status` does not
+ * pay for the task parser or the Kubernetes client.
+ * @module
+ */
+import { Command, CommanderError, Option } from '@commander-js/extra-typings';
+import { ExitCodes, exitCodeOf } from './exit-codes.js';
+import { formatError, info } from './output.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+const backendOption = (): Option<
+  '--backend <backend>',
+  undefined,
+  undefined,
+  'local' | 'kubernetes'
+> =>
+  new Option(
+    '--backend <backend>',
+    'where jobs run (default: $KONDUKTOR_BACKEND, else local)',
+  ).choices(['local', 'kubernetes'] as const);
+
+const program = new Command('konduktor')
+  .description('Launch batch jobs on this machine or on Kubernetes and get their JSON result back.')
+  .version('0.1.0', '-v, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program
+  .command('launch')
+  .description(
+    'launch a task; follows rank 0 logs until the end, or with --wait prints only the result document',
+  )
+  .argument('<task>', 'the task file (YAML)')
+  .option('--wait', 'wait for the job and print only its result document on stdout')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .option('-d, --detach', 'return at once, printing the job name')
+  .option('--timeout <duration>', 'with --wait: give up waiting after this long (e.g. 30s, 10m)')
+  .addOption(backendOption())
+  .option('--json', 'machine-readable output')
+  .option('--dryrun', 'print what would be launched, launch nothing')
+  .option('-n, --name <name>', 'override the task name')
+  .option(
+    '--env <KEY[=VALUE]>',
+    'set an environment variable (repeatable; KEY alone copies it)',
+    collect,
+    [],
+  )
+  .option('--env-file <path>', 'read environment variables from a dotenv file')
+  .option('--num-nodes <n>', 'override num_nodes')
+  .option('--cpus <n>', 'override resources.cpus')
+  .option('--memory <gib>', 'override resources.memory (GiB)')
+  .option('--gpus <NAME[:COUNT]>', 'override resources.accelerators (none removes them)')
+  .option('--image-id <image>', 'override resources.image_id')
+  .option('--max-restarts <n>', 'override resources.job_config.max_restarts')
+  .action(async (task, options) => {
+    const { runLaunch } = await import('./commands/launch.js');
+    process.exitCode = await runLaunch(task, options);
+  });
+
+program
+  .command('result')
+  .description('wait for a job and print its result document (fails like launch --wait)')
+  .argument('<job>', 'the job name')
+  .option('--timeout <duration>', 'give up waiting after this long (e.g. 30s, 10m)')
+  .addOption(backendOption())
+  .option('--json', 'print a JSON envelope with the outcome')
+  .action(async (job, options) => {
+    const { runResult } = await import('./commands/result.js');
+    process.exitCode = await runResult(job, options);
+  });
+
+program
+  .command('status')
+  .description('list jobs, newest first')
+  .addOption(backendOption())
+  .option('--json', 'machine-readable output')
+  .option('-l, --limit <n>', 'show at most N jobs', '100')
+  .option('-a, --all', 'show every job')
+  .action(async (options) => {
+    const { runStatus } = await import('./commands/status.js');
+    process.exitCode = await runStatus(options);
+  });
+
+program
+  .command('logs')
+  .description("print one rank's log of a job (rank 0 by default)")
+  .argument('<job>', 'the job name')
+  .option('-f, --follow', 'keep printing until the job ends')
+  .option('--rank <n>', 'the rank', '0')
+  .option('--tail <n>', 'only the last N lines')
+  .addOption(backendOption())
+  .action(async (job, options) => {
+    const { runLogs } = await import('./commands/logs.js');
+    process.exitCode = await runLogs(job, options);
+  });
+
+program
+  .command('down')
+  .description('cancel and remove jobs, by name or glob')
+  .argument('[jobs...]', "job names or globs such as 'trial-*'")
+  .option('-a, --all', 'every job')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .addOption(backendOption())
+  .option('--json', 'print the removed job names as JSON')
+  .action(async (jobs, options) => {
+    const { runDown } = await import('./commands/down.js');
+    process.exitCode = await runDown(jobs, options);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version are not errors; commander already printed them.
+    process.exitCode =
+      error.exitCode === 0 ||
+      error.code === 'commander.helpDisplayed' ||
+      error.code === 'commander.version'
+        ? ExitCodes.SUCCESS
+        : ExitCodes.USAGE;
+  } else {
+    info(formatError(error));
+    process.exitCode = exitCodeOf(error);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * konduktor: launch batch jobs on this machine or on Kubernetes, and get a small JSON result back
+ * from each.
+ *
+ * A job reports by writing one JSON document to `$KONDUKTOR_OUTPUT_DIR/result.json` (from any
+ * language; `report()` does it for Node). The launcher gets it back with `job.result()`, or a typed
+ * error saying why not.
+ *
+ * @example
+ * ```ts
+ * import { Task, Resources, launch, JobFailedError } from 'konduktor';
+ *
+ * const task = new Task({
+ *   name: 'sweep-trial-0',
+ *   run: `echo '{"val_loss": 0.42}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
+ * });
+ * task.setResources(new Resources({ cpus: 1, memory: 2 }));
+ *
+ * const job = await launch(task);                       // `${job}` is the job name
+ * const value = await job.result({ timeout: '10m' });   // { val_loss: 0.42 }
+ * ```
+ * @module
+ */
+export { launch, getJob, type LaunchOptions, type GetJobOptions } from './launch.js';
+export { Job, type WaitOptions, type LogOptions } from './job/job.js';
+export { parseDuration, type Duration } from './job/duration.js';
+export { Task, Resources } from './task/task.js';
+export type { TaskOptions, ResourcesOptions } from './task/task.js';
+export { applyOverrides, type TaskOverrides } from './task/overrides.js';
+export type { TaskSpec, ResourcesSpec, AcceleratorSpec } from './task/types.js';
+export { RESERVED_ENV_NAMES } from './task/types.js';
+export { report, type ReportOptions } from './result/report.js';
+export {
+  decodeResult,
+  RESULT_LIMIT_BYTES,
+  type ResultDecoding,
+  type ReporterFile,
+} from './result/decode.js';
+export type { Outcome, OutcomeKind } from './result/outcome.js';
+export {
+  KonduktorError,
+  isKonduktorError,
+  ErrorCodes,
+  type ErrorCode,
+  TaskValidationError,
+  type TaskIssue,
+  UsageError,
+  JobFailedError,
+  type JobFailure,
+  ResultTooLargeError,
+  MalformedResultError,
+  NoResultReportedError,
+  ResultTimeoutError,
+  JobNotFoundError,
+  BackendError,
+  ReportError,
+} from './errors.js';
+export {
+  JobStatuses,
+  isTerminal,
+  type JobStatus,
+  type JobInfo,
+  type Backend,
+  type BackendKind,
+} from './backends/backend.js';
+export { LocalBackend, type LocalBackendOptions } from './backends/local/local-backend.js';

@@ -1,0 +1,141 @@
+/**
+ * The Job handle: a name and a backend, with waits that take `{ timeout, signal }`.
+ * @module
+ */
+import { ResultTimeoutError } from '../errors.js';
+import type { Backend, JobInfo, JobStatus, TerminalJobInfo } from '../backends/backend.js';
+import { outcomeValue } from '../result/outcome.js';
+import { type Duration, parseDuration } from './duration.js';
+
+/** Options of every wait. */
+export interface WaitOptions {
+  /**
+   * How long to wait: milliseconds or a duration string (`'30s'`, `'10m'`). On expiry the wait
+   * rejects with {@link ResultTimeoutError}; the job keeps running. Unset: wait as long as it takes.
+   */
+  readonly timeout?: Duration;
+  /** Aborts the wait (never the job); the wait rejects with `signal.reason`. */
+  readonly signal?: AbortSignal;
+  /** Called whenever the job's status or attempt changes while waiting. */
+  readonly onUpdate?: (info: JobInfo) => void;
+}
+
+/** Options of {@link Job.logs}. */
+export interface LogOptions {
+  /** Keep yielding lines until the job ends. @default false */
+  readonly follow?: boolean;
+  /** The rank whose log to read. @default 0 */
+  readonly rank?: number;
+  /** Start with only the last N lines. */
+  readonly tail?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A handle on a launched job. `${job}` is the job name.
+ *
+ * @example
+ * ```ts
+ * const job = await launch(task);
+ * const value = await job.result<{ val_loss: number }>({ timeout: '10m' });
+ * ```
+ */
+export class Job {
+  /** The job name, `<task name>-<hex>`. */
+  readonly name: string;
+  readonly #backend: Backend;
+
+  constructor(name: string, backend: Backend) {
+    this.name = name;
+    this.#backend = backend;
+  }
+
+  /** The job name. */
+  toString(): string {
+    return this.name;
+  }
+
+  /** The backend that runs this job. */
+  get backend(): Backend {
+    return this.#backend;
+  }
+
+  /**
+   * Waits until the job ends and returns `'succeeded'` or `'failed'` without reading the result.
+   * A cancelled job counts as failed.
+   * @throws {ResultTimeoutError} when the timeout runs out (the job keeps running).
+   */
+  async wait(options: WaitOptions = {}): Promise<'succeeded' | 'failed'> {
+    const info = await this.#waitTerminal(options);
+    return info.status === 'SUCCEEDED' ? 'succeeded' : 'failed';
+  }
+
+  /**
+   * Waits until the job ends and returns the document rank 0 wrote to
+   * `$KONDUKTOR_OUTPUT_DIR/result.json` in the final attempt, parsed.
+   *
+   * @throws {JobFailedError} the job failed (with the value it reported, if any, as `.value`).
+   * @throws {NoResultReportedError} it succeeded without a result.
+   * @throws {MalformedResultError} its result is not JSON.
+   * @throws {ResultTooLargeError} its result is over the limit.
+   * @throws {ResultTimeoutError} the timeout ran out; the job keeps running.
+   */
+  async result<T = unknown>(options: WaitOptions = {}): Promise<T> {
+    const info = await this.#waitTerminal(options);
+    return outcomeValue(this.name, info.outcome) as T;
+  }
+
+  /**
+   * Like {@link Job.result} but returns the document's text exactly as the job wrote it (a
+   * leading byte-order mark dropped).
+   */
+  async resultText(options: WaitOptions = {}): Promise<string> {
+    const info = await this.#waitTerminal(options);
+    outcomeValue(this.name, info.outcome);
+    return info.outcome.kind === 'value' ? info.outcome.text : '';
+  }
+
+  /** The job's current status. */
+  async status(): Promise<JobStatus> {
+    return (await this.#backend.get(this.name)).status;
+  }
+
+  /** Everything the backend knows about the job. */
+  info(): Promise<JobInfo> {
+    return this.#backend.get(this.name);
+  }
+
+  /** The log lines of one rank, as an async iterable. */
+  logs(options: LogOptions = {}): AsyncIterable<string> {
+    return this.#backend.logs(this.name, options);
+  }
+
+  /** Stops the job; it ends `CANCELLED` and its result is a {@link JobFailedError}. */
+  cancel(): Promise<void> {
+    return this.#backend.cancel(this.name);
+  }
+
+  async #waitTerminal(options: WaitOptions): Promise<TerminalJobInfo> {
+    const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
+    const timeoutSignal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+    const signals = [options.signal, timeoutSignal].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+    let lastStatus: JobStatus = 'PENDING';
+    try {
+      return await this.#backend.waitTerminal(this.name, {
+        ...(signal === undefined ? {} : { signal }),
+        onUpdate: (info) => {
+          lastStatus = info.status;
+          options.onUpdate?.(info);
+        },
+      });
+    } catch (err) {
+      if (timeoutSignal?.aborted === true && options.signal?.aborted !== true) {
+        throw new ResultTimeoutError(this.name, timeoutMs ?? 0, lastStatus);
+      }
+      throw err;
+    }
+  }
+}

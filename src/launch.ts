@@ -1,0 +1,65 @@
+/**
+ * `launch()` and `getJob()`: the library's entry points.
+ * @module
+ */
+import { type BackendChoice, resolveBackend } from './backends/resolve.js';
+import { Job } from './job/job.js';
+import { applyOverrides, type TaskOverrides } from './task/overrides.js';
+import { Task } from './task/task.js';
+import type { TaskSpec } from './task/types.js';
+
+/** Options of {@link launch}. */
+export interface LaunchOptions {
+  /** Where to run. @default the user's default backend, else `'local'` */
+  readonly backend?: BackendChoice;
+  /**
+   * Accepted for parity with the original. Jobs always outlive the launching process on every
+   * backend, and `launch()` returns as soon as the job is submitted, so it changes nothing.
+   */
+  readonly detach?: boolean;
+  /** The konduktor home of the local backend. @default $KONDUKTOR_HOME or ~/.konduktor */
+  readonly home?: string;
+  /** Command-line style overrides applied to the task before it is validated. */
+  readonly overrides?: TaskOverrides;
+}
+
+/**
+ * Validates a task and starts it as a job; returns its handle at once.
+ *
+ * @example
+ * ```ts
+ * const job = await launch(new Task({ name: 'trial', run: 'echo 1 > "$KONDUKTOR_OUTPUT_DIR/result.json"' }));
+ * console.log(await job.result()); // 1
+ * ```
+ * @throws {TaskValidationError} when the task is invalid; nothing is launched.
+ * @throws {BackendError} when the backend cannot be used.
+ */
+export async function launch(task: Task | TaskSpec, options: LaunchOptions = {}): Promise<Job> {
+  let spec = task instanceof Task ? task.toSpec() : task;
+  if (options.overrides !== undefined) spec = applyOverrides(spec, options.overrides);
+  const backend = resolveBackend(
+    options.backend,
+    options.home === undefined ? {} : { home: options.home },
+  );
+  const name = await backend.submit(spec);
+  return new Job(name, backend);
+}
+
+/** Options of {@link getJob}. */
+export interface GetJobOptions {
+  readonly backend?: BackendChoice;
+  readonly home?: string;
+}
+
+/**
+ * Re-attaches to a job by name, from any process.
+ * @throws {JobNotFoundError} when no such job exists.
+ */
+export async function getJob(name: string, options: GetJobOptions = {}): Promise<Job> {
+  const backend = resolveBackend(
+    options.backend,
+    options.home === undefined ? {} : { home: options.home },
+  );
+  await backend.get(name);
+  return new Job(name, backend);
+}

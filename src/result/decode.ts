@@ -1,0 +1,92 @@
+/**
+ * The one result decoder: turns the reporter's `result.json` bytes into a classification. Every
+ * backend fetches bytes and calls {@link decodeResult}, so a given file is classified the same
+ * everywhere.
+ * @module
+ */
+
+/** The kubelet's termination-message cap, and the limit on every backend. */
+export const RESULT_LIMIT_BYTES = 4096;
+
+/** How many bytes of a malformed document are quoted in its error. */
+const HEAD_BYTES = 64;
+
+/** What the reporter's file held. */
+export type ResultDecoding =
+  | { readonly kind: 'value'; readonly text: string; readonly value: unknown }
+  | { readonly kind: 'none'; readonly detail: 'missing' | 'empty' | 'whitespace' }
+  | { readonly kind: 'malformed'; readonly parseError: string; readonly head: string }
+  | { readonly kind: 'too_large'; readonly size: number; readonly limit: number };
+
+/** The bytes a backend read from the reporter, and the file's true size. */
+export interface ReporterFile {
+  /**
+   * The bytes read, or `null` when the file does not exist. A backend may read only the first
+   * `limit + 1` bytes of a larger file.
+   */
+  readonly bytes: Uint8Array | null;
+  /** The file's size in bytes (may exceed `bytes.length`). Defaults to `bytes.length`. */
+  readonly size?: number;
+}
+
+const BOM = [0xef, 0xbb, 0xbf] as const;
+const JSON_WHITESPACE = /^[ \t\n\r]*$/;
+
+/**
+ * Classifies the reporter's file.
+ *
+ * Rules (spec §1.5–1.6): over `limit` bytes is too large (exactly `limit` is fine); missing,
+ * empty or JSON-whitespace-only is no result; a leading UTF-8 byte-order mark is dropped; invalid
+ * UTF-8 or anything that is not exactly one JSON value is malformed.
+ *
+ * @example
+ * ```ts
+ * decodeResult({ bytes: Buffer.from('{"val_loss": 0.42}\n') });
+ * // { kind: 'value', text: '{"val_loss": 0.42}\n', value: { val_loss: 0.42 } }
+ * ```
+ */
+export function decodeResult(
+  file: ReporterFile,
+  limit: number = RESULT_LIMIT_BYTES,
+): ResultDecoding {
+  const { bytes } = file;
+  if (bytes === null) return { kind: 'none', detail: 'missing' };
+  const size = file.size ?? bytes.length;
+  if (size > limit) return { kind: 'too_large', size, limit };
+  if (size === 0) return { kind: 'none', detail: 'empty' };
+  const body = hasBom(bytes) ? bytes.subarray(BOM.length) : bytes;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    return { kind: 'malformed', parseError: 'the file is not valid UTF-8', head: headOf(body) };
+  }
+  if (JSON_WHITESPACE.test(text)) return { kind: 'none', detail: 'whitespace' };
+  try {
+    // JSON.parse builds plain data: a "__proto__" key becomes an own property, never a prototype.
+    const value: unknown = JSON.parse(text);
+    return { kind: 'value', text, value };
+  } catch (err) {
+    const parseError = err instanceof Error ? err.message : String(err);
+    return { kind: 'malformed', parseError, head: headOf(body) };
+  }
+}
+
+function hasBom(bytes: Uint8Array): boolean {
+  return bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+}
+
+/** The first bytes as printable text: invalid UTF-8 and control bytes escaped. */
+export function headOf(bytes: Uint8Array, max: number = HEAD_BYTES): string {
+  const slice = bytes.subarray(0, max);
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(slice);
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '\uFFFD') out += '\\ufffd';
+    else if (code < 0x20 && ch !== '\n' && ch !== '\t')
+      out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else out += ch;
+  }
+  return bytes.length > max ? `${out}…` : out;
+}

@@ -1,0 +1,559 @@
+/**
+ * The zod schema of a task in its YAML form (snake_case keys), the one set of rules shared by task
+ * files, {@link Task} objects and command-line overrides.
+ *
+ * Parsing with {@link TaskSchema} yields a {@link TaskSpec} whose `workdir` and `fileMounts` paths
+ * are still as written; the loader resolves them and checks that they exist, because that needs a
+ * base directory and the file system.
+ *
+ * @example
+ * ```ts
+ * import { TaskSchema } from './schema.js';
+ *
+ * const result = TaskSchema.safeParse({ name: 'train', run: 'python train.py', num_nodes: 2 });
+ * if (result.success) console.log(result.data.numNodes); // 2
+ * ```
+ * @module
+ */
+import { z } from 'zod';
+import { RESERVED_ENV_NAMES } from './types.js';
+import type { AcceleratorSpec, ResourcesSpec, TaskSpec } from './types.js';
+
+/**
+ * The longest task name. The job is named `<name>-<hex>` and its pods get the hostname
+ * `<name>-<hex>-workers-0-<index>`; Kubernetes limits that to 63 characters (a DNS-1123 label), so
+ * 40 leaves room for 4 hex digits and a 7-digit node index.
+ */
+export const TASK_NAME_MAX_LENGTH = 40;
+
+/** A valid task name: lower-case letters, digits and `-`, starting with a letter, not ending with `-`. */
+export const TASK_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
+
+/** A valid environment variable name. */
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The fields of a task, at the top level of the YAML. */
+export const TASK_FIELDS = [
+  'name',
+  'run',
+  'setup',
+  'envs',
+  'workdir',
+  'num_nodes',
+  'resources',
+  'file_mounts',
+] as const;
+
+/** The fields of `resources`. */
+export const RESOURCES_FIELDS = [
+  'cpus',
+  'memory',
+  'accelerators',
+  'image_id',
+  'labels',
+  'job_config',
+] as const;
+
+/** The fields of `resources.job_config`. */
+export const JOB_CONFIG_FIELDS = ['max_restarts'] as const;
+
+const RESERVED = new Set<string>(RESERVED_ENV_NAMES);
+
+/**
+ * Describes a value for an error message: strings are quoted, collections named by kind.
+ *
+ * @example
+ * ```ts
+ * describeValue('4+'); // '"4+"'
+ * describeValue([1]); // 'a list'
+ * ```
+ */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'object':
+      return 'a mapping';
+    case 'function':
+    case 'symbol':
+    case 'undefined':
+      break;
+  }
+  return typeof value;
+}
+
+function lastKey(path: readonly PropertyKey[] | undefined): string {
+  const key = path?.at(-1);
+  return typeof key === 'string' ? key : 'KEY';
+}
+
+/**
+ * The problem with a task name, or undefined when it is valid.
+ *
+ * @example
+ * ```ts
+ * taskNameProblem('My_Job'); // '"My_Job" is not a valid name: …; did you mean \'my-job\'?'
+ * ```
+ */
+export function taskNameProblem(name: string): string | undefined {
+  if (name === '') return 'must not be empty; it becomes the job name prefix, e.g. name: my-job';
+  if (!TASK_NAME_PATTERN.test(name)) {
+    const fixed = suggestTaskName(name);
+    const hint = fixed === undefined ? '' : `; did you mean '${fixed}'?`;
+    return (
+      `${JSON.stringify(name)} is not a valid name: use lower-case letters, digits and '-', ` +
+      `starting with a letter and not ending with '-' (job names must be DNS labels)${hint}`
+    );
+  }
+  if (name.length > TASK_NAME_MAX_LENGTH) {
+    return (
+      `${JSON.stringify(name)} is ${name.length} characters long; the limit is ` +
+      `${TASK_NAME_MAX_LENGTH} so that pod hostnames "<name>-<hex>-workers-0-<index>" stay ` +
+      `within Kubernetes' 63-character limit for DNS labels`
+    );
+  }
+  return undefined;
+}
+
+/** A valid name close to `name` (lower-cased, other characters turned into `-`), if there is one. */
+function suggestTaskName(name: string): string | undefined {
+  const fixed = name
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, TASK_NAME_MAX_LENGTH)
+    .replace(/-+$/, '');
+  return fixed !== '' && fixed !== name && TASK_NAME_PATTERN.test(fixed) ? fixed : undefined;
+}
+
+const DECIMAL = /^\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+function formatNumber(n: number): string {
+  return String(Number(n.toFixed(4)));
+}
+
+/** Reads a count of CPUs or GiB from a number or a numeric string, with hints for unit suffixes. */
+function parseQuantity(value: number | string, kind: 'cpus' | 'memory'): number | string {
+  const what = kind === 'cpus' ? 'the number of CPUs per node' : 'the memory per node in GiB';
+  const example = kind === 'cpus' ? 'such as 4 or 0.5' : 'such as 16 or 0.5';
+  let n: number;
+  if (typeof value === 'number') {
+    n = value;
+  } else {
+    const text = value.trim();
+    if (!DECIMAL.test(text))
+      return `${JSON.stringify(value)} is not a number: ${unitHint(text, kind) ?? `give ${what}, ${example}`}`;
+    n = Number(text);
+  }
+  if (!Number.isFinite(n)) return `must be a finite number ${example}, got ${describeValue(value)}`;
+  if (n <= 0) return `must be greater than 0, got ${describeValue(value)}`;
+  return n;
+}
+
+function unitHint(text: string, kind: 'cpus' | 'memory'): string | undefined {
+  const plus = /^(\d+(?:\.\d+)?)\s*\+$/.exec(text);
+  if (plus?.[1] !== undefined) {
+    const what = kind === 'cpus' ? 'number of CPUs per node' : 'memory per node in GiB';
+    return `give the exact ${what}, such as ${plus[1]}; minimums like "${text}" are not supported`;
+  }
+  if (kind === 'cpus') {
+    const milli = /^(\d+(?:\.\d+)?)\s*m$/.exec(text);
+    if (milli?.[1] !== undefined) {
+      return `CPUs are counted in cores, so write ${formatNumber(Number(milli[1]) / 1000)} for ${text}`;
+    }
+    return undefined;
+  }
+  const unit = /^(\d+(?:\.\d+)?)\s*([KMGT])(i?B?|b)?$/i.exec(text);
+  if (unit?.[1] === undefined || unit[2] === undefined) return undefined;
+  const scale: Record<string, number> = { K: 1 / 1024 ** 2, M: 1 / 1024, G: 1, T: 1024 };
+  const gib = Number(unit[1]) * (scale[unit[2].toUpperCase()] ?? 1);
+  return `memory is counted in GiB, so write ${formatNumber(gib)} for ${text}`;
+}
+
+/** Reads a whole number (or a string of digits) of at least `min`. */
+function parseWholeNumber(value: number | string, min: number): number | string {
+  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min) {
+    return `must be a whole number of at least ${min}, got ${describeValue(value)}`;
+  }
+  return n;
+}
+
+function quantity(kind: 'cpus' | 'memory') {
+  const example = kind === 'cpus' ? 'such as 4 or 0.5' : 'in GiB, such as 16';
+  return z
+    .union([z.number(), z.string()], {
+      error: (iss) => `must be a number ${example}, got ${describeValue(iss.input)}`,
+    })
+    .transform((value, ctx) => {
+      const parsed = parseQuantity(value, kind);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed, input: value });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+function wholeNumber(min: number) {
+  return z
+    .union([z.number(), z.string()], {
+      error: (iss) => `must be a whole number of at least ${min}, got ${describeValue(iss.input)}`,
+    })
+    .transform((value, ctx) => {
+      const parsed = parseWholeNumber(value, min);
+      if (typeof parsed === 'string') {
+        ctx.addIssue({ code: 'custom', message: parsed, input: value });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+}
+
+/**
+ * Parses an accelerator request, `NAME` or `NAME:COUNT`; returns the problem as a string.
+ *
+ * @example
+ * ```ts
+ * parseAccelerators('H100:8'); // { name: 'H100', count: 8 }
+ * parseAccelerators('H100:0'); // 'asks for 0 accelerators; …'
+ * ```
+ */
+export function parseAccelerators(text: string): AcceleratorSpec | string {
+  const value = text.trim();
+  const noneHint = 'remove the field (or pass --gpus none) to request no accelerators';
+  if (value === '' || value.toLowerCase() === 'none') {
+    return `${JSON.stringify(text)} is not an accelerator; ${noneHint}`;
+  }
+  const match = /^([^:]*)(?::(.*))?$/s.exec(value);
+  const name = (match?.[1] ?? '').trim();
+  const count = match?.[2]?.trim();
+  if (/^\d+$/.test(name) && count === undefined) {
+    return `${JSON.stringify(text)} is a count without a name; write NAME:COUNT, e.g. H100:${name}`;
+  }
+  if (!/^[A-Za-z][A-Za-z0-9._-]*$/.test(name)) {
+    return (
+      `${JSON.stringify(text)} is not a valid accelerator: write NAME or NAME:COUNT, ` +
+      `e.g. H100 or H100:8`
+    );
+  }
+  if (count === undefined) return { name, count: 1 };
+  if (!/^\d+$/.test(count)) {
+    return `the count in ${JSON.stringify(text)} must be a whole number of at least 1, e.g. ${name}:8`;
+  }
+  const n = Number(count);
+  if (n === 0) return `${JSON.stringify(text)} asks for 0 accelerators; ${noneHint}`;
+  if (!Number.isSafeInteger(n)) return `the count in ${JSON.stringify(text)} is too large`;
+  return { name, count: n };
+}
+
+const LABEL_NAME = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+
+function labelKeyProblem(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash === -1 ? undefined : key.slice(0, slash);
+  const name = slash === -1 ? key : key.slice(slash + 1);
+  const rule =
+    'a label key is an optional DNS prefix and "/" followed by at most 63 letters, digits, ' +
+    "'-', '_' or '.', starting and ending with a letter or digit";
+  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
+    return `${JSON.stringify(key)} is not a valid label key: ${rule}`;
+  }
+  if (name.length > 63 || !LABEL_NAME.test(name)) {
+    return `${JSON.stringify(key)} is not a valid label key: ${rule}`;
+  }
+  return undefined;
+}
+
+function labelValueProblem(value: string): string | undefined {
+  if (value === '' || (value.length <= 63 && LABEL_NAME.test(value))) return undefined;
+  return (
+    `${JSON.stringify(value)} is not a valid label value: at most 63 letters, digits, '-', '_' ` +
+    "or '.', starting and ending with a letter or digit"
+  );
+}
+
+/** The problem with the remote side of a file mount, or undefined when it is valid. */
+function remotePathProblem(remote: string): string | undefined {
+  if (remote.trim() === '') return 'a file mount needs a remote path; it must not be empty';
+  if (remote.split(/[/\\]/).includes('..')) {
+    return `remote path ${JSON.stringify(remote)} must not contain '..' segments`;
+  }
+  return undefined;
+}
+
+const nameSchema = z
+  .string({
+    error: (iss) =>
+      iss.input === undefined
+        ? "missing required field 'name': the job name prefix, e.g. name: my-job"
+        : `must be a string such as my-job, got ${describeValue(iss.input)}`,
+  })
+  .superRefine((name, ctx) => {
+    const problem = taskNameProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: name });
+  });
+
+function script(field: 'run' | 'setup') {
+  const purpose =
+    field === 'run' ? 'the bash script to run on every node' : 'the bash script to run before run';
+  return z
+    .string({
+      error: (iss) => {
+        if (iss.input === undefined) return `missing required field 'run': ${purpose}`;
+        if (iss.input === null) return `is empty; give ${purpose}`;
+        const several = Array.isArray(iss.input)
+          ? `; to run several commands write a block, "${field}: |", followed by indented lines`
+          : '';
+        return `must be a string (${purpose}), got ${describeValue(iss.input)}${several}`;
+      },
+    })
+    .superRefine((text, ctx) => {
+      if (field === 'run' && text.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: `is empty; give ${purpose}`, input: text });
+      }
+    });
+}
+
+const envKeySchema = z.string().superRefine((key, ctx) => {
+  if (!ENV_NAME_PATTERN.test(key)) {
+    ctx.addIssue({
+      code: 'custom',
+      input: key,
+      message:
+        `${JSON.stringify(key)} is not a valid environment variable name: use letters, digits ` +
+        "and '_', not starting with a digit",
+    });
+  } else if (RESERVED.has(key)) {
+    ctx.addIssue({
+      code: 'custom',
+      input: key,
+      message:
+        `${key} is reserved: konduktor sets it on every node (reserved names: ` +
+        `${RESERVED_ENV_NAMES.join(', ')})`,
+    });
+  }
+});
+
+const envValueSchema = z
+  .union([z.string(), z.number(), z.boolean()], {
+    error: (iss) => {
+      const key = lastKey(iss.path);
+      if (iss.input === null || iss.input === undefined) {
+        return (
+          `${key} has no value; to set it to an empty string write ${key}: "" in the task ` +
+          `file or pass --env ${key}=`
+        );
+      }
+      return `${key} must be a string, number or boolean, got ${describeValue(iss.input)}`;
+    },
+  })
+  .transform((value) => String(value));
+
+const envsSchema = z.record(envKeySchema, envValueSchema, {
+  error: (iss) =>
+    iss.code === 'invalid_type'
+      ? `must be a mapping of NAME: value, got ${describeValue(iss.input)}` +
+        (Array.isArray(iss.input) ? '; write "FOO: bar" rather than "- FOO=bar"' : '')
+      : undefined,
+});
+
+const optionalPath = (what: string) =>
+  z
+    .string({ error: (iss) => `must be a string (${what}), got ${describeValue(iss.input)}` })
+    .superRefine((path, ctx) => {
+      if (path.trim() === '') {
+        ctx.addIssue({ code: 'custom', message: `must not be empty (${what})`, input: path });
+      }
+    });
+
+const acceleratorsSchema = z
+  .string({
+    error: (iss) =>
+      `must be NAME or NAME:COUNT as one string, e.g. accelerators: H100:8, got ` +
+      describeValue(iss.input),
+  })
+  .transform((text, ctx) => {
+    const parsed = parseAccelerators(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed, input: text });
+      return z.NEVER;
+    }
+    return parsed;
+  });
+
+const imageIdSchema = z
+  .string({
+    error: (iss) =>
+      `must be a container image reference such as ubuntu:24.04, got ${describeValue(iss.input)}`,
+  })
+  .superRefine((image, ctx) => {
+    if (image.trim() === '') {
+      ctx.addIssue({ code: 'custom', message: 'must not be empty', input: image });
+    } else if (/\s/.test(image)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${JSON.stringify(image)} is not an image reference: it contains whitespace`,
+        input: image,
+      });
+    }
+  });
+
+const labelsSchema = z.record(
+  z.string().superRefine((key, ctx) => {
+    const problem = labelKeyProblem(key);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: key });
+  }),
+  z
+    .string({
+      error: (iss) => {
+        const key = lastKey(iss.path);
+        const shown =
+          typeof iss.input === 'number' || typeof iss.input === 'boolean'
+            ? String(iss.input)
+            : '...';
+        return (
+          `label ${JSON.stringify(key)} must have a string value, got ` +
+          `${describeValue(iss.input)}; quote it: ${key}: "${shown}"`
+        );
+      },
+    })
+    .superRefine((value, ctx) => {
+      const problem = labelValueProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: value });
+    }),
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `must be a mapping of label: "value", got ${describeValue(iss.input)}`
+        : undefined,
+  },
+);
+
+const jobConfigSchema = z.strictObject(
+  { max_restarts: wholeNumber(0).nullish() },
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `must be a mapping such as {max_restarts: 2}, got ${describeValue(iss.input)}`
+        : undefined,
+  },
+);
+
+const resourcesSchema = z.strictObject(
+  {
+    cpus: quantity('cpus').nullish(),
+    memory: quantity('memory').nullish(),
+    accelerators: acceleratorsSchema.nullish(),
+    image_id: imageIdSchema.nullish(),
+    labels: labelsSchema.nullish(),
+    job_config: jobConfigSchema.nullish(),
+  },
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `must be a mapping with some of ${RESOURCES_FIELDS.join(', ')}; got ` +
+          describeValue(iss.input)
+        : undefined,
+  },
+);
+
+const fileMountsSchema = z.record(
+  z.string().superRefine((remote, ctx) => {
+    const problem = remotePathProblem(remote);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: remote });
+  }),
+  z
+    .string({
+      error: (iss) => {
+        const remote = lastKey(iss.path);
+        return iss.input === null || iss.input === undefined
+          ? `no local source for ${JSON.stringify(remote)}; write "${remote}: ./local/path"`
+          : `the local source for ${JSON.stringify(remote)} must be a path, got ` +
+              describeValue(iss.input);
+      },
+    })
+    .superRefine((local, ctx) => {
+      if (local.trim() === '') {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'the local source must not be empty',
+          input: local,
+        });
+      } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(local)) {
+        ctx.addIssue({
+          code: 'custom',
+          input: local,
+          message: `${JSON.stringify(local)} is a URL; only local files and directories can be mounted`,
+        });
+      }
+    }),
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type'
+        ? `must be a mapping of remote_path: local_path, got ${describeValue(iss.input)}`
+        : undefined,
+  },
+);
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/**
+ * The schema of a task in YAML form. Unknown keys are errors at every level; optional fields may be
+ * null (an empty YAML value), which means "not given". The output is a {@link TaskSpec} whose
+ * paths are not yet resolved.
+ */
+export const TaskSchema = z
+  .strictObject(
+    {
+      name: nameSchema,
+      run: script('run'),
+      setup: script('setup').nullish(),
+      envs: envsSchema.nullish(),
+      workdir: optionalPath('a local directory').nullish(),
+      num_nodes: wholeNumber(1).nullish(),
+      resources: resourcesSchema.nullish(),
+      file_mounts: fileMountsSchema.nullish(),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'invalid_type'
+          ? iss.input === null || iss.input === undefined
+            ? "the task is empty; it needs at least 'name' and 'run'"
+            : `a task must be a mapping with at least 'name' and 'run', got ${describeValue(iss.input)}`
+          : undefined,
+    },
+  )
+  .transform((task): TaskSpec => {
+    const r = task.resources;
+    const resources: Mutable<ResourcesSpec> = {
+      labels: r?.labels ?? {},
+      maxRestarts: r?.job_config?.max_restarts ?? 0,
+    };
+    if (r?.cpus != null) resources.cpus = r.cpus;
+    if (r?.memory != null) resources.memory = r.memory;
+    if (r?.accelerators != null) resources.accelerators = r.accelerators;
+    if (r?.image_id != null) resources.imageId = r.image_id;
+    const spec: Mutable<TaskSpec> = {
+      name: task.name,
+      run: task.run,
+      envs: task.envs ?? {},
+      numNodes: task.num_nodes ?? 1,
+      resources,
+      fileMounts: task.file_mounts ?? {},
+    };
+    if (task.setup != null) spec.setup = task.setup;
+    if (task.workdir != null) spec.workdir = task.workdir;
+    return spec;
+  });
+
+/** A task in YAML form (snake_case), as accepted by {@link TaskSchema}. */
+export type TaskYaml = z.input<typeof TaskSchema>;

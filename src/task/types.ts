@@ -1,0 +1,60 @@
+/**
+ * The validated, plain-data form of a task, shared by every backend.
+ * @module
+ */
+
+/** An accelerator request: `H100:8` is `{ name: 'H100', count: 8 }`. */
+export interface AcceleratorSpec {
+  readonly name: string;
+  readonly count: number;
+}
+
+/** Validated resources of one node. */
+export interface ResourcesSpec {
+  /** CPUs per node (`0.5` = 500m). Undefined: the backend default (local: 1). */
+  readonly cpus?: number;
+  /** Memory per node in GiB. Undefined: the backend default (local: 1). */
+  readonly memory?: number;
+  /** Accelerators per node. */
+  readonly accelerators?: AcceleratorSpec;
+  /** Container image; required on Kubernetes, ignored on local. */
+  readonly imageId?: string;
+  /** Labels put on the JobSet (e.g. `kueue.x-k8s.io/queue-name`). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** How many times the whole job is restarted after a failure. */
+  readonly maxRestarts: number;
+}
+
+/**
+ * A validated task, ready for a backend. Paths are absolute.
+ */
+export interface TaskSpec {
+  /** The job name prefix (the job is named `<name>-<hex>`). */
+  readonly name: string;
+  /** The bash script run on every node. */
+  readonly run: string;
+  /** The bash script run before `run` on every node. */
+  readonly setup?: string;
+  /** User environment variables (never reserved names). */
+  readonly envs: Readonly<Record<string, string>>;
+  /** Absolute path of the working directory, when one was given. */
+  readonly workdir?: string;
+  /** Number of nodes (ranks), at least 1. */
+  readonly numNodes: number;
+  readonly resources: ResourcesSpec;
+  /** `{ remote_path: absolute local path }`. */
+  readonly fileMounts: Readonly<Record<string, string>>;
+}
+
+/** Environment variables konduktor sets on every node; tasks cannot override them. */
+export const RESERVED_ENV_NAMES = [
+  'KONDUKTOR_OUTPUT_DIR',
+  'KONDUKTOR_JOB_NAME',
+  'RANK',
+  'NUM_NODES',
+  'MASTER_ADDR',
+  'NODE_HOST_IPS',
+  'NUM_GPUS_PER_NODE',
+  'RESTART_ATTEMPT',
+  'JOB_COMPLETION_INDEX',
+] as const;
