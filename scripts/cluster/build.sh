@@ -61,7 +61,7 @@ G
   go mod download >/dev/null 2>&1 || true
   touch .ready
 }
-prep_simple() {  # prep_simple NAME MODULE@VERSION
+prep_simple() {  # prep_simple NAME PACKAGE@VERSION (the main package, so go.sum covers its imports)
   local d=$SRC/$1
   [ -f "$d/.ready" ] && [ "$(cat "$d/.ready")" = "$2" ] && return 0
   rm -rf "$d"; mkdir -p "$d"; cd "$d"
@@ -86,7 +86,7 @@ if [ $((need_kube + need_etcd + need_jobset + need_kueue)) -gt 0 ]; then
   [ $need_kube = 1 ] && { (prep_kube) & pids+=($!); }
   [ $need_etcd = 1 ] && { (prep_simple etcd "go.etcd.io/etcd/server/v3@v$ETCD_VERSION") & pids+=($!); }
   [ $need_jobset = 1 ] && { (prep_simple jobset "sigs.k8s.io/jobset@v$JOBSET_VERSION") & pids+=($!); }
-  [ $need_kueue = 1 ] && { (prep_simple kueue "sigs.k8s.io/kueue@v$KUEUE_VERSION") & pids+=($!); }
+  [ $need_kueue = 1 ] && { (prep_simple kueue "sigs.k8s.io/kueue/cmd/kueue@v$KUEUE_VERSION") & pids+=($!); }
   for p in "${pids[@]}"; do wait "$p" || die "module download failed"; done
   took "go-module-download" "$t"
 fi

@@ -10,18 +10,24 @@ source "$HERE/lib.sh"
 [ "$(id -u)" = 0 ] || die "down.sh must run as root"
 
 PIDS=$CLUSTER/pids
-# stop NAME: TERM, wait up to 15s, then KILL
+CREATED=$(cat "$CLUSTER/created-dirs" 2>/dev/null || true)
+# stop NAME...: TERM them together, wait up to 15s, then KILL
 stop() {
-  local f=$PIDS/$1.pid p
-  [ -f "$f" ] || return 0
-  p=$(cat "$f")
-  if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
-    kill -TERM "$p" 2>/dev/null
+  local n f p pids=() names=()
+  for n in "$@"; do
+    f=$PIDS/$n.pid
+    [ -f "$f" ] || continue
+    p=$(cat "$f")
+    if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null; pids+=("$p"); names+=("$n"); fi
+  done
+  local i
+  for i in "${!pids[@]}"; do
+    p=${pids[$i]}
     for _ in $(seq 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -0 "$p" 2>/dev/null && { log "$1 ($p) ignored SIGTERM: SIGKILL"; kill -KILL "$p" 2>/dev/null; sleep 0.2; }
-    log "stopped $1 ($p)"
-  fi
-  rm -f "$f"
+    kill -0 "$p" 2>/dev/null && { log "${names[$i]} ($p) ignored SIGTERM: SIGKILL"; kill -KILL "$p" 2>/dev/null; sleep 0.2; }
+    log "stopped ${names[$i]} ($p)"
+  done
+  for n in "$@"; do rm -f "$PIDS/$n.pid"; done
 }
 netns_ino() { [ -e "$NETNS_PATH" ] && stat -L -c %i "$NETNS_PATH" 2>/dev/null; }
 # processes that still belong to the cluster: in its netns, or in a /kubepods cgroup
@@ -45,7 +51,7 @@ our_mounts() {  # mount points under the cluster's dirs, deepest first
 }
 
 # 1. components, newest first (the kubelet before containerd, so it restarts nothing)
-for c in apiforward kueue jobset kubelet; do stop $c; done
+stop apiforward kueue jobset kubelet
 # 2. pods: kill their containers through containerd while it is still up
 if [ -S "$CTRD_SOCK" ]; then
   for t in $(ctr -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
@@ -56,7 +62,9 @@ if [ -S "$CTRD_SOCK" ]; then
     ctr -a "$CTRD_SOCK" -n k8s.io tasks delete -f "$t" >/dev/null 2>&1 || true
   done
 fi
-for c in kube-scheduler kube-controller-manager kube-apiserver etcd containerd; do stop $c; done
+stop kube-scheduler kube-controller-manager
+stop kube-apiserver
+stop etcd containerd
 # 3. anything still alive that belongs to the cluster (shims, container processes)
 for round in 1 2 3; do
   left=$(leftover_pids | sort -u | grep -vx "$$" || true)
@@ -80,16 +88,24 @@ for h in /sys/fs/cgroup/*/; do
 done
 # 6. state; containerd 1.6 shims keep sockets in the hard-coded /run/containerd/s
 rm -rf "$W" "$RUN"
-if [ "$(cat "$CLUSTER/run-containerd-existed" 2>/dev/null || echo 1)" = 0 ]; then rm -rf /run/containerd; fi
+# hard-coded host paths (containerd 1.6 shim sockets in /run/containerd/s, kubelet device-plugins
+# dir, libcni result cache): removed if this cluster created them, else only our entries
+if [ -f "$CLUSTER/created-dirs" ]; then
+  while IFS= read -r d; do case " $HARDCODED_DIRS " in *" $d "*) rm -rf "$d" ;; esac; done < "$CLUSTER/created-dirs"
+fi
+for r in /var/lib/cni/results/konduktor-*; do
+  [ -e "$r" ] || continue
+  id=${r#/var/lib/cni/results/konduktor-}; id=${id%-*}
+  rm -f "$r" "/var/lib/cni/results/cni-loopback-$id-lo"
+done
 find /var/log/containers -maxdepth 1 -type l -lname "$W/*" -delete 2>/dev/null
 rmdir /var/log/containers 2>/dev/null || true
-if [ -f "$CLUSTER/etc-kueue-created" ]; then rm -rf /etc/kueue; rm -f "$CLUSTER/etc-kueue-created"; fi
 # 7. sysctls the kubelet changed
 if [ -f "$CLUSTER/sysctl.saved" ]; then
   while IFS= read -r kv; do [ -n "$kv" ] && sysctl -qw "$kv" 2>/dev/null; done < "$CLUSTER/sysctl.saved"
   rm -f "$CLUSTER/sysctl.saved"
 fi
-rm -f "$CLUSTER/up.ok" "$CLUSTER/cluster.env" "$CLUSTER/run-netns-was-mounted" "$CLUSTER/run-containerd-existed"
+rm -f "$CLUSTER/up.ok" "$CLUSTER/cluster.env" "$CLUSTER/run-netns-was-mounted" "$CLUSTER/created-dirs"
 rmdir "$PIDS" 2>/dev/null || true
 
 # 8. verify: nothing left
@@ -104,4 +120,6 @@ ip netns list 2>/dev/null | grep -qw "$NETNS" && { log "LEFT: netns $NETNS liste
 ss -Hltn "sport = :$HOST_API_PORT" | grep -q . && { log "LEFT: something listens on $HOST_API_ADDR:$HOST_API_PORT"; bad=1; }
 for h in /sys/fs/cgroup/*/kubepods; do [ -d "$h" ] && { log "LEFT: cgroup $h"; bad=1; }; done
 [ ! -e "$W" ] && [ ! -e "$RUN" ] || { log "LEFT: state dirs"; bad=1; }
+for d in $CREATED; do [ ! -e "$d" ] || { log "LEFT: $d"; bad=1; }; done
+ls /var/lib/cni/results/konduktor-* >/dev/null 2>&1 && { log "LEFT: /var/lib/cni/results/konduktor-*"; bad=1; }
 [ $bad = 0 ] && log "cluster down: no process, mount, netns or cgroup left" || { log "cluster down INCOMPLETE"; exit 1; }

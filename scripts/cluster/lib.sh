@@ -30,6 +30,7 @@ HOST_API_ADDR=127.0.0.1                     # root-netns address tests use (see 
 HOST_API_PORT=${KONDUKTOR_API_PORT:-16443}
 POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.0.0.0/24
+HARDCODED_DIRS="/run/containerd /var/lib/kubelet /var/lib/cni /var/log/containers /var/log/pods /etc/kueue"
 PAUSE_IMAGE=registry.k8s.io/pause:3.10
 WORKLOAD_IMAGE=konduktor.local/workload:1
 

@@ -44,7 +44,7 @@ on_exit() {
   [ $ok = 1 ] && return 0
   trap - ERR
   log "FAILED while starting: $CURRENT"
-  if [ -f "$CLUSTER/logs/$CURRENT.log" ]; then
+  if [ -s "$CLUSTER/logs/$CURRENT.log" ]; then
     echo "----- last 40 lines of $CLUSTER/logs/$CURRENT.log -----" >&2
     tail -n 40 "$CLUSTER/logs/$CURRENT.log" >&2
     echo "-----" >&2
@@ -72,20 +72,22 @@ wait_for() {
   CURRENT=$name
   local t0; t0=$(date +%s)
   while ! "$@" >/dev/null 2>&1; do
-    alive "$name" || { log "$name exited"; return 1; }
+    if [ -f "$CLUSTER/pids/$name.pid" ] && ! alive "$name"; then log "$name exited"; return 1; fi
     [ $(( $(date +%s) - t0 )) -lt "$secs" ] || { log "$name not ready after ${secs}s"; return 1; }
     sleep 0.5
   done
   log "$name ready after $(( $(date +%s) - t0 ))s"
 }
 K() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
+crd_established() { K get crd "$1" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' | grep -qx True; }
 ncurl() { innetns curl -sf --max-time 5 --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" "$@"; }
 
 # ---------------------------------------------------------------- netns
 CURRENT=netns
 ss -Hltn "sport = :$HOST_API_PORT" | grep -q . && die "port $HOST_API_PORT is taken in the root netns (set KONDUKTOR_API_PORT)"
 mountpoint -q /run/netns 2>/dev/null && echo 1 > "$CLUSTER/run-netns-was-mounted" || echo 0 > "$CLUSTER/run-netns-was-mounted"
-[ -d /run/containerd ] && echo 1 > "$CLUSTER/run-containerd-existed" || echo 0 > "$CLUSTER/run-containerd-existed"
+# host paths some components hard-code; down.sh removes the ones this run created
+for d in $HARDCODED_DIRS; do [ -e "$d" ] || echo "$d"; done > "$CLUSTER/created-dirs"
 ip netns add "$NETNS"
 innetns ip link set lo up
 # the node's address: a veth pair with both ends in the netns (this kernel has no dummy driver;
@@ -209,7 +211,7 @@ healthzBindAddress: 127.0.0.1
 healthzPort: 10248
 YAML
 start kubelet "$BIN/kubelet" --config="$W/kubelet.yaml" --kubeconfig="$P/kubelet.kubeconfig" \
-  --root-dir="$W/kubelet" --hostname-override=$NODE_NAME --node-ip=$NODE_IP --v=1
+  --root-dir="$W/kubelet" --cert-dir="$W/kubelet/pki" --hostname-override=$NODE_NAME --node-ip=$NODE_IP --v=1
 wait_for kubelet 60 innetns curl -sf http://127.0.0.1:10248/healthz
 wait_for kubelet 90 K get node $NODE_NAME
 wait_for kubelet 120 K wait --for=condition=Ready node/$NODE_NAME --timeout=5s
@@ -219,7 +221,7 @@ wait_for kube-controller-manager 60 K -n default get serviceaccount default
 # ---------------------------------------------------------------- JobSet
 CURRENT=jobset
 K apply --server-side --force-conflicts -f "$MANIFESTS/jobset/jobset.x-k8s.io_jobsets.yaml" >/dev/null
-K wait --for=condition=Established crd/jobsets.jobset.x-k8s.io --timeout=60s >/dev/null
+wait_for jobset 60 crd_established jobsets.jobset.x-k8s.io
 cat > "$W/jobset-config.yaml" <<YAML
 apiVersion: config.jobset.x-k8s.io/v1alpha1
 kind: Configuration
@@ -262,9 +264,8 @@ if [ $WITH_KUEUE = 1 ]; then
   for crd in $(K get crd -o json | jq -r '.items[] | select(.spec.group=="kueue.x-k8s.io") | select((.spec.versions|length) > 1) | .metadata.name'); do
     K patch crd "$crd" --type=merge -p "{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\"],\"clientConfig\":{\"url\":\"https://127.0.0.1:9444/convert\",\"caBundle\":\"$CA\"}}}}}" >/dev/null
   done
-  K wait --for=condition=Established crd --all --timeout=60s >/dev/null
+  for crd in $(K get crd -o name | grep 'kueue.x-k8s.io$'); do wait_for kueue 60 crd_established "${crd#*/}"; done
   # kueue (v0.17) reads its metrics certificate from this fixed path when it does not manage certs
-  if [ ! -e /etc/kueue ]; then touch "$CLUSTER/etc-kueue-created"; fi
   mkdir -p /etc/kueue/metrics/certs
   cp "$P/kueue/tls.crt" "$P/kueue/tls.key" /etc/kueue/metrics/certs/
   cat > "$W/kueue-config.yaml" <<YAML

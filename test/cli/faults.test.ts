@@ -3,7 +3,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -23,13 +23,20 @@ function supervisorPid(home: string, name: string): number {
   }
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
+/** Live (non-zombie) processes whose process group is `pgid`. */
+function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
   }
+  return members;
 }
 
 describe('a killed supervisor', () => {
@@ -51,6 +58,10 @@ describe('a killed supervisor', () => {
       }
     }
     assert.equal(groups.length, 2);
+    assert.ok(
+      groups.every((rank) => groupMembers(pid).includes(rank)),
+      'ranks run in the job group',
+    );
     process.kill(pid, 'SIGKILL');
     const killedAt = Date.now();
     const result = await runCli(['result', name, '--timeout', '10s'], { home: ctx.home });
@@ -65,9 +76,11 @@ describe('a killed supervisor', () => {
       status: string;
     }[];
     assert.equal(status.find((job) => job.name === name)?.status, 'FAILED');
-    for (let i = 0; i < 200 && groups.some(groupAlive); i += 1)
+    // The ranks (and their sleeps) stay in the supervisor's process group after it died.
+    for (let i = 0; i < 200 && groupMembers(pid).length > 0; i += 1) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-    assert.ok(!groups.some(groupAlive), 'the unsupervised ranks were stopped');
+    }
+    assert.deepEqual(groupMembers(pid), [], 'the unsupervised ranks were stopped');
   });
 });
 

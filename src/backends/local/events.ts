@@ -1,7 +1,8 @@
 /**
  * One shared watcher per events directory: supervisors touch `events/<job>` on every change, and
- * every wait in this process listens through a single inotify watch. The watch is closed as soon
- * as nobody listens, so an awaited result never keeps the process alive.
+ * every wait in this process listens through a single inotify watch. The watch is not persistent:
+ * it never keeps the process alive by itself (a wait's own timer does, while it waits), so it can
+ * stay open between waits instead of being made anew for each.
  * @module
  */
 import { type FSWatcher, watch } from 'node:fs';
@@ -31,7 +32,6 @@ export class EventHub {
       const current = this.#listeners.get(name);
       current?.delete(listener);
       if (current?.size === 0) this.#listeners.delete(name);
-      if (this.#listeners.size === 0) this.close();
     };
   }
 
@@ -43,7 +43,7 @@ export class EventHub {
   #ensureWatching(): void {
     if (this.#watcher !== undefined) return;
     try {
-      this.#watcher = watch(this.#dir, { persistent: true }, (_event, filename) => {
+      this.#watcher = watch(this.#dir, { persistent: false }, (_event, filename) => {
         if (filename === null) {
           // The kernel dropped events: wake everyone to re-read.
           for (const name of this.#listeners.keys()) this.emit(name);

@@ -37,9 +37,11 @@ export const jobPaths = {
     join(dir, `attempt-${attempt}`, `rank-${rank}`, 'output', 'result.json'),
 };
 
+/** A small record file; undefined until it is complete (the writer ends every file with \n). */
 function readSmall(path: string): string | undefined {
   try {
-    return readFileSync(path, 'utf8');
+    const text = readFileSync(path, 'utf8');
+    return text.endsWith('\n') ? text : undefined;
   } catch {
     return undefined;
   }
@@ -74,16 +76,6 @@ export function readFinal(dir: string): FinalRecord | undefined {
 export function readAttempt(dir: string): number {
   const value = Number(readSmall(jobPaths.attempt(dir))?.trim() ?? '0');
   return Number.isInteger(value) && value >= 0 ? value : 0;
-}
-
-/** The process-group ids of the ranks of an attempt. */
-export function readRankGroups(dir: string, attempt: number): number[] {
-  const text = readSmall(jobPaths.pids(dir, attempt)) ?? '';
-  return text
-    .trim()
-    .split(/\s+/)
-    .map(Number)
-    .filter((pid) => Number.isInteger(pid) && pid > 1);
 }
 
 /**
@@ -140,7 +132,8 @@ function describeRankEnd(dir: string, attempt: number, rank: number, wait: numbe
     ?.trim()
     .split(' ');
   const phase = recorded?.[0] === 'setup' ? 'setup' : 'run';
-  const exitCode = recorded === undefined ? wait : Number(recorded[1] ?? wait);
+  // "setup N" when setup failed; for run, the supervisor's wait status is the script's status.
+  const exitCode = phase === 'setup' ? Number(recorded?.[1] ?? wait) : wait;
   const signal = signalOfExitCode(exitCode);
   const how =
     signal === undefined

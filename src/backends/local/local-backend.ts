@@ -6,15 +6,7 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  openSync,
-  rmSync,
-  symlinkSync,
-  unlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError, JobNotFoundError } from '../../errors.js';
@@ -32,20 +24,15 @@ import {
 } from '../backend.js';
 import { EventHub } from './events.js';
 import { prepareHome, resolveHome, type HomeLayout } from './home.js';
-import {
-  jobEndOf,
-  jobPaths,
-  readAttempt,
-  readFinal,
-  readRankGroups,
-  readReporterFile,
-} from './job-dir.js';
+import { jobEndOf, jobPaths, readAttempt, readFinal, readReporterFile } from './job-dir.js';
 import { followLog } from './logs.js';
 import { isSameProcessAlive, processStartTime, stopGroups } from './processes.js';
 import { type JobRow, Store } from './store.js';
 import { suggestNames } from './suggest.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./scripts/supervisor.sh', import.meta.url));
+/** bash by absolute path: a PATH search costs a failed execve per entry, per job. */
+const BASH = ['/usr/bin/bash', '/bin/bash'].find((path) => existsSync(path)) ?? 'bash';
 /** How often a wait re-checks that the job's supervisor is alive (it has no exit event for us). */
 const LIVENESS_INTERVAL_MS = 1000;
 /** A PENDING job whose launcher never started it is failed after this long. */
@@ -136,6 +123,11 @@ export class LocalBackend implements Backend {
 
   #prepareJobDir(dir: string, spec: TaskSpec): void {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Attempt 0's directories are made here, in process, which is cheaper than in the shell.
+    for (let rank = 0; rank < spec.numNodes; rank += 1) {
+      mkdirSync(join(jobPaths.rank(dir, 0, rank), 'output'), { recursive: true, mode: 0o700 });
+      if (spec.workdir === undefined) mkdirSync(join(jobPaths.rank(dir, 0, rank), 'work'));
+    }
     // The task's scripts are files of their own: bash reads them, nothing pastes them into a command.
     writeFileSync(join(dir, 'run.sh'), spec.run, { mode: 0o600 });
     if (spec.setup !== undefined) writeFileSync(join(dir, 'setup.sh'), spec.setup, { mode: 0o600 });
@@ -166,30 +158,23 @@ export class LocalBackend implements Backend {
       KONDUKTOR_RESULT_LIMIT: String(RESULT_LIMIT_BYTES),
       KONDUKTOR_MOUNT_ROOT: join(dir, 'mounts'),
       _KONDUKTOR_JOB_DIR: dir,
+      _KONDUKTOR_BASH: BASH,
       _KONDUKTOR_NUM_NODES: String(spec.numNodes),
       _KONDUKTOR_MAX_RESTARTS: String(spec.resources.maxRestarts),
       _KONDUKTOR_EVENT_FILE: join(this.#layout.events, name),
       _KONDUKTOR_GRACE_SECONDS: String(Math.max(1, Math.ceil(this.#graceMs / 1000))),
       ...(spec.workdir === undefined ? {} : { _KONDUKTOR_WORKDIR: spec.workdir }),
     };
-    const log = openSync(join(dir, 'supervisor.log'), 'a', 0o600);
-    try {
-      const child = spawn('bash', [SUPERVISOR], {
-        cwd: dir,
-        env,
-        detached: true,
-        stdio: ['ignore', log, log],
-      });
-      if (child.pid === undefined) throw new Error('bash could not be started');
-      child.on('error', () => undefined);
-      child.on('exit', () => {
-        this.#hub.emit(name);
-      });
-      child.unref();
-      return child.pid;
-    } finally {
-      closeSync(log);
-    }
+    // detached: the supervisor leads its own session, so it outlives this process and its
+    // terminal. It sends its own stderr to supervisor.log.
+    const child = spawn(BASH, [SUPERVISOR], { cwd: dir, env, detached: true, stdio: 'ignore' });
+    if (child.pid === undefined) throw new Error('bash could not be started');
+    child.on('error', () => undefined);
+    child.on('exit', () => {
+      this.#hub.emit(name);
+    });
+    child.unref();
+    return child.pid;
   }
 
   #row(name: string): JobRow {
@@ -260,8 +245,8 @@ export class LocalBackend implements Backend {
       reason,
       outcome,
     });
-    // Its ranks would otherwise run on unsupervised.
-    void stopGroups(readRankGroups(dir, attempt), this.#graceMs);
+    // Its ranks, still in the supervisor's process group, would otherwise run on unsupervised.
+    if (row.supervisor_pid !== null) void stopGroups([row.supervisor_pid], this.#graceMs);
     return infoOf(this.#row(name));
   }
 
@@ -349,7 +334,6 @@ export class LocalBackend implements Backend {
     const info = this.#refresh(name);
     if (isTerminal(info.status)) return;
     const row = this.#row(name);
-    const dir = this.#jobDir(name);
     const reason = 'the job was cancelled';
     this.#db.markTerminal(name, {
       status: 'CANCELLED',
@@ -358,26 +342,23 @@ export class LocalBackend implements Backend {
       reason,
       outcome: { kind: 'failed', reason, attempt: info.attempt, logTail: [] },
     });
-    if (row.supervisor_pid !== null && isSupervisorAlive(row)) {
+    if (row.supervisor_pid === null) return;
+    if (isSupervisorAlive(row)) {
       try {
+        // The supervisor stops the ranks (SIGTERM, then SIGKILL after the grace period) and exits.
         process.kill(row.supervisor_pid, 'SIGTERM');
       } catch {
         // It ended meanwhile.
       }
+      await waitUntil(() => !isSupervisorAlive(row), this.#graceMs + 2000);
     }
-    await stopGroups(readRankGroups(dir, readAttempt(dir)), this.#graceMs);
+    // Whatever is left of the job's process group (the supervisor was gone, or too slow).
+    await stopGroups([row.supervisor_pid], 1000);
     this.#hub.emit(name);
   }
 
   async remove(name: string): Promise<void> {
     await this.cancel(name);
-    const row = this.#row(name);
-    if (row.supervisor_pid !== null) {
-      const deadline = Date.now() + this.#graceMs + 1000;
-      while (isSupervisorAlive(row) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-    }
     rmSync(this.#jobDir(name), { recursive: true, force: true });
     try {
       unlinkSync(join(this.#layout.events, name));
@@ -398,6 +379,12 @@ export class LocalBackend implements Backend {
     this.#store = undefined;
     return Promise.resolve();
   }
+}
+
+/** Polls `done` every 25 ms until it holds or `ms` pass (a non-child process has no exit event). */
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 function isSupervisorAlive(row: JobRow): boolean {

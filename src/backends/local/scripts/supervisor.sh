@@ -2,51 +2,97 @@
 # konduktor's local supervisor: runs every rank of one job, stops the others when one fails,
 # restarts the whole job up to the task's max_restarts, and records facts as files in the job
 # directory. It is a static file: no task text is ever pasted into it. The task's scripts are files
-# of their own and its values arrive through the environment.
+# of their own (run.sh, setup.sh) and its values arrive through the environment.
 #
 # Inputs (environment): _KONDUKTOR_JOB_DIR, _KONDUKTOR_NUM_NODES, _KONDUKTOR_MAX_RESTARTS,
-# _KONDUKTOR_EVENT_FILE, _KONDUKTOR_GRACE_SECONDS, KONDUKTOR_JOB_NAME (plus the task's own).
-# Outputs (files in the job dir): attempt, attempt-K/pids, attempt-K/rank-R/{log,exit,wait},
-# final ("status=… attempt=… [rank=… wait=…]").
+# _KONDUKTOR_EVENT_FILE, _KONDUKTOR_GRACE_SECONDS, _KONDUKTOR_WORKDIR (optional), plus the task's
+# own variables and the reserved ones. Outputs (files in the job dir): attempt,
+# attempt-K/pids, attempt-K/rank-R/{log,exit,wait}, final ("status=… attempt=… [rank=… wait=…]").
+#
+# Every file is written with one short write(2) and ends with a newline: readers treat a file
+# without its newline as not written yet. Only builtins run on the common path, so a job costs
+# one bash start for the supervisor and one per rank for the task's own script.
 set -u
-set -m # job control: every rank runs in a process group of its own
+# konduktor starts the supervisor as the leader of its own session and process group; the ranks
+# and everything they start stay in that group, so one signal to the group reaches the whole job
+# even after the supervisor is gone. (Job control would give each rank a group of its own, but
+# it costs a few milliseconds per rank.)
 
+exec 2>>"$_KONDUKTOR_JOB_DIR/supervisor.log"
 job_dir=$_KONDUKTOR_JOB_DIR
 num_nodes=$_KONDUKTOR_NUM_NODES
 max_restarts=$_KONDUKTOR_MAX_RESTARTS
 grace=${_KONDUKTOR_GRACE_SECONDS:-5}
-here=${BASH_SOURCE[0]%/*}
+workdir=${_KONDUKTOR_WORKDIR:-}
+event_file=$_KONDUKTOR_EVENT_FILE
+bash=${_KONDUKTOR_BASH:-bash}
 attempt=0
 pids=()
+unset _KONDUKTOR_JOB_DIR _KONDUKTOR_NUM_NODES _KONDUKTOR_MAX_RESTARTS _KONDUKTOR_EVENT_FILE \
+  _KONDUKTOR_GRACE_SECONDS _KONDUKTOR_WORKDIR _KONDUKTOR_BASH
 
-# Writes a small file atomically: readers see the old content or the new, never half.
-put() { printf '%s\n' "$2" >"$1.tmp" && mv -f "$1.tmp" "$1"; }
+put() { printf '%s\n' "$2" >"$1"; }
 # Wakes konduktor processes waiting on this job (they watch the events directory).
-notify() { : >"$_KONDUKTOR_EVENT_FILE" 2>/dev/null || true; }
+notify() { : >"$event_file" 2>/dev/null || true; }
 
-signal_ranks() {
-  local pid
-  for pid in "${pids[@]}"; do kill "-$1" -- "-$pid" 2>/dev/null; done
+# One rank: setup, then run, in the working directory. Records the phase in exit ("setup N" when
+# setup fails, else "run"); the supervisor records the rank's status in wait.
+run_rank() {
+  local rank_dir=$1 status
+  trap - TERM INT HUP
+  exec </dev/null >"$rank_dir/log" 2>&1
+  if [[ -n $workdir ]]; then
+    cd "$workdir" || {
+      printf 'konduktor: cannot enter the workdir %s\n' "$workdir"
+      put "$rank_dir/exit" 'setup 1'
+      exit 1
+    }
+  else
+    [[ -d $rank_dir/work ]] || mkdir -p "$rank_dir/work"
+    cd "$rank_dir/work" || exit 1
+    # Relative file_mounts are visible from the scratch working directory too.
+    if [[ -d $job_dir/mounts/relative ]]; then
+      local entry
+      for entry in "$job_dir"/mounts/relative/* "$job_dir"/mounts/relative/.[!.]*; do
+        [[ -e $entry || -L $entry ]] && ln -s "$entry" . 2>/dev/null
+      done
+    fi
+  fi
+  if [[ -s $job_dir/setup.sh ]]; then
+    "$bash" "$job_dir/setup.sh"
+    status=$?
+    if ((status != 0)); then
+      put "$rank_dir/exit" "setup $status"
+      exit "$status"
+    fi
+  fi
+  put "$rank_dir/exit" run
+  exec "$bash" "$job_dir/run.sh"
 }
 
-# True while a rank's process group has a member that is not a zombie. Orphaned members are
-# reparented to PID 1, which may reap them late, so `kill -0` alone would wait on the dead.
-any_alive() {
-  ps -eo pgid=,stat= 2>/dev/null | awk -v groups=" ${pids[*]} " '
-    index(groups, " " $1 " ") && $2 !~ /^Z/ { found = 1; exit }
-    END { exit !found }'
+# The live members of the job's process group other than the supervisor and its own ps/awk.
+# Zombies are skipped: orphans are reparented to PID 1, which may reap them late.
+group_members() {
+  ps -eo pid=,ppid=,pgid=,stat=,comm= 2>/dev/null | awk -v self=$$ '
+    $3 == self && $1 != self && $4 !~ /^Z/ && !($2 == self && ($5 == "ps" || $5 == "awk")) { print $1 }'
 }
 
-# SIGTERM to every rank's process group, SIGKILL to what is left after the grace period.
+# SIGTERM to the whole job (the supervisor ignores its own), SIGKILL to what is left after the
+# grace period.
 stop_ranks() {
-  signal_ranks TERM
-  local waited=0
-  while any_alive && ((waited < grace * 20)); do
+  trap '' TERM
+  kill -TERM 0 2>/dev/null
+  local waited=0 members
+  members=$(group_members)
+  while [[ -n $members ]] && ((waited < grace * 20)); do
     sleep 0.05
     waited=$((waited + 1))
+    members=$(group_members)
   done
-  signal_ranks KILL
+  # shellcheck disable=SC2086 # one pid per word
+  [[ -n $members ]] && kill -KILL $members 2>/dev/null
   wait 2>/dev/null
+  trap on_cancel TERM
 }
 
 on_cancel() {
@@ -60,14 +106,14 @@ trap on_cancel TERM INT HUP
 
 while :; do
   attempt_dir="$job_dir/attempt-$attempt"
-  mkdir -p "$attempt_dir"
   pids=()
   for ((rank = 0; rank < num_nodes; rank++)); do
     rank_dir="$attempt_dir/rank-$rank"
-    mkdir -p "$rank_dir/output"
-    RANK=$rank JOB_COMPLETION_INDEX=$rank RESTART_ATTEMPT=$attempt \
-      KONDUKTOR_OUTPUT_DIR="$rank_dir/output" \
-      bash "$here/rank.sh" "$rank_dir" </dev/null >"$rank_dir/log" 2>&1 &
+    # konduktor creates attempt 0's directories; restarts create their own.
+    [[ -d $rank_dir/output ]] || mkdir -p "$rank_dir/output"
+    export RANK=$rank JOB_COMPLETION_INDEX=$rank RESTART_ATTEMPT=$attempt \
+      KONDUKTOR_OUTPUT_DIR="$rank_dir/output"
+    run_rank "$rank_dir" &
     pids+=("$!")
   done
   put "$attempt_dir/pids" "${pids[*]}"
@@ -85,8 +131,6 @@ while :; do
     left=$((left - 1))
     for rank in "${!pids[@]}"; do [[ ${pids[rank]} == "$done_pid" ]] && break; done
     put "$attempt_dir/rank-$rank/wait" "$status"
-    # A rank's leftover background processes end with it, as in a container.
-    kill -TERM -- "-$done_pid" 2>/dev/null
     if ((status != 0)); then
       failed_rank=$rank
       failed_wait=$status
@@ -97,6 +141,9 @@ while :; do
   if [[ -z $failed_rank ]]; then
     put "$job_dir/final" "status=succeeded attempt=$attempt"
     notify
+    # What the ranks left running in the background ends with the job, as in a container.
+    trap '' TERM
+    kill -TERM 0 2>/dev/null
     exit 0
   fi
   stop_ranks
