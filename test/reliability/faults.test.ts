@@ -15,11 +15,11 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { TerminalJobInfo } from '../../src/backends/backend.js';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
-import { processStartTime } from '../../src/backends/local/processes.js';
+import { liveGroups, processStartTime } from '../../src/backends/local/processes.js';
 import type { TaskSpec } from '../../src/task/types.js';
 import { stringify } from 'yaml';
 import { CLI } from '../support/cli.js';
-import { groupMembers, mulberry32, sleep, waitFor } from './support.js';
+import { mulberry32, sleep, waitFor } from './support.js';
 
 const JOBS = 100;
 /** Jobs in flight at once (each is a supervisor, 1–2 ranks and a sleep): the machine is shared. */
@@ -333,7 +333,7 @@ describe('faults on the local backend', () => {
 
       // Nothing left running: every job's process group is empty (stopped ranks of lost jobs too).
       await waitFor('every job group to be empty', 15_000, () =>
-        [...supervisors.values()].every((pgid) => groupMembers(pgid).length === 0),
+        [...supervisors.values()].every((pgid) => !liveGroups([pgid]).has(pgid)),
       );
     },
   );

@@ -19,9 +19,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
+import { liveGroups } from '../../src/backends/local/processes.js';
 import { isKonduktorError } from '../../src/errors.js';
 import { runCli, writeTask } from '../support/cli.js';
-import { groupMembers, waitFor } from './support.js';
+import { waitFor } from './support.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-full-disk-'));
 const mnt = join(dir, 'mnt');
@@ -95,7 +96,7 @@ describe('a full disk under KONDUKTOR_HOME', () => {
 
     fillDisk();
     // The job tries to write its result and the supervisor its final record, on a full disk.
-    await waitFor('the job to end', 20_000, () => groupMembers(pgid).length === 0);
+    await waitFor('the job to end', 20_000, () => !liveGroups([pgid]).has(pgid));
     const whileFull = await runCli(['result', name, '--timeout', '5s'], { home });
     assert.equal(whileFull.code, 6, whileFull.stderr);
     // Today SQLite's own words ("database or disk is full", or "disk I/O error" when the store

@@ -1,8 +1,6 @@
 /**
- * Helpers of the reliability and security suites: a seeded random source, waits, process groups.
+ * Helpers of the reliability and security suites: a seeded random source and waits.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-
 /** A small seeded PRNG (mulberry32): the same seed gives the same faults. */
 export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
@@ -25,20 +23,4 @@ export async function waitFor(what: string, ms: number, done: () => boolean): Pr
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(25);
   }
-}
-
-/** Live (non-zombie) processes whose process group is `pgid`. */
-export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return members;
 }
