@@ -64,3 +64,43 @@ export {
   type BackendKind,
 } from './backends/backend.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/local-backend.js';
+// Sweeps (issue 5): many trials of one task over a parameter space; see docs/sweeps.md.
+export {
+  sweep,
+  bestTrial,
+  type SweepOptions,
+  type SweepProgress,
+  type SweepResult,
+} from './sweep/run.js';
+export {
+  loadSweepFile,
+  parseSweepYaml,
+  resolveSweep,
+  type SweepDefinition,
+  type SamplerDefinition,
+  type ParseSweepOptions,
+} from './sweep/load.js';
+export type { SweepSpec, SweepParam } from './sweep/schema.js';
+export type { TrialRecord, TrialState, SweepState } from './sweep/store.js';
+export type { SweepFiles } from './sweep/files.js';
+export {
+  GridSampler,
+  RandomSampler,
+  createSampler,
+  type Sampler,
+  type SamplerSpec,
+  type Observation,
+} from './sweep/sampler.js';
+export { TpeSampler, type TpeOptions } from './sweep/tpe.js';
+export { Rng } from './sweep/rng.js';
+export type {
+  ParamSpec,
+  ParamValue,
+  Params,
+  SearchSpace,
+  UniformParam,
+  LogUniformParam,
+  IntParam,
+  ChoiceParam,
+  GridParam,
+} from './sweep/space.js';

@@ -109,6 +109,50 @@ program
     process.exitCode = await runDown(jobs, options);
   });
 
+// --- sweeps (issue 5) ---
+const sweepCommand = program
+  .command('sweep')
+  .description('run a parameter sweep: trials as jobs, the best trial, CSV/JSON/HTML files');
+
+sweepCommand
+  .command('run', { isDefault: true })
+  .description('run (or resume) the sweep in FILE; `konduktor sweep FILE` does the same')
+  .argument('<file>', 'the sweep file (YAML)')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .option('--json', 'print the best trial and a summary as JSON on stdout')
+  .addOption(backendOption())
+  .option('--trials <n>', 'override trials')
+  .option('--parallelism <n>', 'override parallelism')
+  .option('--max-failures <n>', 'override max_failures')
+  .option('--output-dir <dir>', 'where trials.csv, trials.json and report.html go')
+  .option('--timeout <duration>', 'stop after this long (cancels running trials; resume later)')
+  .action(async (file, options) => {
+    const { runSweepRun } = await import('./commands/sweep.js');
+    process.exitCode = await runSweepRun(file, options);
+  });
+
+sweepCommand
+  .command('status')
+  .description('show a sweep and its trials, or list the sweeps')
+  .argument('[name]', 'the sweep name')
+  .option('--json', 'machine-readable output')
+  .addOption(backendOption())
+  .action(async (name, options) => {
+    const { runSweepStatus } = await import('./commands/sweep.js');
+    process.exitCode = await runSweepStatus(name, options);
+  });
+
+sweepCommand
+  .command('rm')
+  .description('forget stored sweeps (their jobs and files are kept)')
+  .argument('<names...>', 'sweep names')
+  .option('-y, --yes', 'do not ask for confirmation')
+  .action(async (names, options) => {
+    const { runSweepRm } = await import('./commands/sweep.js');
+    process.exitCode = await runSweepRm(names, options);
+  });
+// --- end sweeps ---
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

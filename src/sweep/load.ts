@@ -1,0 +1,492 @@
+/**
+ * Reading sweeps: a YAML file (every problem reported at once with `file:line:col`, like task
+ * files) or an object built in code, both turned into a validated {@link SweepSpec}.
+ *
+ * @example
+ * ```ts
+ * const spec = loadSweepFile('examples/sweep-branin.yaml');
+ * const same = resolveSweep({
+ *   name: 'branin',
+ *   task: 'branin-task.yaml',
+ *   parameters: { x1: { type: 'uniform', low: -5, high: 10 }, x2: { type: 'uniform', low: 0, high: 15 } },
+ *   objective: 'value',
+ *   trials: 30,
+ * }, { baseDir: 'examples' });
+ * ```
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
+import type { Document } from 'yaml';
+import type { z } from 'zod';
+import { TaskValidationError, type TaskIssue } from '../errors.js';
+import { parseDuration } from '../job/duration.js';
+import { loadTaskFile } from '../task/load.js';
+import { ENV_NAME_PATTERN } from '../task/schema.js';
+import { closestMatch } from '../task/suggest.js';
+import { Task } from '../task/task.js';
+import { RESERVED_ENV_NAMES, type TaskSpec } from '../task/types.js';
+import { formatPath, validateTask, type PathSegment } from '../task/validate.js';
+import type { SamplerSpec } from './sampler.js';
+import {
+  SWEEP_FIELDS,
+  SweepSchema,
+  type SweepParam,
+  type SweepSpec,
+  type SweepYaml,
+} from './schema.js';
+import { gridSize, type ParamSpec } from './space.js';
+
+/** The sampler part of a {@link SweepDefinition}. */
+export type SamplerDefinition =
+  | 'grid'
+  | 'random'
+  | 'tpe'
+  | { readonly type: 'grid' | 'random' }
+  | {
+      readonly type: 'tpe';
+      readonly nStartupTrials?: number;
+      readonly nCandidates?: number;
+      readonly gamma?: number;
+      readonly priorWeight?: number;
+    };
+
+/**
+ * A sweep as an object for {@link sweep}: the YAML fields in camelCase, and the task as a path, a
+ * {@link Task}, a validated `TaskSpec` or an inline task in YAML form.
+ */
+export interface SweepDefinition {
+  readonly name: string;
+  readonly task: string | Task | TaskSpec | Readonly<Record<string, unknown>>;
+  readonly parameters: Readonly<Record<string, ParamSpec & { readonly env?: string }>>;
+  readonly objective: string;
+  /** @default 'minimize' */
+  readonly direction?: 'minimize' | 'maximize';
+  /** @default 20 (grid sampler: the grid's size) */
+  readonly trials?: number;
+  /** @default 1 */
+  readonly parallelism?: number;
+  /** @default 'tpe' */
+  readonly sampler?: SamplerDefinition;
+  /** @default 0 */
+  readonly seed?: number;
+  /** @default max(5, ceil(trials / 10)) */
+  readonly maxFailures?: number;
+  /** Milliseconds or a duration string. */
+  readonly trialTimeout?: number | string;
+  readonly outputDir?: string;
+}
+
+/** Options of {@link parseSweepYaml}. */
+export interface ParseSweepOptions {
+  /** The file the text came from, named in every issue and the default sweep name. */
+  readonly file?: string;
+  /** What relative paths are resolved against. @default process.cwd() */
+  readonly baseDir?: string;
+}
+
+interface RawIssue {
+  readonly path: readonly PathSegment[];
+  readonly message: string;
+  readonly at: 'key' | 'value';
+}
+
+type Built =
+  { ok: true; spec: SweepSpec } | { ok: false; issues: RawIssue[]; external: TaskIssue[] };
+
+const PARAM_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  uniform: ['type', 'low', 'high', 'env'],
+  loguniform: ['type', 'low', 'high', 'env'],
+  int: ['type', 'low', 'high', 'step', 'log', 'env'],
+  choice: ['type', 'values', 'env'],
+  grid: ['type', 'values', 'env'],
+};
+const SAMPLER_FIELDS = ['type', 'n_startup_trials', 'n_candidates', 'gamma', 'prior_weight'];
+
+/** The fields allowed in the mapping at `path`, for "did you mean" hints. */
+function fieldsAt(path: readonly PathSegment[], input: unknown): readonly string[] {
+  if (path.length === 0) return SWEEP_FIELDS;
+  if (path[0] === 'sampler') return SAMPLER_FIELDS;
+  if (path[0] === 'parameters' && path.length === 2) {
+    const param = (input as { parameters?: Record<string, { type?: unknown }> }).parameters?.[
+      String(path[1])
+    ];
+    return (
+      PARAM_FIELDS[String(param?.type)] ?? ['type', 'low', 'high', 'step', 'log', 'values', 'env']
+    );
+  }
+  return [];
+}
+
+function zodIssues(
+  issues: readonly z.core.$ZodIssue[],
+  input: unknown,
+  prefix: readonly PathSegment[] = [],
+): RawIssue[] {
+  const out: RawIssue[] = [];
+  const seen = new Set<string>();
+  for (const issue of issues) {
+    const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = fieldsAt(path, input);
+      for (const key of issue.keys) {
+        const near = closestMatch(key, allowed);
+        const hint =
+          near === undefined
+            ? ` (allowed here: ${allowed.join(', ')})`
+            : `; did you mean '${near}'?`;
+        out.push({ path: [...path, key], message: `unknown field '${key}'${hint}`, at: 'key' });
+      }
+      continue;
+    }
+    // A union reports every branch: follow the one that got furthest, so the messages and
+    // positions are those of the form the user was writing.
+    const branch = issue.code === 'invalid_union' ? furthestBranch(issue.errors) : undefined;
+    if (branch !== undefined) {
+      out.push(...zodIssues(branch, input, path));
+      continue;
+    }
+    const key = path.join('.');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message: issue.message, at: issue.code === 'invalid_key' ? 'key' : 'value' });
+  }
+  return out;
+}
+
+/** The union branch whose issues go deepest, when one goes deeper than the union itself. */
+function furthestBranch(
+  branches: readonly (readonly z.core.$ZodIssue[])[],
+): readonly z.core.$ZodIssue[] | undefined {
+  let best: readonly z.core.$ZodIssue[] | undefined;
+  let depth = 0;
+  for (const branch of branches) {
+    for (const issue of branch) {
+      const d = issue.path.length + (issue.code === 'unrecognized_keys' ? 1 : 0);
+      if (d > depth) {
+        best = branch;
+        depth = d;
+      }
+    }
+  }
+  return best;
+}
+
+function defaultEnvName(param: string): string {
+  return param.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+function samplerOf(sampler: SweepYaml['sampler']): SamplerSpec {
+  if (sampler === undefined) return { type: 'tpe' };
+  if (typeof sampler === 'string') return { type: sampler };
+  if (sampler.type !== 'tpe') return { type: sampler.type };
+  return {
+    type: 'tpe',
+    ...(sampler.n_startup_trials === undefined ? {} : { nStartupTrials: sampler.n_startup_trials }),
+    ...(sampler.n_candidates === undefined ? {} : { nCandidates: sampler.n_candidates }),
+    ...(sampler.gamma === undefined ? {} : { gamma: sampler.gamma }),
+    ...(sampler.prior_weight === undefined ? {} : { priorWeight: sampler.prior_weight }),
+  };
+}
+
+function isTaskSpec(value: unknown): value is TaskSpec {
+  return (
+    typeof value === 'object' && value !== null && 'numNodes' in value && 'fileMounts' in value
+  );
+}
+
+/** Turns sweep input in YAML form into a spec, collecting every problem. */
+function build(input: unknown, baseDir: string, defaultName: string | undefined): Built {
+  const issues: RawIssue[] = [];
+  const external: TaskIssue[] = [];
+  const rawTask = (input as { task?: unknown } | null)?.task;
+  // The task is validated on its own below (it may be a Task or a TaskSpec), and even when the
+  // rest is invalid, so that every problem is reported at once.
+  const parsed = SweepSchema.safeParse(
+    typeof rawTask === 'object' && rawTask !== null && !Array.isArray(rawTask)
+      ? { ...(input as object), task: {} }
+      : input,
+  );
+  let task: TaskSpec | undefined;
+  if (rawTask instanceof Task) {
+    try {
+      task = rawTask.toSpec();
+    } catch (err) {
+      if (!(err instanceof TaskValidationError)) throw err;
+      external.push(
+        ...err.issues.map((i) => ({ ...i, path: i.path === '' ? 'task' : `task.${i.path}` })),
+      );
+    }
+  } else if (isTaskSpec(rawTask)) {
+    task = rawTask;
+  } else if (typeof rawTask === 'string' && rawTask !== '') {
+    try {
+      task = loadTaskFile(resolve(baseDir, rawTask));
+    } catch (err) {
+      if (!(err instanceof TaskValidationError)) throw err;
+      external.push(...err.issues);
+    }
+  } else if (typeof rawTask === 'object' && rawTask !== null && !Array.isArray(rawTask)) {
+    const checked = validateTask(rawTask, baseDir);
+    if (checked.ok) task = checked.spec;
+    else issues.push(...checked.issues.map((i) => ({ ...i, path: ['task', ...i.path] })));
+  }
+  if (!parsed.success) {
+    issues.push(...zodIssues(parsed.error.issues, input));
+  }
+  if (!parsed.success || task === undefined) return { ok: false, issues, external };
+
+  const data = parsed.data;
+  const name = data.name ?? defaultName;
+  if (name === undefined) {
+    issues.push({
+      path: ['name'],
+      message: "missing 'name': the sweep's name (lower-case letters, digits, '-')",
+      at: 'key',
+    });
+  }
+  const parameters: Record<string, SweepParam> = {};
+  const envOwners = new Map<string, string>();
+  for (const [param, spec] of Object.entries(data.parameters)) {
+    const env = ('env' in spec ? spec.env : undefined) ?? defaultEnvName(param);
+    const where: PathSegment[] = ['parameters', param];
+    if (!ENV_NAME_PATTERN.test(env)) {
+      issues.push({
+        path: where,
+        at: 'key',
+        message: `'${param}' does not make a valid variable name; set env: NAME`,
+      });
+    } else if ((RESERVED_ENV_NAMES as readonly string[]).includes(env)) {
+      issues.push({
+        path: where,
+        at: 'key',
+        message: `${env} is reserved by konduktor; set env: to another name`,
+      });
+    } else if (envOwners.has(env)) {
+      issues.push({
+        path: where,
+        at: 'key',
+        message: `'${param}' and '${envOwners.get(env) ?? ''}' both set ${env}; set env: on one`,
+      });
+    }
+    envOwners.set(env, param);
+    const { env: _env, ...rest } = spec as typeof spec & { env?: string };
+    parameters[param] = { ...(rest as ParamSpec), env };
+  }
+  const sampler = samplerOf(data.sampler);
+  const size = gridSize(parameters);
+  if (sampler.type === 'grid' && size === Infinity) {
+    const continuous = Object.entries(parameters).find(
+      ([, p]) => p.type === 'uniform' || p.type === 'loguniform',
+    );
+    issues.push({
+      path: ['sampler'],
+      at: 'value',
+      message: `the grid sampler cannot enumerate the continuous parameter '${continuous?.[0] ?? '?'}': give it values (a list) or use sampler: random or tpe`,
+    });
+  }
+  let trialTimeoutMs: number | undefined;
+  if (data.trial_timeout !== undefined) {
+    try {
+      trialTimeoutMs = parseDuration(data.trial_timeout, 'trial_timeout');
+    } catch (err) {
+      issues.push({
+        path: ['trial_timeout'],
+        at: 'value',
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  if (issues.length > 0 || name === undefined) return { ok: false, issues, external };
+  const trials =
+    sampler.type === 'grid' ? Math.min(data.trials ?? size, size) : (data.trials ?? 20);
+  const spec: SweepSpec = {
+    name,
+    task,
+    parameters,
+    objective: data.objective,
+    direction: data.direction ?? 'minimize',
+    trials,
+    parallelism: data.parallelism ?? 1,
+    sampler,
+    seed: data.seed ?? 0,
+    maxFailures: data.max_failures ?? Math.max(5, Math.ceil(trials / 10)),
+    ...(trialTimeoutMs === undefined ? {} : { trialTimeoutMs }),
+    ...(data.output_dir === undefined ? {} : { outputDir: resolve(baseDir, data.output_dir) }),
+  };
+  return { ok: true, spec };
+}
+
+function positionOf(
+  doc: Document.Parsed,
+  counter: LineCounter,
+  raw: RawIssue,
+): { line: number; col: number } | undefined {
+  let node: unknown = doc.contents;
+  let found: { range?: [number, number, number] | null } | undefined = isMap(node)
+    ? node
+    : undefined;
+  for (const segment of raw.path) {
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+      );
+      if (pair === undefined) break;
+      const keyNode = pair.key as { range?: [number, number, number] | null };
+      const valueNode = pair.value as { range?: [number, number, number] | null } | null;
+      found = raw.at === 'key' || valueNode === null ? keyNode : valueNode;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment] as { range?: [number, number, number] | null } | undefined;
+      if (item === undefined) break;
+      found = item;
+      node = item;
+    } else {
+      break;
+    }
+  }
+  const offset = found?.range?.[0];
+  return offset === undefined ? undefined : counter.linePos(offset);
+}
+
+function nameFromFile(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  const stem = basename(file, extname(file))
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^[^a-z]+/, '')
+    .slice(0, 32)
+    .replace(/-+$/, '');
+  return stem === '' ? undefined : stem;
+}
+
+/** A {@link TaskValidationError} (code `TASK_INVALID`) whose message speaks of a sweep. */
+function invalidSweep(issues: readonly TaskIssue[], cause?: unknown): TaskValidationError {
+  const sorted = [...issues].sort(
+    (a, b) =>
+      Number(a.file !== issues[0]?.file) - Number(b.file !== issues[0]?.file) ||
+      (a.line ?? Infinity) - (b.line ?? Infinity) ||
+      (a.col ?? 0) - (b.col ?? 0),
+  );
+  const error = new TaskValidationError(sorted, cause === undefined ? undefined : { cause });
+  error.message = error.message.replace(/^invalid task/, 'invalid sweep');
+  return error;
+}
+
+/**
+ * Parses and validates sweep YAML.
+ * @throws {TaskValidationError} listing every problem with `file:line:col` (problems in a task
+ *   file the sweep points at carry that file's positions).
+ */
+export function parseSweepYaml(text: string, options: ParseSweepOptions = {}): SweepSpec {
+  const file = options.file;
+  const baseDir = options.baseDir ?? process.cwd();
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text.replace(/^\uFEFF/, ''), {
+    lineCounter: counter,
+    prettyErrors: false,
+  });
+  const located = (
+    path: string,
+    message: string,
+    pos: { line: number; col: number } | undefined,
+  ): TaskIssue => ({
+    path,
+    message,
+    ...(file === undefined ? {} : { file }),
+    ...(pos === undefined ? {} : pos),
+  });
+  const doc = docs[0];
+  const syntax = docs
+    .flatMap((d) => d.errors)
+    .map((e) =>
+      located(
+        '',
+        `YAML syntax error: ${e.message.split('\n')[0] ?? ''}`,
+        counter.linePos(e.pos[0]),
+      ),
+    );
+  if (syntax.length > 0) throw invalidSweep(syntax);
+  if (doc === undefined || doc.contents === null || docs.length > 1) {
+    throw invalidSweep([
+      located(
+        '',
+        docs.length > 1
+          ? 'a sweep file holds exactly one YAML document'
+          : "the sweep is empty; it needs at least 'task', 'parameters' and 'objective'",
+        undefined,
+      ),
+    ]);
+  }
+  const input = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw invalidSweep([
+      located(
+        '',
+        'a sweep is a mapping with task, parameters and objective',
+        counter.linePos(doc.contents.range[0]),
+      ),
+    ]);
+  }
+  const result = build(input, baseDir, nameFromFile(file));
+  if (result.ok) return result.spec;
+  const issues = [
+    ...result.issues.map((raw) =>
+      located(formatPath(raw.path), raw.message, positionOf(doc, counter, raw)),
+    ),
+    ...result.external,
+  ];
+  throw invalidSweep(issues);
+}
+
+/**
+ * Reads a sweep file; relative paths in it (the task file, `workdir`, `output_dir`) are resolved
+ * against the file's directory.
+ * @throws {TaskValidationError} when the file is missing or invalid.
+ */
+export function loadSweepFile(path: string): SweepSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `sweep file not found: ${resolve(path)}`
+        : `cannot read the sweep file ${resolve(path)}: ${String(err)}`;
+    throw invalidSweep([{ path: '', message, file: path }], err);
+  }
+  return parseSweepYaml(text, { file: path, baseDir: dirname(resolve(path)) });
+}
+
+const CAMEL_TO_YAML: Readonly<Record<string, string>> = {
+  maxFailures: 'max_failures',
+  trialTimeout: 'trial_timeout',
+  outputDir: 'output_dir',
+  nStartupTrials: 'n_startup_trials',
+  nCandidates: 'n_candidates',
+  priorWeight: 'prior_weight',
+};
+
+function toYamlForm(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [CAMEL_TO_YAML[k] ?? k, v]));
+}
+
+/**
+ * Validates a sweep given as an object.
+ * @throws {TaskValidationError} listing every problem, with its field path.
+ */
+export function resolveSweep(
+  definition: SweepDefinition,
+  options: { readonly baseDir?: string } = {},
+): SweepSpec {
+  const input = toYamlForm(definition as unknown as Record<string, unknown>);
+  if (typeof definition.sampler === 'object') input.sampler = toYamlForm(definition.sampler);
+  const result = build(input, options.baseDir ?? process.cwd(), undefined);
+  if (result.ok) return result.spec;
+  throw invalidSweep([
+    ...result.issues.map((raw) => ({ path: formatPath(raw.path), message: raw.message })),
+    ...result.external,
+  ]);
+}

@@ -1,0 +1,248 @@
+/**
+ * The zod schema of a sweep in its YAML form (snake_case keys), and the validated
+ * {@link SweepSpec} every part of the sweep driver works from.
+ *
+ * @example
+ * ```ts
+ * const parsed = SweepSchema.safeParse({
+ *   name: 'branin',
+ *   task: 'branin-task.yaml',
+ *   parameters: { x1: { type: 'uniform', low: -5, high: 10 }, seed: [1, 2, 3] },
+ *   objective: 'value',
+ *   trials: 30,
+ * });
+ * ```
+ * @module
+ */
+import { z } from 'zod';
+import { ENV_NAME_PATTERN, TASK_NAME_PATTERN } from '../task/schema.js';
+import type { TaskSpec } from '../task/types.js';
+import type { SamplerSpec } from './sampler.js';
+import type { ParamSpec } from './space.js';
+
+/** The longest sweep name: trial jobs are `<sweep>-<trial>-<hex>` within the task name limit. */
+export const SWEEP_NAME_MAX_LENGTH = 32;
+
+/** The fields of a sweep, at the top level of the YAML. */
+export const SWEEP_FIELDS = [
+  'name',
+  'task',
+  'parameters',
+  'objective',
+  'direction',
+  'trials',
+  'parallelism',
+  'sampler',
+  'seed',
+  'max_failures',
+  'trial_timeout',
+  'output_dir',
+] as const;
+
+/** A parameter after validation, with the environment variable it reaches the trial as. */
+export type SweepParam = ParamSpec & {
+  /** The environment variable that carries the value. @default the name upper-cased */
+  readonly env: string;
+};
+
+/** A validated sweep, ready to run. Paths are absolute. */
+export interface SweepSpec {
+  /** The sweep's name: its key in the store, its output folder, its trial jobs' prefix. */
+  readonly name: string;
+  /** The base task every trial runs, with the trial's parameters added to its `envs`. */
+  readonly task: TaskSpec;
+  /** The parameter space, in the order written. */
+  readonly parameters: Readonly<Record<string, SweepParam>>;
+  /** The dotted path of the objective in each trial's result (`val_loss`, `metrics.acc`); `.` is the whole result. */
+  readonly objective: string;
+  readonly direction: 'minimize' | 'maximize';
+  /** How many trials to run (for the grid sampler at most the grid's size). */
+  readonly trials: number;
+  /** How many trials run at once. */
+  readonly parallelism: number;
+  readonly sampler: SamplerSpec;
+  readonly seed: number;
+  /** Failed trials tolerated; one more stops the sweep. */
+  readonly maxFailures: number;
+  /** A trial still running after this long is cancelled and counted as failed. */
+  readonly trialTimeoutMs?: number;
+  /** Where the CSV, JSON and HTML files go, when the sweep file says. */
+  readonly outputDir?: string;
+}
+
+const finite = (what: string) =>
+  z.number({ error: (iss) => `${what} must be a number, got ${describe(iss.input)}` });
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return 'nothing';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return JSON.stringify(value);
+}
+
+const paramValue = z.union([z.number(), z.string(), z.boolean()], {
+  error: (iss) => `values must be numbers, strings or booleans, got ${describe(iss.input)}`,
+});
+const valueList = z
+  .array(paramValue, { error: (iss) => `values must be a list, got ${describe(iss.input)}` })
+  .min(1, 'give at least one value');
+const envName = z
+  .string()
+  .regex(
+    ENV_NAME_PATTERN,
+    'env must be a variable name: letters, digits and _, not starting with a digit',
+  )
+  .optional();
+
+const range = { low: finite('low'), high: finite('high'), env: envName };
+
+const ParamSchema = z
+  .union(
+    [
+      valueList.transform((values) => ({ type: 'grid' as const, values })),
+      z.discriminatedUnion(
+        'type',
+        [
+          z.strictObject({ type: z.literal('uniform'), ...range }),
+          z.strictObject({ type: z.literal('loguniform'), ...range }),
+          z.strictObject({
+            type: z.literal('int'),
+            ...range,
+            step: z.int().positive().optional(),
+            log: z.boolean().optional(),
+          }),
+          z.strictObject({ type: z.literal('choice'), values: valueList, env: envName }),
+          z.strictObject({ type: z.literal('grid'), values: valueList, env: envName }),
+        ],
+        {
+          error: (iss) =>
+            iss.note === 'No matching discriminator'
+              ? 'type must be one of uniform, loguniform, int, choice, grid'
+              : undefined,
+        },
+      ),
+    ],
+    {
+      error: (iss) =>
+        !Array.isArray(iss.input) && typeof iss.input !== 'object'
+          ? `a parameter is a mapping with a type (uniform, loguniform, int, choice, grid) or a list of values, got ${describe(iss.input)}`
+          : undefined,
+    },
+  )
+  .superRefine((param, ctx) => {
+    if (param.type === 'grid' || param.type === 'choice') return;
+    if (!(param.low < param.high) && !(param.type === 'int' && param.low === param.high)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['high'],
+        message: `high (${param.high}) must be greater than low (${param.low})`,
+      });
+    }
+    if (param.type === 'loguniform' && param.low <= 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['low'],
+        message: `a loguniform parameter needs low > 0, got ${param.low}`,
+      });
+    }
+    if (param.type === 'int') {
+      if (!Number.isInteger(param.low))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['low'],
+          message: `low must be an integer, got ${param.low}`,
+        });
+      if (!Number.isInteger(param.high))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['high'],
+          message: `high must be an integer, got ${param.high}`,
+        });
+      if (param.log === true && param.low < 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['low'],
+          message: `an int parameter with log: true needs low >= 1, got ${param.low}`,
+        });
+      }
+      if (param.log === true && (param.step ?? 1) !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['step'],
+          message: 'step cannot be combined with log: true',
+        });
+      }
+    }
+  });
+
+const SamplerSchema = z.union([
+  z.enum(['grid', 'random', 'tpe'], { error: () => 'sampler must be grid, random or tpe' }),
+  z.discriminatedUnion('type', [
+    z.strictObject({ type: z.literal('grid') }),
+    z.strictObject({ type: z.literal('random') }),
+    z.strictObject({
+      type: z.literal('tpe'),
+      n_startup_trials: z.int().nonnegative().optional(),
+      n_candidates: z.int().positive().optional(),
+      gamma: z.number().gt(0).lte(1).optional(),
+      prior_weight: z.number().positive().optional(),
+    }),
+  ]),
+]);
+
+const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+
+/** A sweep in its YAML form. */
+export const SweepSchema = z.strictObject({
+  name: z
+    .string({ error: (iss) => `name must be a string, got ${describe(iss.input)}` })
+    .regex(
+      TASK_NAME_PATTERN,
+      "name must use lower-case letters, digits and '-', start with a letter and not end with '-'",
+    )
+    .max(SWEEP_NAME_MAX_LENGTH, `name must be at most ${SWEEP_NAME_MAX_LENGTH} characters`)
+    .optional(),
+  task: z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
+    error: (iss) =>
+      iss.input === undefined
+        ? "missing 'task': the path of a task file (relative to the sweep file) or an inline task"
+        : `task must be a file path or an inline task mapping, got ${describe(iss.input)}`,
+  }),
+  parameters: z
+    .record(z.string().min(1), ParamSchema, {
+      error: (iss) =>
+        iss.input === undefined
+          ? "missing 'parameters': a mapping from parameter name to its definition"
+          : `parameters must be a mapping, got ${describe(iss.input)}`,
+    })
+    .refine((p) => Object.keys(p).length > 0, 'give at least one parameter'),
+  objective: z
+    .string({
+      error: (iss) =>
+        iss.input === undefined
+          ? "missing 'objective': the path of the objective in each trial's result, e.g. val_loss or metrics.acc"
+          : `objective must be a dotted path such as metrics.acc, got ${describe(iss.input)}`,
+    })
+    .regex(
+      /^(?:\.|[^.\s]+(?:\.[^.\s]+)*)$/,
+      'objective must be a dotted path such as metrics.acc, or . for the whole result',
+    ),
+  direction: z
+    .enum(['minimize', 'maximize'], { error: () => 'direction must be minimize or maximize' })
+    .optional(),
+  trials: z.int().positive().optional(),
+  parallelism: z.int().positive().optional(),
+  sampler: SamplerSchema.optional(),
+  seed: z.int().nonnegative().optional(),
+  max_failures: z.int().nonnegative().optional(),
+  trial_timeout: z
+    .union([
+      z.number().positive(),
+      z.string().regex(DURATION, 'trial_timeout is a duration such as 90s, 10m or 1h'),
+    ])
+    .optional(),
+  output_dir: z.string().min(1).optional(),
+});
+
+/** The YAML form of a sweep, as the schema reads it. */
+export type SweepYaml = z.infer<typeof SweepSchema>;
