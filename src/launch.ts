@@ -35,7 +35,9 @@ export interface LaunchOptions {
  * @throws {BackendError} when the backend cannot be used.
  */
 export async function launch(task: Task | TaskSpec, options: LaunchOptions = {}): Promise<Job> {
-  let spec = task instanceof Task ? task.toSpec() : task;
+  // A plain TaskSpec is validated too: it comes from the caller, and the backends trust a spec
+  // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
+  let spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
   if (options.overrides !== undefined) spec = applyOverrides(spec, options.overrides);
   const backend = resolveBackend(
     options.backend,

@@ -3,7 +3,7 @@
  * user (0700), holding the store, the job directories and the event files.
  * @module
  */
-import { chmodSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BackendError } from '../../errors.js';
@@ -47,6 +47,7 @@ export function prepareHome(root: string): HomeLayout {
     if ((stat.mode & 0o077) !== 0) chmodSync(root, 0o700);
     mkdirSync(layout.jobs, { recursive: true, mode: 0o700 });
     mkdirSync(layout.events, { recursive: true, mode: 0o700 });
+    privateDatabase(layout.database);
   } catch (cause) {
     if (cause instanceof BackendError) throw cause;
     throw new BackendError(`cannot prepare the konduktor home ${root}: ${String(cause)}`, {
@@ -54,4 +55,22 @@ export function prepareHome(root: string): HomeLayout {
     });
   }
   return layout;
+}
+
+/**
+ * Makes the store file private (0600) before SQLite opens it: SQLite creates it with the umask's
+ * mode (usually 0644) and gives its -wal and -shm files the database file's mode.
+ */
+function privateDatabase(path: string): void {
+  try {
+    if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+    } catch (raced) {
+      // Another konduktor process created it meanwhile (with this same mode).
+      if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
+    }
+  }
 }
