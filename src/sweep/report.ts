@@ -220,7 +220,7 @@ svg{max-width:100%;height:auto;background:#fcfcfc;border:1px solid #e4e4e4}
 .trial-point{fill:#2166ac;fill-opacity:.75}.best-line{fill:none;stroke:#1b9e77;stroke-width:2}
 .failed-mark{stroke:#d73027;stroke-width:2}
 .trial-line{fill:none;stroke-width:1.3;stroke-opacity:.55}.trial-line.best{stroke-width:3;stroke-opacity:1}
-.hl{stroke:#000!important;stroke-opacity:1!important;stroke-width:3!important;fill:#000}
+path.hl{stroke:#000!important;stroke-opacity:1!important;stroke-width:3!important}circle.hl{fill:#000;r:6px}
 table{border-collapse:collapse;margin-top:8px;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
 tr.failed td{color:#b2182b}tr.cancelled td,tr.running td,tr.launching td{color:#888}tbody tr:hover{background:#f3f3f3}`;
 
