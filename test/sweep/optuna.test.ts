@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -30,7 +30,7 @@ function sh(command: string, args: string[], what: string): void {
 }
 
 /** Creates the venv with Optuna once; later runs reuse it. */
-function ensureVenv(): void {
+function ensureVenv(scratch: string): void {
   const ready =
     existsSync(PYTHON) &&
     spawnSync(PYTHON, ['-c', 'import optuna, setuptools, wheel'], { stdio: 'ignore' }).status === 0;
@@ -43,10 +43,13 @@ function ensureVenv(): void {
       'pip install optuna',
     );
   }
-  // The helper from this checkout, as users install it (pip install ./python).
+  // The helper from this checkout, as users install it (pip install ./python), built from a copy
+  // so the build leaves nothing in the source tree.
+  const source = join(scratch, 'python');
+  cpSync(join(ROOT, 'python'), source, { recursive: true });
   sh(
     PYTHON,
-    ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-deps', join(ROOT, 'python')],
+    ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-deps', source],
     'pip install ./python',
   );
 }
@@ -54,7 +57,7 @@ function ensureVenv(): void {
 describe('Optuna drives konduktor (examples/optuna_sweep.py)', () => {
   const tmp = tempHome('konduktor-optuna-');
   before(() => {
-    ensureVenv();
+    ensureVenv(tmp.dir);
   });
   after(() => {
     tmp.cleanup();
