@@ -16,6 +16,8 @@ export type BackendKind = 'local' | 'kubernetes';
 export const JobStatuses = {
   PENDING: 'PENDING',
   RUNNING: 'RUNNING',
+  /** Held by `konduktor stop`; `konduktor start` puts it back in the queue. */
+  STOPPED: 'STOPPED',
   SUCCEEDED: 'SUCCEEDED',
   FAILED: 'FAILED',
   CANCELLED: 'CANCELLED',
@@ -94,6 +96,17 @@ export interface Backend {
   logs(name: string, options?: BackendLogOptions): AsyncIterable<string>;
   /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */
   cancel(name: string): Promise<void>;
+  /**
+   * Holds the job: a running job's processes are stopped, a queued job stays out of the queue;
+   * the job is `STOPPED` until {@link Backend.start}. Harmless on a stopped job.
+   * @throws {UsageError} when the job has already ended.
+   */
+  stop(name: string): Promise<void>;
+  /**
+   * Puts a stopped job back in the queue; it runs again from the start with the next
+   * `RESTART_ATTEMPT`. Harmless on a job that is not stopped.
+   */
+  start(name: string): Promise<void>;
   /** Cancels the job if needed and deletes it and everything it left. */
   remove(name: string): Promise<void>;
   /** Releases connections and watchers. */

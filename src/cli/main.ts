@@ -97,6 +97,39 @@ program
   });
 
 program
+  .command('stop')
+  .description(
+    'hold jobs: running ones are stopped, queued ones leave the queue (resume with start)',
+  )
+  .argument('<jobs...>', "job names or globs such as 'trial-*'")
+  .addOption(backendOption())
+  .option('--json', 'print the job names as JSON')
+  .action(async (jobs, options) => {
+    const { runHold } = await import('./commands/hold.js');
+    process.exitCode = await runHold('stop', jobs, options);
+  });
+
+program
+  .command('start')
+  .description('put stopped jobs back in the queue; they run again from the start')
+  .argument('<jobs...>', "job names or globs such as 'trial-*'")
+  .addOption(backendOption())
+  .option('--json', 'print the job names as JSON')
+  .action(async (jobs, options) => {
+    const { runHold } = await import('./commands/hold.js');
+    process.exitCode = await runHold('start', jobs, options);
+  });
+
+program
+  .command('queue')
+  .description('the local capacity in use, and the queued jobs with what they wait for')
+  .option('--json', 'machine-readable output')
+  .action(async (options) => {
+    const { runQueue } = await import('./commands/queue.js');
+    process.exitCode = runQueue(options);
+  });
+
+program
   .command('down')
   .description('cancel and remove jobs, by name or glob')
   .argument('[jobs...]', "job names or globs such as 'trial-*'")

@@ -52,6 +52,8 @@ export function paintStatus(status: JobInfo['status']): string {
       return colors.yellow(status);
     case 'RUNNING':
       return colors.cyan(status);
+    case 'STOPPED':
+      return colors.blue(status);
     case 'SUCCEEDED':
       return colors.green(status);
     case 'FAILED':

@@ -115,6 +115,16 @@ export class Job {
     return this.#backend.cancel(this.name);
   }
 
+  /** Holds the job (`STOPPED`): its processes end, and it leaves the queue until {@link Job.start}. */
+  stop(): Promise<void> {
+    return this.#backend.stop(this.name);
+  }
+
+  /** Puts a stopped job back in the queue; it runs again from the start. */
+  start(): Promise<void> {
+    return this.#backend.start(this.name);
+  }
+
   async #waitTerminal(options: WaitOptions): Promise<TerminalJobInfo> {
     const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
     const timeoutSignal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);

@@ -55,7 +55,7 @@ export const RESOURCES_FIELDS = [
 ] as const;
 
 /** The fields of `resources.job_config`. */
-export const JOB_CONFIG_FIELDS = ['max_restarts'] as const;
+export const JOB_CONFIG_FIELDS = ['max_restarts', 'priority'] as const;
 
 const RESERVED = new Set<string>(RESERVED_ENV_NAMES);
 
@@ -439,7 +439,20 @@ const labelsSchema = z.record(
 );
 
 const jobConfigSchema = z.strictObject(
-  { max_restarts: wholeNumber(0).nullish() },
+  {
+    max_restarts: wholeNumber(0).nullish(),
+    // The local backend's queue order: higher first, FIFO within a priority.
+    priority: z
+      .number({
+        error: (iss) =>
+          `must be a whole number (higher runs first), got ${describeValue(iss.input)}`,
+      })
+      .int({
+        error: (iss) =>
+          `must be a whole number (higher runs first), got ${describeValue(iss.input)}`,
+      })
+      .nullish(),
+  },
   {
     error: (iss) =>
       iss.code === 'invalid_type'
@@ -542,6 +555,7 @@ export const TaskSchema = z
     if (r?.memory != null) resources.memory = r.memory;
     if (r?.accelerators != null) resources.accelerators = r.accelerators;
     if (r?.image_id != null) resources.imageId = r.image_id;
+    if (r?.job_config?.priority != null) resources.priority = r.job_config.priority;
     const spec: Mutable<TaskSpec> = {
       name: task.name,
       run: task.run,

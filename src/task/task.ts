@@ -39,6 +39,11 @@ export interface ResourcesOptions {
    * @default 0
    */
   readonly maxRestarts?: number | undefined;
+  /**
+   * Queue priority on the local backend (higher first).
+   * @default 0
+   */
+  readonly priority?: number | undefined;
 }
 
 /**
@@ -70,6 +75,7 @@ export class Resources {
       imageId: spec.imageId,
       labels: spec.labels,
       maxRestarts: spec.maxRestarts,
+      priority: spec.priority,
     });
   }
 
@@ -103,6 +109,11 @@ export class Resources {
     return this.#options.maxRestarts;
   }
 
+  /** The queue priority, if set. */
+  get priority(): number | undefined {
+    return this.#options.priority;
+  }
+
   /** The YAML form, for validation by the task schema. */
   toYamlInput(): Record<string, unknown> {
     const o = this.#options;
@@ -112,7 +123,12 @@ export class Resources {
     if (o.accelerators !== undefined) out.accelerators = o.accelerators;
     if (o.imageId !== undefined) out.image_id = o.imageId;
     if (o.labels !== undefined) out.labels = { ...o.labels };
-    if (o.maxRestarts !== undefined) out.job_config = { max_restarts: o.maxRestarts };
+    if (o.maxRestarts !== undefined || o.priority !== undefined) {
+      out.job_config = {
+        ...(o.maxRestarts === undefined ? {} : { max_restarts: o.maxRestarts }),
+        ...(o.priority === undefined ? {} : { priority: o.priority }),
+      };
+    }
     return out;
   }
 }
@@ -145,6 +161,7 @@ const CAMEL_PATHS: Readonly<Record<string, readonly string[]>> = {
   'resources.image_id': ['resources', 'imageId'],
   'resources.job_config': ['resources'],
   'resources.job_config.max_restarts': ['resources', 'maxRestarts'],
+  'resources.job_config.priority': ['resources', 'priority'],
 };
 
 function toCamelPath(path: readonly PathSegment[]): readonly PathSegment[] {

@@ -23,6 +23,11 @@ export interface ResourcesSpec {
   readonly labels: Readonly<Record<string, string>>;
   /** How many times the whole job is restarted after a failure. */
   readonly maxRestarts: number;
+  /**
+   * Queue priority on the local backend: higher is admitted first, first-in first-out within a
+   * priority. Default 0. (On Kubernetes, use a Kueue priority-class label instead.)
+   */
+  readonly priority?: number;
 }
 
 /**

@@ -359,7 +359,10 @@ export function specToInput(spec: TaskSpec): Record<string, unknown> {
   const r = spec.resources;
   const resources: Record<string, unknown> = {
     labels: { ...r.labels },
-    job_config: { max_restarts: r.maxRestarts },
+    job_config: {
+      max_restarts: r.maxRestarts,
+      ...(r.priority === undefined ? {} : { priority: r.priority }),
+    },
   };
   if (r.cpus !== undefined) resources.cpus = r.cpus;
   if (r.memory !== undefined) resources.memory = r.memory;

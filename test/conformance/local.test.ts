@@ -11,6 +11,12 @@ after(() => {
 });
 
 defineConformance('local', {
-  makeBackend: () => new LocalBackend({ home: join(dir, 'home'), graceMs: 2000 }),
+  // Room for the suite's parallel and 3-node jobs whatever the machine's size.
+  makeBackend: () =>
+    new LocalBackend({
+      home: join(dir, 'home'),
+      graceMs: 2000,
+      capacity: { cpus: 64, memory: 256 },
+    }),
   jobTimeoutMs: 30_000,
 });

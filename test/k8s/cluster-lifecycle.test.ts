@@ -16,7 +16,10 @@ const enabled = process.env['KONDUKTOR_TEST_CLUSTER_LIFECYCLE'] === '1';
 const scripts = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'cluster');
 const pidDir = join(homedir(), '.cache', 'konduktor', 'cluster', 'pids');
 const STATE_DIRS = ['/var/lib/konduktor-k8s', '/run/konduktor-k8s', '/run/netns/konduktor-k8s'];
+// host paths that components hard-code and up.sh created (it lists them for down.sh)
+const createdDirsFile = join(homedir(), '.cache', 'konduktor', 'cluster', 'created-dirs');
 const API_PORT = Number(process.env['KONDUKTOR_API_PORT'] ?? '16443');
+let withKueue = false; // restart the cluster the way it was started
 
 function run(script: string, ...args: string[]): string {
   return execFileSync('bash', [join(scripts, script), ...args], {
@@ -74,6 +77,10 @@ void describe(
 
     void test('down leaves no process, mount, netns or cgroup behind', async () => {
       const pids = recordedPids();
+      withKueue = pids.has('kueue');
+      const created = existsSync(createdDirsFile)
+        ? readFileSync(createdDirsFile, 'utf8').split('\n').filter(Boolean)
+        : [];
       run('down.sh');
       for (const [name, pid] of pids)
         assert.equal(alive(pid), false, `${name} (${pid}) still alive`);
@@ -83,6 +90,7 @@ void describe(
         .filter((m) => STATE_DIRS.some((d) => m === d || m.startsWith(d + '/')));
       assert.deepEqual(mounts, []);
       for (const d of STATE_DIRS) assert.equal(existsSync(d), false, `${d} still exists`);
+      for (const d of created) assert.equal(existsSync(d), false, `${d} still exists`);
       assert.doesNotMatch(
         execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }),
         /konduktor-k8s/,
@@ -109,7 +117,10 @@ void describe(
 
     void test('a warm up brings the cluster back', async () => {
       const t0 = Date.now();
-      const out = run('up.sh', '--no-build').trim().split('\n');
+      const args = withKueue ? ['--no-build', '--kueue'] : ['--no-build'];
+      const out = run('up.sh', ...args)
+        .trim()
+        .split('\n');
       const secs = (Date.now() - t0) / 1000;
       console.log(`warm up took ${secs.toFixed(1)} s`);
       assert.equal(out.at(-1), kubeconfigPath());

@@ -159,6 +159,106 @@ void describe('local cluster smoke', () => {
     assert.equal(w1.message ?? '', '');
   });
 
+  /** A one-worker JobSet whose container fails while the restart attempt is below `okFrom`. */
+  function restartingJobSet(name: string, maxRestarts: number, okFrom: number): object {
+    return {
+      apiVersion: `${JOBSET.group}/${JOBSET.version}`,
+      kind: 'JobSet',
+      metadata: { name, namespace: ns },
+      spec: {
+        failurePolicy: { maxRestarts },
+        replicatedJobs: [
+          {
+            name: 'worker',
+            replicas: 1,
+            template: {
+              spec: {
+                backoffLimit: 0,
+                template: {
+                  spec: {
+                    restartPolicy: 'Never',
+                    terminationGracePeriodSeconds: 1,
+                    containers: [
+                      {
+                        name: 'main',
+                        image: WORKLOAD_IMAGE,
+                        imagePullPolicy: 'IfNotPresent',
+                        env: [
+                          {
+                            name: 'ATTEMPT',
+                            valueFrom: {
+                              fieldRef: {
+                                fieldPath: "metadata.labels['jobset.sigs.k8s.io/restart-attempt']",
+                              },
+                            },
+                          },
+                        ],
+                        command: [
+                          'bash',
+                          '-c',
+                          `echo "{\\"attempt\\":$ATTEMPT}" > /dev/termination-log; [ "$ATTEMPT" -ge ${okFrom} ]`,
+                        ],
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+  }
+
+  async function finalStatus(name: string): Promise<JobSetStatus & { restarts?: number }> {
+    return waitFor(
+      `JobSet ${name} to finish`,
+      async () => {
+        const js = (await c.custom.getNamespacedCustomObject({
+          ...JOBSET,
+          namespace: ns,
+          name,
+        })) as {
+          status?: JobSetStatus & { restarts?: number };
+        };
+        return js.status?.terminalState ? js.status : undefined;
+      },
+      180_000,
+    );
+  }
+
+  void test('JobSet restarts a failed worker (failurePolicy.maxRestarts) and then completes', async () => {
+    await c.custom.createNamespacedCustomObject({
+      ...JOBSET,
+      namespace: ns,
+      body: restartingJobSet('restart-once', 2, 1),
+    });
+    const status = await finalStatus('restart-once');
+    assert.equal(status.terminalState, 'Completed', JSON.stringify(status));
+    assert.equal(status.restarts, 1);
+    const pods = await c.core.listNamespacedPod({
+      namespace: ns,
+      labelSelector:
+        'jobset.sigs.k8s.io/jobset-name=restart-once,jobset.sigs.k8s.io/restart-attempt=1',
+    });
+    assert.equal(pods.items.length, 1);
+    assert.deepEqual(JSON.parse(terminatedState(pods.items[0]!).message ?? 'null'), { attempt: 1 });
+  });
+
+  void test('JobSet fails once maxRestarts is used up', async () => {
+    await c.custom.createNamespacedCustomObject({
+      ...JOBSET,
+      namespace: ns,
+      body: restartingJobSet('always-fails', 0, 99),
+    });
+    const status = await finalStatus('always-fails');
+    assert.equal(status.terminalState, 'Failed', JSON.stringify(status));
+    assert.ok(
+      status.conditions?.some((x) => x.type === 'Failed' && x.status === 'True'),
+      JSON.stringify(status.conditions),
+    );
+  });
+
   void describe('kubelet termination-message behaviour', () => {
     const cases: {
       name: string;
@@ -254,6 +354,12 @@ void describe('local cluster smoke', () => {
       assert.equal(t.exitCode, 3);
       assert.equal(t.reason, 'Error');
       assert.equal(t.message, '{"error":"boom"}');
+    });
+
+    void test('the container log is readable through the API (apiserver -> kubelet)', async () => {
+      await state('failed-file');
+      const log = await c.core.readNamespacedPodLog({ name: 'failed-file', namespace: ns });
+      assert.equal(log, 'LOG-LINE-NOT-A-MESSAGE\n');
     });
 
     void test('a failed container with policy File and an empty file gives no message', async () => {

@@ -9,6 +9,9 @@ import { type FSWatcher, watch } from 'node:fs';
 
 type Listener = () => void;
 
+/** Subscribes to the changes of every job (a name no job can have). */
+export const ANY_JOB = '*';
+
 /** Shared, reference-counted watchers of events directories. */
 export class EventHub {
   readonly #dir: string;
@@ -19,7 +22,10 @@ export class EventHub {
     this.#dir = dir;
   }
 
-  /** Calls `listener` whenever job `name` records a change; returns the unsubscribe function. */
+  /**
+   * Calls `listener` whenever job `name` records a change (any job for {@link ANY_JOB}); returns
+   * the unsubscribe function.
+   */
   subscribe(name: string, listener: Listener): () => void {
     let set = this.#listeners.get(name);
     if (set === undefined) {
@@ -38,6 +44,7 @@ export class EventHub {
   /** Wakes the listeners of `name` (used when this process itself saw a change). */
   emit(name: string): void {
     for (const listener of this.#listeners.get(name) ?? []) listener();
+    for (const listener of this.#listeners.get(ANY_JOB) ?? []) listener();
   }
 
   #ensureWatching(): void {

@@ -72,10 +72,17 @@ export function readFinal(dir: string): FinalRecord | undefined {
   };
 }
 
-/** The attempt the supervisor is on (0 before it wrote one). */
-export function readAttempt(dir: string): number {
-  const value = Number(readSmall(jobPaths.attempt(dir))?.trim() ?? '0');
-  return Number.isInteger(value) && value >= 0 ? value : 0;
+/** The supervisor's own record of its pid and start time (it writes it first thing). */
+export function readSupervisor(dir: string): { pid: number; start: string } | undefined {
+  const [pid, start] = readSmall(join(dir, 'supervisor'))?.trim().split(' ') ?? [];
+  return pid === undefined || start === undefined ? undefined : { pid: Number(pid), start };
+}
+
+/** The attempt the supervisor is on (`fallback` before it wrote one). */
+export function readAttempt(dir: string, fallback = 0): number {
+  const text = readSmall(jobPaths.attempt(dir));
+  const value = Number(text?.trim() ?? fallback);
+  return Number.isInteger(value) && value >= 0 ? value : fallback;
 }
 
 /**

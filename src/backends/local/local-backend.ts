@@ -5,13 +5,11 @@
  * for them, read their results and record their end.
  * @module
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { BackendError, JobNotFoundError } from '../../errors.js';
+import { rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { configPath } from '../../config.js';
+import { BackendError, JobNotFoundError, TaskValidationError, UsageError } from '../../errors.js';
 import { classifyOutcome, type Outcome } from '../../result/outcome.js';
-import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import { makeJobName } from '../../task/naming.js';
 import type { TaskSpec } from '../../task/types.js';
 import {
@@ -22,21 +20,29 @@ import {
   type JobInfo,
   type TerminalJobInfo,
 } from '../backend.js';
-import { EventHub } from './events.js';
+import { type Capacity, neverFits, planAdmission, usage } from './admission.js';
+import { ensureAgent, runAgent } from './agent.js';
+import { demandOf, localCapacity } from './capacity.js';
+import { ANY_JOB, EventHub } from './events.js';
+import { prepareJobDir, startSupervisor } from './launcher.js';
 import { prepareHome, resolveHome, type HomeLayout } from './home.js';
-import { jobEndOf, jobPaths, readAttempt, readFinal, readReporterFile } from './job-dir.js';
+import {
+  jobEndOf,
+  jobPaths,
+  readAttempt,
+  readFinal,
+  readReporterFile,
+  readSupervisor,
+} from './job-dir.js';
 import { followLog } from './logs.js';
 import { isSameProcessAlive, processStartTime, stopGroups } from './processes.js';
 import { type JobRow, Store } from './store.js';
 import { suggestNames } from './suggest.js';
 
-const SUPERVISOR = fileURLToPath(new URL('./scripts/supervisor.sh', import.meta.url));
-/** bash by absolute path: a PATH search costs a failed execve per entry, per job. */
-const BASH = ['/usr/bin/bash', '/bin/bash'].find((path) => existsSync(path)) ?? 'bash';
 /** How often a wait re-checks that the job's supervisor is alive (it has no exit event for us). */
 const LIVENESS_INTERVAL_MS = 1000;
-/** A PENDING job whose launcher never started it is failed after this long. */
-const ORPHAN_PENDING_MS = 60_000;
+/** An admitted job whose admitter died before starting it goes back to the queue after this long. */
+const ORPHAN_ADMISSION_MS = 30_000;
 const NAME_ATTEMPTS = 20;
 
 /** Options of {@link LocalBackend}. */
@@ -51,6 +57,28 @@ export interface LocalBackendOptions {
    * @default 5000
    */
   readonly graceMs?: number;
+  /**
+   * The capacity admission shares out, over `local.capacity` in `config.yaml` and what the
+   * machine has.
+   */
+  readonly capacity?: Partial<Capacity>;
+}
+
+/** What the local queue looks like. */
+export interface QueueInfo {
+  readonly capacity: Capacity;
+  readonly used: {
+    readonly cpus: number;
+    readonly memory: number;
+    readonly gpus: readonly number[];
+  };
+  readonly running: number;
+  /** Queued jobs in order, with why each waits. */
+  readonly waiting: readonly {
+    readonly name: string;
+    readonly position: number;
+    readonly reason: string;
+  }[];
 }
 
 /** The embedded default backend. See the module documentation. */
@@ -59,12 +87,15 @@ export class LocalBackend implements Backend {
   readonly description: string;
   readonly #layout: HomeLayout;
   readonly #graceMs: number;
+  readonly #capacityOverride: Partial<Capacity> | undefined;
   readonly #hub: EventHub;
   #store: Store | undefined;
+  #admitting = false;
 
   constructor(options: LocalBackendOptions = {}) {
     this.#layout = prepareHome(resolveHome(options.home));
     this.#graceMs = options.graceMs ?? 5000;
+    this.#capacityOverride = options.capacity;
     this.#hub = new EventHub(this.#layout.events);
     this.description = `the local backend (${this.#layout.root})`;
   }
@@ -83,34 +114,45 @@ export class LocalBackend implements Backend {
     return join(this.#layout.jobs, name);
   }
 
+  /** The capacity admission shares out. */
+  capacity(): Capacity {
+    return localCapacity(this.#layout.root, this.#capacityOverride);
+  }
+
   submit(spec: TaskSpec): Promise<string> {
-    const name = this.#reserveName(spec);
-    const dir = this.#jobDir(name);
-    try {
-      this.#prepareJobDir(dir, spec);
-      const pid = this.#startSupervisor(name, dir, spec);
-      const start = processStartTime(pid);
-      this.#db.markStarted(name, pid, start ?? '', Date.now());
-    } catch (cause) {
-      const reason = `could not start the job: ${String(cause)}`;
-      this.#db.markTerminal(name, {
-        status: 'FAILED',
-        endedAt: Date.now(),
-        attempt: 0,
-        reason,
-        outcome: { kind: 'failed', reason, attempt: 0, logTail: [] },
-      });
-      throw new BackendError(`${reason} (job ${name})`, { cause });
+    const demand = demandOf(spec);
+    const never = neverFits(demand, this.capacity());
+    if (never !== undefined) {
+      // Refused before anything is recorded: a job that can never fit would wait for ever.
+      throw new TaskValidationError([
+        {
+          path: 'resources',
+          message: `the job ${never}; ask for less, or declare more in local.capacity of ${configPath(this.#layout.root)}`,
+        },
+      ]);
     }
+    const name = this.#reserveName(spec, demand);
+    try {
+      prepareJobDir(this.#jobDir(name), spec);
+      this.#db.enqueue(name);
+    } catch (cause) {
+      this.#failUnstarted(name, `could not prepare the job directory: ${String(cause)}`);
+      throw new BackendError(`could not prepare job ${name}: ${String(cause)}`, { cause });
+    }
+    const waiting = this.admitPending();
+    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING')
+      ensureAgent(this.#db, this.#layout.root);
     return Promise.resolve(name);
   }
 
-  #reserveName(spec: TaskSpec): string {
+  #reserveName(spec: TaskSpec, demand: ReturnType<typeof demandOf>): string {
     const row = {
       spec: JSON.stringify(spec),
       numNodes: spec.numNodes,
       resources: resourceSummary(spec),
       submittedAt: Date.now(),
+      priority: spec.resources.priority ?? 0,
+      demand,
     };
     for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
       const name = makeJobName(spec.name);
@@ -121,60 +163,116 @@ export class LocalBackend implements Backend {
     );
   }
 
-  #prepareJobDir(dir: string, spec: TaskSpec): void {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Attempt 0's directories are made here, in process, which is cheaper than in the shell.
-    for (let rank = 0; rank < spec.numNodes; rank += 1) {
-      mkdirSync(join(jobPaths.rank(dir, 0, rank), 'output'), { recursive: true, mode: 0o700 });
-      if (spec.workdir === undefined) mkdirSync(join(jobPaths.rank(dir, 0, rank), 'work'));
-    }
-    // The task's scripts are files of their own: bash reads them, nothing pastes them into a command.
-    writeFileSync(join(dir, 'run.sh'), spec.run, { mode: 0o600 });
-    if (spec.setup !== undefined) writeFileSync(join(dir, 'setup.sh'), spec.setup, { mode: 0o600 });
-    for (const [remote, local] of Object.entries(spec.fileMounts)) {
-      const relative = !remote.startsWith('/') && !remote.startsWith('~');
-      const cleaned = remote.replace(/^~\/?/, 'home/').replace(/^\/+/, 'root/');
-      const link = join(dir, 'mounts', relative ? `relative/${remote}` : cleaned);
-      mkdirSync(dirname(link), { recursive: true, mode: 0o700 });
-      symlinkSync(local, link);
+  #failUnstarted(name: string, reason: string): void {
+    this.#db.markTerminal(name, {
+      status: 'FAILED',
+      endedAt: Date.now(),
+      attempt: 0,
+      reason,
+      outcome: { kind: 'failed', reason, attempt: 0, logTail: [] },
+    });
+  }
+
+  /**
+   * Refreshes the jobs that hold resources, then starts the queued jobs that fit, in queue order.
+   * Any konduktor process may call it; the store's transaction makes concurrent calls safe.
+   * @returns how many jobs still wait.
+   */
+  admitPending(): number {
+    if (this.#admitting) return 0;
+    this.#admitting = true;
+    try {
+      const now = Date.now();
+      for (const row of this.#db.active()) {
+        // A dead supervisor frees its job's resources only once someone notices.
+        if (row.status === 'RUNNING') this.#refresh(row.name, false);
+        else if (row.queued_at === null) {
+          if (now - row.submitted_at > ORPHAN_ADMISSION_MS) {
+            this.#failUnstarted(
+              row.name,
+              'the process that launched the job exited before queueing it',
+            );
+          }
+        } else if (row.allocation !== null && row.supervisor_pid === null) {
+          // Started by a process that died before recording it: adopt the running supervisor.
+          if (readSupervisor(this.#jobDir(row.name)) !== undefined) this.#refresh(row.name, false);
+          else if (now - (row.admitted_at ?? now) > ORPHAN_ADMISSION_MS) this.#db.requeue(row.name);
+        }
+      }
+      const capacity = this.capacity();
+      const plan = this.#db.admit((holders, queue) => planAdmission(capacity, holders, queue));
+      for (const admitted of plan.admit)
+        this.#startAdmitted(admitted.name, admitted.gpus, capacity);
+      return plan.waiting.size;
+    } finally {
+      this.#admitting = false;
     }
   }
 
-  #startSupervisor(name: string, dir: string, spec: TaskSpec): number {
-    const gpus = spec.resources.accelerators?.count ?? 0;
-    const inherited = { ...process.env };
-    // A launch from inside a job must not pass that job's identity on.
-    for (const key of ['RANK', 'RESTART_ATTEMPT', 'JOB_COMPLETION_INDEX', 'KONDUKTOR_OUTPUT_DIR']) {
-      Reflect.deleteProperty(inherited, key);
+  #startAdmitted(name: string, gpus: number[][], capacity: Capacity): void {
+    const row = this.#db.get(name);
+    if (row === undefined) return;
+    const spec = JSON.parse(row.spec) as TaskSpec;
+    const dir = this.#jobDir(name);
+    try {
+      const pid = startSupervisor(spec, {
+        name,
+        dir,
+        eventFile: join(this.#layout.events, name),
+        graceMs: this.#graceMs,
+        firstAttempt: row.first_attempt,
+        // With GPUs on the machine, a job that asked for none sees none.
+        ...(capacity.gpus.length > 0 ? { gpus } : {}),
+        onExit: () => {
+          this.#hub.emit(name);
+        },
+      });
+      this.#db.markStarted(name, pid, processStartTime(pid) ?? '', Date.now());
+    } catch (cause) {
+      this.#failUnstarted(name, `could not start the job: ${String(cause)}`);
     }
-    const env: NodeJS.ProcessEnv = {
-      ...inherited,
-      ...spec.envs,
-      KONDUKTOR_JOB_NAME: name,
-      NUM_NODES: String(spec.numNodes),
-      MASTER_ADDR: '127.0.0.1',
-      NODE_HOST_IPS: Array.from({ length: spec.numNodes }, () => '127.0.0.1').join(','),
-      NUM_GPUS_PER_NODE: String(gpus),
-      KONDUKTOR_RESULT_LIMIT: String(RESULT_LIMIT_BYTES),
-      KONDUKTOR_MOUNT_ROOT: join(dir, 'mounts'),
-      _KONDUKTOR_JOB_DIR: dir,
-      _KONDUKTOR_BASH: BASH,
-      _KONDUKTOR_NUM_NODES: String(spec.numNodes),
-      _KONDUKTOR_MAX_RESTARTS: String(spec.resources.maxRestarts),
-      _KONDUKTOR_EVENT_FILE: join(this.#layout.events, name),
-      _KONDUKTOR_GRACE_SECONDS: String(Math.max(1, Math.ceil(this.#graceMs / 1000))),
-      ...(spec.workdir === undefined ? {} : { _KONDUKTOR_WORKDIR: spec.workdir }),
-    };
-    // detached: the supervisor leads its own session, so it outlives this process and its
-    // terminal. It sends its own stderr to supervisor.log.
-    const child = spawn(BASH, [SUPERVISOR], { cwd: dir, env, detached: true, stdio: 'ignore' });
-    if (child.pid === undefined) throw new Error('bash could not be started');
-    child.on('error', () => undefined);
-    child.on('exit', () => {
-      this.#hub.emit(name);
+  }
+
+  /** Runs this process as the admission agent of its home until the queue is empty. */
+  runAgent(options: { readonly idleMs?: number } = {}): Promise<void> {
+    return runAgent({
+      store: this.#db,
+      admit: () => this.admitPending(),
+      subscribe: (listener) => this.#hub.subscribe(ANY_JOB, listener),
+      ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     });
-    child.unref();
-    return child.pid;
+  }
+
+  /** The capacity, what is in use, and the queue in order with why each job waits. */
+  queue(): QueueInfo {
+    this.admitPending();
+    const capacity = this.capacity();
+    const holders = [];
+    const queue = [];
+    let running = 0;
+    for (const row of this.#db.active()) {
+      const demand =
+        row.demand === null
+          ? demandOfRow()
+          : (JSON.parse(row.demand) as ReturnType<typeof demandOf>);
+      if (row.status === 'RUNNING' || row.allocation !== null) {
+        if (row.status === 'RUNNING') running += 1;
+        holders.push({
+          demand,
+          gpus: row.allocation === null ? [] : (JSON.parse(row.allocation) as number[][]),
+        });
+      } else if (row.queued_at !== null) {
+        queue.push({ name: row.name, demand });
+      }
+    }
+    const used = usage(holders);
+    const plan = planAdmission(capacity, holders, queue);
+    return {
+      capacity,
+      used: { cpus: used.cpus, memory: used.memory, gpus: [...used.gpus].sort((a, b) => a - b) },
+      running,
+      waiting: [...plan.waiting.entries()].map(([name, why]) => ({ name, ...why })),
+    };
   }
 
   #row(name: string): JobRow {
@@ -185,32 +283,36 @@ export class LocalBackend implements Backend {
     return row;
   }
 
-  /** Reads a job, recording its end first if it ended and nobody recorded it yet. */
-  #refresh(name: string): JobInfo {
+  /**
+   * Reads a job, recording its end first if it ended and nobody recorded it yet. A job that ends
+   * frees resources, so the queue is served again (unless `admit` is false: admission's own
+   * refreshes).
+   */
+  #refresh(name: string, admit = true): JobInfo {
     const row = this.#row(name);
-    if (isTerminal(row.status)) return infoOf(row);
+    if (isTerminal(row.status) || row.status === 'STOPPED') return infoOf(row);
     const dir = this.#jobDir(name);
+    if (row.status === 'PENDING') {
+      // Admitted, but whoever started it died before recording its supervisor: adopt it.
+      const supervisor = row.allocation === null ? undefined : readSupervisor(dir);
+      if (supervisor === undefined) return infoOf(row);
+      this.#db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+      return this.#refresh(name, admit);
+    }
     const final = readFinal(dir);
-    if (final !== undefined) return this.#recordEnd(name, dir, final);
-    const attempt = readAttempt(dir);
-    if (row.status === 'RUNNING') {
-      const alive = row.supervisor_pid !== null && isSupervisorAlive(row);
-      if (!alive) return this.#recordLost(name, dir, attempt, row);
-      if (attempt !== row.attempt) this.#db.setAttempt(name, attempt);
-      return infoOf({ ...row, attempt });
+    let info: JobInfo;
+    if (final !== undefined) {
+      info = this.#recordEnd(name, dir, final);
+    } else {
+      const attempt = readAttempt(dir, row.first_attempt);
+      if (isSupervisorAlive(row)) {
+        if (attempt !== row.attempt) this.#db.setAttempt(name, attempt);
+        return infoOf({ ...row, attempt });
+      }
+      info = this.#recordLost(name, dir, attempt, row);
     }
-    if (Date.now() - row.submitted_at > ORPHAN_PENDING_MS) {
-      const reason = 'the process that launched the job exited before starting it';
-      this.#db.markTerminal(name, {
-        status: 'FAILED',
-        endedAt: Date.now(),
-        attempt: 0,
-        reason,
-        outcome: { kind: 'failed', reason, attempt: 0, logTail: [] },
-      });
-      return infoOf(this.#row(name));
-    }
-    return infoOf(row);
+    if (admit) this.admitPending();
+    return info;
   }
 
   #recordEnd(name: string, dir: string, final: NonNullable<ReturnType<typeof readFinal>>): JobInfo {
@@ -250,26 +352,50 @@ export class LocalBackend implements Backend {
     return infoOf(this.#row(name));
   }
 
+  /** The info of a job, with its queue position and reason while it waits. */
+  #describe(
+    info: JobInfo,
+    waiting?: ReadonlyMap<string, { position: number; reason: string }>,
+  ): JobInfo {
+    if (info.status !== 'PENDING') return info;
+    const why = (waiting ?? this.#waitingReasons()).get(info.name);
+    return why === undefined
+      ? { ...info, reason: 'starting' }
+      : { ...info, reason: `queued #${why.position}: ${why.reason}` };
+  }
+
+  #waitingReasons(): ReadonlyMap<string, { position: number; reason: string }> {
+    return new Map(this.queue().waiting.map((entry) => [entry.name, entry]));
+  }
+
   get(name: string): Promise<JobInfo> {
-    return Promise.resolve(this.#refresh(name));
+    return Promise.resolve(this.#describe(this.#refresh(name)));
   }
 
   async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
     const { signal, onUpdate } = options;
     signal?.throwIfAborted();
-    // An event may arrive while the state is being read: remember it so the loop reads again.
+    // An event may arrive while the state is being read: count them so the loop reads again.
     let events = 0;
     let wake: () => void = () => undefined;
-    const unsubscribe = this.#hub.subscribe(name, () => {
+    const listener = (): void => {
       events += 1;
       wake();
-    });
+    };
+    const unsubscribe = this.#hub.subscribe(name, listener);
+    // While queued, any job's end may make room: listen to every job then.
+    let unsubscribeAll: (() => void) | undefined;
     try {
       let lastKey = '';
       for (;;) {
         const seen = events;
-        const info = this.#refresh(name);
-        const key = `${info.status}/${info.attempt}`;
+        let info = this.#refresh(name);
+        if (info.status === 'PENDING') {
+          unsubscribeAll ??= this.#hub.subscribe(ANY_JOB, listener);
+          this.admitPending();
+          info = this.#describe(this.#refresh(name));
+        }
+        const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
         if (key !== lastKey) {
           lastKey = key;
           onUpdate?.(info);
@@ -297,14 +423,19 @@ export class LocalBackend implements Backend {
       }
     } finally {
       unsubscribe();
+      unsubscribeAll?.();
     }
   }
 
   list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
     const rows = this.#db.list(options.limit ?? -1);
-    return Promise.resolve(
-      rows.map((row) => (isTerminal(row.status) ? infoOf(row) : this.#refresh(row.name))),
+    const infos = rows.map((row) =>
+      isTerminal(row.status) ? infoOf(row) : this.#refresh(row.name),
     );
+    const waiting = infos.some((info) => info.status === 'PENDING')
+      ? this.#waitingReasons()
+      : undefined;
+    return Promise.resolve(infos.map((info) => this.#describe(info, waiting)));
   }
 
   /** How many jobs the store holds. */
@@ -330,6 +461,21 @@ export class LocalBackend implements Backend {
     });
   }
 
+  /** Ends the supervisor (which stops the ranks) and whatever is left of the job's group. */
+  async #stopProcesses(row: JobRow): Promise<void> {
+    if (row.supervisor_pid === null) return;
+    if (isSupervisorAlive(row)) {
+      try {
+        // The supervisor stops the ranks (SIGTERM, then SIGKILL after the grace period) and exits.
+        process.kill(row.supervisor_pid, 'SIGTERM');
+      } catch {
+        // It ended meanwhile.
+      }
+      await waitUntil(() => !isSupervisorAlive(row), this.#graceMs + 2000);
+    }
+    await stopGroups([row.supervisor_pid], 1000);
+  }
+
   async cancel(name: string): Promise<void> {
     const info = this.#refresh(name);
     if (isTerminal(info.status)) return;
@@ -342,19 +488,41 @@ export class LocalBackend implements Backend {
       reason,
       outcome: { kind: 'failed', reason, attempt: info.attempt, logTail: [] },
     });
-    if (row.supervisor_pid === null) return;
-    if (isSupervisorAlive(row)) {
-      try {
-        // The supervisor stops the ranks (SIGTERM, then SIGKILL after the grace period) and exits.
-        process.kill(row.supervisor_pid, 'SIGTERM');
-      } catch {
-        // It ended meanwhile.
-      }
-      await waitUntil(() => !isSupervisorAlive(row), this.#graceMs + 2000);
-    }
-    // Whatever is left of the job's process group (the supervisor was gone, or too slow).
-    await stopGroups([row.supervisor_pid], 1000);
+    await this.#stopProcesses(row);
     this.#hub.emit(name);
+    this.admitPending();
+  }
+
+  async stop(name: string): Promise<void> {
+    const info = this.#refresh(name);
+    if (info.status === 'STOPPED') return;
+    if (isTerminal(info.status)) {
+      throw new UsageError(
+        `job ${name} has already ended (${info.status}); only a queued or running job can be stopped`,
+      );
+    }
+    const row = this.#row(name);
+    if (!this.#db.hold(name)) return this.stop(name);
+    await this.#stopProcesses(row);
+    this.#hub.emit(name);
+    this.admitPending();
+  }
+
+  start(name: string): Promise<void> {
+    const row = this.#row(name);
+    if (row.status !== 'STOPPED') return Promise.resolve();
+    const dir = this.#jobDir(name);
+    const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;
+    // The stopped run's records must not be read as this run's.
+    rmSync(jobPaths.final(dir), { force: true });
+    rmSync(jobPaths.attempt(dir), { force: true });
+    rmSync(join(dir, 'supervisor'), { force: true });
+    this.#db.release(name, next);
+    this.#hub.emit(name);
+    const waiting = this.admitPending();
+    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING')
+      ensureAgent(this.#db, this.#layout.root);
+    return Promise.resolve();
   }
 
   async remove(name: string): Promise<void> {
@@ -393,6 +561,10 @@ function isSupervisorAlive(row: JobRow): boolean {
     return processStartTime(row.supervisor_pid) !== undefined;
   }
   return isSameProcessAlive(row.supervisor_pid, row.supervisor_start);
+}
+
+function demandOfRow(): ReturnType<typeof demandOf> {
+  return { nodes: 1, cpus: 1, memory: 1, gpus: 0 };
 }
 
 function resourceSummary(spec: TaskSpec): string {

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { BackendError } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
 import type { JobStatus } from '../backend.js';
+import type { AdmissionPlan, Demand, Holder, Waiter } from './admission.js';
 
 /** One row of the `jobs` table. */
 export interface JobRow {
@@ -23,11 +24,35 @@ export interface JobRow {
   readonly attempt: number;
   readonly reason: string | null;
   readonly outcome: string | null;
+  readonly priority: number;
+  /** {@link Demand} as JSON. */
+  readonly demand: string | null;
+  /** GPU indices per rank as JSON, once admitted. */
+  readonly allocation: string | null;
+  readonly queued_at: number | null;
+  readonly admitted_at: number | null;
+  /** The RESTART_ATTEMPT of the first attempt of the current run (after `start`). */
+  readonly first_attempt: number;
+}
+
+/** A non-terminal job, as admission sees it. */
+export interface ActiveRow {
+  readonly name: string;
+  readonly status: JobStatus;
+  readonly demand: string | null;
+  readonly allocation: string | null;
+  readonly supervisor_pid: number | null;
+  readonly admitted_at: number | null;
+  readonly queued_at: number | null;
+  readonly submitted_at: number;
 }
 
 /** Columns listed by `status`: everything but the spec, which holds env values. */
 const SUMMARY_COLUMNS =
-  'name, status, num_nodes, resources, submitted_at, started_at, ended_at, supervisor_pid, supervisor_start, attempt, reason, outcome';
+  'name, status, num_nodes, resources, submitted_at, started_at, ended_at, supervisor_pid, supervisor_start, attempt, reason, outcome, priority, demand, allocation, queued_at, admitted_at, first_attempt';
+
+/** The queue order: higher priority first, then first queued. */
+const QUEUE_ORDER = 'priority DESC, queued_at, name';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE jobs (
@@ -47,6 +72,16 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX jobs_by_submission ON jobs (submitted_at DESC);
    CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('PENDING', 'RUNNING');`,
+  // Admission: what each job asks for and holds, its place in the queue, stop/start.
+  `ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE jobs ADD COLUMN demand TEXT;
+   ALTER TABLE jobs ADD COLUMN allocation TEXT;
+   ALTER TABLE jobs ADD COLUMN queued_at INTEGER;
+   ALTER TABLE jobs ADD COLUMN admitted_at INTEGER;
+   ALTER TABLE jobs ADD COLUMN first_attempt INTEGER NOT NULL DEFAULT 0;
+   DROP INDEX jobs_active;
+   CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('PENDING', 'RUNNING', 'STOPPED');
+   CREATE TABLE agent (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, start TEXT NOT NULL);`,
 ];
 
 /** The terminal fields written once, by whichever process first sees the job end. */
@@ -58,9 +93,27 @@ export interface TerminalUpdate {
   readonly outcome: Outcome;
 }
 
+/**
+ * SQLite's errors as konduktor's: a full disk or an I/O error says which directory and what to do,
+ * instead of surfacing as a raw `SqliteError`.
+ */
+export function storeError(path: string, cause: unknown): BackendError {
+  const code = (cause as { code?: unknown }).code;
+  if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
+    return new BackendError(
+      `the disk holding the konduktor store ${path} is full or failing (${code}); ` +
+        'free some space (or set KONDUKTOR_HOME to another disk) and try again',
+      { cause },
+    );
+  }
+  if (cause instanceof BackendError) return cause;
+  return new BackendError(`the konduktor store ${path} failed: ${String(cause)}`, { cause });
+}
+
 /** Typed access to the local store. */
 export class Store {
   readonly #db: Database.Database;
+  readonly #path: string;
   readonly #insert: Database.Statement;
   readonly #get: Database.Statement;
   readonly #started: Database.Statement;
@@ -68,6 +121,7 @@ export class Store {
   readonly #terminal: Database.Statement;
 
   constructor(path: string) {
+    this.#path = path;
     try {
       this.#db = new Database(path, { timeout: 10_000 });
       this.#db.pragma('journal_mode = WAL');
@@ -75,25 +129,24 @@ export class Store {
       this.#db.pragma('synchronous = NORMAL');
       this.#migrate();
     } catch (cause) {
-      throw new BackendError(`cannot open the konduktor store ${path}: ${String(cause)}`, {
-        cause,
-      });
+      throw storeError(path, cause);
     }
     this.#insert = this.#db.prepare(
-      `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at)
-       VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt)`,
+      `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at, priority, demand, queued_at)
+       VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, NULL)`,
     );
     this.#get = this.#db.prepare('SELECT * FROM jobs WHERE name = ?');
     this.#started = this.#db.prepare(
-      `UPDATE jobs SET status = 'RUNNING', started_at = @startedAt, supervisor_pid = @pid,
-         supervisor_start = @pidStart WHERE name = @name AND status = 'PENDING'`,
+      `UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, @startedAt),
+         supervisor_pid = @pid, supervisor_start = @pidStart
+       WHERE name = @name AND status = 'PENDING'`,
     );
     this.#attempt = this.#db.prepare(
       `UPDATE jobs SET attempt = @attempt WHERE name = @name AND status IN ('PENDING', 'RUNNING')`,
     );
     this.#terminal = this.#db.prepare(
       `UPDATE jobs SET status = @status, ended_at = @endedAt, attempt = @attempt, reason = @reason,
-         outcome = @outcome WHERE name = @name AND status IN ('PENDING', 'RUNNING')`,
+         outcome = @outcome WHERE name = @name AND status IN ('PENDING', 'RUNNING', 'STOPPED')`,
     );
   }
 
@@ -117,13 +170,19 @@ export class Store {
     numNodes: number;
     resources: string;
     submittedAt: number;
+    priority?: number;
+    demand?: Demand;
   }): boolean {
     try {
-      this.#insert.run(job);
+      this.#insert.run({
+        ...job,
+        priority: job.priority ?? 0,
+        demand: job.demand === undefined ? null : JSON.stringify(job.demand),
+      });
       return true;
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return false;
-      throw err;
+      throw storeError(this.#path, err);
     }
   }
 
@@ -132,24 +191,177 @@ export class Store {
   }
 
   markStarted(name: string, pid: number, pidStart: string, startedAt: number): void {
-    this.#started.run({ name, pid, pidStart, startedAt });
+    try {
+      this.#started.run({ name, pid, pidStart, startedAt });
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
   }
 
   setAttempt(name: string, attempt: number): void {
-    this.#attempt.run({ name, attempt });
+    try {
+      this.#attempt.run({ name, attempt });
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
   }
 
   /** Records the end of a job unless another process already did; true when this call did. */
   markTerminal(name: string, update: TerminalUpdate): boolean {
-    const result = this.#terminal.run({
-      name,
-      status: update.status,
-      endedAt: update.endedAt,
-      attempt: update.attempt,
-      reason: update.reason ?? null,
-      outcome: JSON.stringify(update.outcome),
-    });
-    return result.changes === 1;
+    try {
+      const result = this.#terminal.run({
+        name,
+        status: update.status,
+        endedAt: update.endedAt,
+        attempt: update.attempt,
+        reason: update.reason ?? null,
+        outcome: JSON.stringify(update.outcome),
+      });
+      return result.changes === 1;
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /**
+   * Enters a job whose directory is ready into the queue. Until then admission ignores it, so no
+   * process starts a job whose scripts are not written yet.
+   */
+  enqueue(name: string): void {
+    try {
+      this.#db
+        .prepare('UPDATE jobs SET queued_at = ? WHERE name = ? AND queued_at IS NULL')
+        .run(Date.now(), name);
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /** Jobs that are queued or hold resources (and jobs still being prepared, with queued_at null). */
+  active(): ActiveRow[] {
+    return this.#db
+      .prepare(
+        `SELECT name, status, demand, allocation, supervisor_pid, admitted_at, queued_at, submitted_at FROM jobs
+         WHERE status IN ('PENDING', 'RUNNING') ORDER BY ${QUEUE_ORDER}`,
+      )
+      .all() as ActiveRow[];
+  }
+
+  /**
+   * Decides and records, in one write transaction, which queued jobs start now: concurrent
+   * processes see each other's admissions and never over-admit.
+   */
+  admit(decide: (holders: Holder[], queue: Waiter[]) => AdmissionPlan): AdmissionPlan {
+    try {
+      return this.#db
+        .transaction(() => {
+          const rows = this.active();
+          const holders: Holder[] = [];
+          const queue: Waiter[] = [];
+          for (const row of rows) {
+            const demand = parseDemand(row.demand);
+            if (row.status === 'PENDING' && row.queued_at === null) continue;
+            if (row.status === 'RUNNING' || row.allocation !== null) {
+              holders.push({
+                demand,
+                gpus: row.allocation === null ? [] : (JSON.parse(row.allocation) as number[][]),
+              });
+            } else {
+              queue.push({ name: row.name, demand });
+            }
+          }
+          const plan = decide(holders, queue);
+          const mark = this.#db.prepare(
+            `UPDATE jobs SET allocation = ?, admitted_at = ? WHERE name = ? AND status = 'PENDING' AND allocation IS NULL`,
+          );
+          const now = Date.now();
+          for (const admitted of plan.admit)
+            mark.run(JSON.stringify(admitted.gpus), now, admitted.name);
+          return plan;
+        })
+        .immediate();
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /** Puts an admitted job that was never started back in the queue. */
+  requeue(name: string): void {
+    try {
+      this.#db
+        .prepare(
+          `UPDATE jobs SET allocation = NULL, admitted_at = NULL
+           WHERE name = ? AND status = 'PENDING' AND supervisor_pid IS NULL`,
+        )
+        .run(name);
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /** Holds a queued or running job (`konduktor stop`); true when it was held by this call. */
+  hold(name: string): boolean {
+    try {
+      return (
+        this.#db
+          .prepare(
+            `UPDATE jobs SET status = 'STOPPED', allocation = NULL, admitted_at = NULL
+             WHERE name = ? AND status IN ('PENDING', 'RUNNING')`,
+          )
+          .run(name).changes === 1
+      );
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /** Puts a held job back at the end of the queue, its next run starting at `firstAttempt`. */
+  release(name: string, firstAttempt: number): boolean {
+    try {
+      return (
+        this.#db
+          .prepare(
+            `UPDATE jobs SET status = 'PENDING', queued_at = ?, supervisor_pid = NULL, supervisor_start = NULL,
+               first_attempt = ?, attempt = ?, allocation = NULL, admitted_at = NULL
+             WHERE name = ? AND status = 'STOPPED'`,
+          )
+          .run(Date.now(), firstAttempt, firstAttempt, name).changes === 1
+      );
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
+  }
+
+  /** The process id recorded by the running admission agent, if any. */
+  agent(): { pid: number; start: string } | undefined {
+    return this.#db.prepare('SELECT pid, start FROM agent WHERE id = 1').get() as
+      { pid: number; start: string } | undefined;
+  }
+
+  /** Records this process as the agent unless `isAlive` says the recorded one still runs. */
+  claimAgent(
+    pid: number,
+    start: string,
+    isAlive: (pid: number, start: string) => boolean,
+  ): boolean {
+    return this.#db
+      .transaction(() => {
+        const current = this.agent();
+        if (current !== undefined && current.pid !== pid && isAlive(current.pid, current.start))
+          return false;
+        this.#db
+          .prepare(
+            'INSERT INTO agent (id, pid, start) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, start = excluded.start',
+          )
+          .run(pid, start);
+        return true;
+      })
+      .immediate();
+  }
+
+  /** Removes this process's agent record. */
+  releaseAgent(pid: number): void {
+    this.#db.prepare('DELETE FROM agent WHERE id = 1 AND pid = ?').run(pid);
   }
 
   /** Jobs newest first, without their specs. */
@@ -171,7 +383,11 @@ export class Store {
   }
 
   delete(name: string): void {
-    this.#db.prepare('DELETE FROM jobs WHERE name = ?').run(name);
+    try {
+      this.#db.prepare('DELETE FROM jobs WHERE name = ?').run(name);
+    } catch (cause) {
+      throw storeError(this.#path, cause);
+    }
   }
 
   /** Runs `PRAGMA integrity_check`; 'ok' when the database is sound. */
@@ -182,4 +398,10 @@ export class Store {
   close(): void {
     this.#db.close();
   }
+}
+
+/** A stored demand; rows from before admission existed ask for the defaults. */
+function parseDemand(text: string | null): Demand {
+  if (text === null) return { nodes: 1, cpus: 1, memory: 1, gpus: 0 };
+  return JSON.parse(text) as Demand;
 }

@@ -5,8 +5,9 @@
 # of their own (run.sh, setup.sh) and its values arrive through the environment.
 #
 # Inputs (environment): _KONDUKTOR_JOB_DIR, _KONDUKTOR_NUM_NODES, _KONDUKTOR_MAX_RESTARTS,
-# _KONDUKTOR_EVENT_FILE, _KONDUKTOR_GRACE_SECONDS, _KONDUKTOR_WORKDIR (optional), plus the task's
-# own variables and the reserved ones. Outputs (files in the job dir): attempt,
+# _KONDUKTOR_FIRST_ATTEMPT, _KONDUKTOR_EVENT_FILE, _KONDUKTOR_GRACE_SECONDS, _KONDUKTOR_BASH,
+# _KONDUKTOR_WORKDIR (optional), plus the task's own variables and the reserved ones; and the file
+# gpus in the job dir, when present: line R is rank R's CUDA_VISIBLE_DEVICES. Outputs (files in the job dir): attempt,
 # attempt-K/pids, attempt-K/rank-R/{log,exit,wait}, final ("status=… attempt=… [rank=… wait=…]").
 #
 # Every file is written with one short write(2) and ends with a newline: readers treat a file
@@ -18,6 +19,9 @@ set -u
 # even after the supervisor is gone. (Job control would give each rank a group of its own, but
 # it costs a few milliseconds per rank.)
 
+# konduktor's own records are private; the task's scripts run with the launcher's umask.
+user_umask=${_KONDUKTOR_UMASK:-022}
+umask 077
 exec 2>>"$_KONDUKTOR_JOB_DIR/supervisor.log"
 job_dir=$_KONDUKTOR_JOB_DIR
 num_nodes=$_KONDUKTOR_NUM_NODES
@@ -26,12 +30,21 @@ grace=${_KONDUKTOR_GRACE_SECONDS:-5}
 workdir=${_KONDUKTOR_WORKDIR:-}
 event_file=$_KONDUKTOR_EVENT_FILE
 bash=${_KONDUKTOR_BASH:-bash}
-attempt=0
+first_attempt=${_KONDUKTOR_FIRST_ATTEMPT:-0}
+attempt=$first_attempt
 pids=()
+gpu_lines=()
+[[ -f $job_dir/gpus ]] && mapfile -t gpu_lines <"$job_dir/gpus"
 unset _KONDUKTOR_JOB_DIR _KONDUKTOR_NUM_NODES _KONDUKTOR_MAX_RESTARTS _KONDUKTOR_EVENT_FILE \
-  _KONDUKTOR_GRACE_SECONDS _KONDUKTOR_WORKDIR _KONDUKTOR_BASH
+  _KONDUKTOR_GRACE_SECONDS _KONDUKTOR_WORKDIR _KONDUKTOR_BASH _KONDUKTOR_FIRST_ATTEMPT _KONDUKTOR_UMASK
 
 put() { printf '%s\n' "$2" >"$1"; }
+
+# First of all, record who supervises the job (pid and start time, as /proc/PID/stat gives them):
+# if the process that started it dies before recording it, any konduktor process adopts it.
+read -r self_stat <"/proc/$$/stat"
+self_fields=(${self_stat##*) })
+put "$job_dir/supervisor" "$$ ${self_fields[19]}"
 # Wakes konduktor processes waiting on this job (they watch the events directory).
 notify() { : >"$event_file" 2>/dev/null || true; }
 
@@ -59,7 +72,11 @@ run_rank() {
     fi
   fi
   if [[ -s $job_dir/setup.sh ]]; then
-    "$bash" "$job_dir/setup.sh"
+    put "$rank_dir/exit" setup
+    (
+      umask "$user_umask"
+      exec "$bash" "$job_dir/setup.sh"
+    )
     status=$?
     if ((status != 0)); then
       put "$rank_dir/exit" "setup $status"
@@ -67,14 +84,16 @@ run_rank() {
     fi
   fi
   put "$rank_dir/exit" run
+  umask "$user_umask"
   exec "$bash" "$job_dir/run.sh"
 }
 
-# The live members of the job's process group other than the supervisor and its own ps/awk.
+# The live members of the job's process group other than the supervisor. Call it as
+# $(group_members): the command substitution's own subshell and its ps and awk are left out.
 # Zombies are skipped: orphans are reparented to PID 1, which may reap them late.
 group_members() {
-  ps -eo pid=,ppid=,pgid=,stat=,comm= 2>/dev/null | awk -v self=$$ '
-    $3 == self && $1 != self && $4 !~ /^Z/ && !($2 == self && ($5 == "ps" || $5 == "awk")) { print $1 }'
+  ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self=$$ -v sub="$BASHPID" '
+    $3 == self && $1 != self && $1 != sub && $2 != sub && $4 !~ /^Z/ { print $1 }'
 }
 
 # SIGTERM to the whole job (the supervisor ignores its own), SIGKILL to what is left after the
@@ -113,6 +132,8 @@ while :; do
     [[ -d $rank_dir/output ]] || mkdir -p "$rank_dir/output"
     export RANK=$rank JOB_COMPLETION_INDEX=$rank RESTART_ATTEMPT=$attempt \
       KONDUKTOR_OUTPUT_DIR="$rank_dir/output"
+    # The GPUs admission gave this rank; an empty line hides every GPU from a job that asked none.
+    ((${#gpu_lines[@]} > rank)) && export CUDA_VISIBLE_DEVICES=${gpu_lines[rank]}
     run_rank "$rank_dir" &
     pids+=("$!")
   done
@@ -147,7 +168,7 @@ while :; do
     exit 0
   fi
   stop_ranks
-  if ((attempt < max_restarts)); then
+  if ((attempt - first_attempt < max_restarts)); then
     attempt=$((attempt + 1))
     continue
   fi

@@ -1,0 +1,64 @@
+/**
+ * `konduktor queue`: the local capacity in use and the queue.
+ * @module
+ */
+import { LocalBackend } from '../../backends/local/local-backend.js';
+import { resolveBackend } from '../../backends/resolve.js';
+import { UsageError } from '../../errors.js';
+import { type ExitCode, ExitCodes } from '../exit-codes.js';
+import { out } from '../output.js';
+import { renderTable } from '../table.js';
+
+/** Runs `queue` and returns the exit code. */
+export function runQueue(options: { readonly json?: true }): ExitCode {
+  const backend = resolveBackend('local');
+  if (!(backend instanceof LocalBackend))
+    throw new UsageError('the queue belongs to the local backend');
+  const queue = backend.queue();
+  if (options.json === true) {
+    out(JSON.stringify(queue));
+    return ExitCodes.SUCCESS;
+  }
+  const { capacity, used } = queue;
+  const gpus = capacity.gpus.length === 0 ? '-' : `${used.gpus.length} of ${capacity.gpus.length}`;
+  out(
+    renderTable(
+      ['RESOURCE', 'CAPACITY', 'IN USE', 'FREE'],
+      [
+        [
+          'cpus',
+          String(capacity.cpus),
+          String(round(used.cpus)),
+          String(round(capacity.cpus - used.cpus)),
+        ],
+        [
+          'memory (GiB)',
+          String(capacity.memory),
+          String(round(used.memory)),
+          String(round(capacity.memory - used.memory)),
+        ],
+        [
+          'gpus',
+          capacity.gpus.length === 0 ? '0' : capacity.gpus.join(','),
+          used.gpus.length === 0 ? '-' : used.gpus.join(','),
+          gpus === '-' ? '-' : String(capacity.gpus.length - used.gpus.length),
+        ],
+      ],
+    ),
+  );
+  out('');
+  out(`${queue.running} running, ${queue.waiting.length} queued`);
+  if (queue.waiting.length > 0) {
+    out(
+      renderTable(
+        ['#', 'JOB', 'WAITING FOR'],
+        queue.waiting.map((job) => [String(job.position), job.name, job.reason]),
+      ),
+    );
+  }
+  return ExitCodes.SUCCESS;
+}
+
+function round(value: number): number {
+  return Math.round(value * 100) / 100;
+}

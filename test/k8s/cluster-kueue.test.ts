@@ -1,0 +1,202 @@
+// Kueue on the local cluster (`scripts/cluster/up.sh --kueue`): a JobSet labelled with a
+// LocalQueue is admitted and runs; one that exceeds the ClusterQueue's quota stays suspended.
+// Skipped when the cluster was started without --kueue.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import {
+  type Cluster,
+  WORKLOAD_IMAGE,
+  connect,
+  createNamespace,
+  deleteNamespace,
+  terminatedState,
+  waitFor,
+} from './cluster.js';
+
+const KUEUE = { group: 'kueue.x-k8s.io', version: 'v1beta2' } as const;
+const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
+
+function jobset(name: string, namespace: string, queue: string, cpu: string): object {
+  return {
+    apiVersion: 'jobset.x-k8s.io/v1alpha2',
+    kind: 'JobSet',
+    metadata: { name, namespace, labels: { 'kueue.x-k8s.io/queue-name': queue } },
+    spec: {
+      replicatedJobs: [
+        {
+          name: 'worker',
+          replicas: 2,
+          template: {
+            spec: {
+              backoffLimit: 0,
+              template: {
+                spec: {
+                  restartPolicy: 'Never',
+                  containers: [
+                    {
+                      name: 'main',
+                      image: WORKLOAD_IMAGE,
+                      imagePullPolicy: 'IfNotPresent',
+                      resources: { requests: { cpu, memory: '64Mi' } },
+                      command: [
+                        'bash',
+                        '-c',
+                        'echo "{\\"queued\\":true,\\"worker\\":$JOB_COMPLETION_INDEX}" > /dev/termination-log',
+                      ],
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+void describe('local cluster with Kueue', () => {
+  let c: Cluster;
+  let ns = '';
+  let enabled = false;
+  const suffix = randomBytes(3).toString('hex');
+  const flavor = `flavor-${suffix}`;
+  const cq = `cq-${suffix}`;
+
+  before(async () => {
+    c = connect();
+    try {
+      await c.custom.listClusterCustomObject({ ...KUEUE, plural: 'clusterqueues' });
+      enabled = true;
+    } catch {
+      return; // no Kueue CRDs: started without --kueue
+    }
+    ns = await createNamespace(c, 'konduktor-kueue');
+    await c.custom.createClusterCustomObject({
+      ...KUEUE,
+      plural: 'resourceflavors',
+      body: {
+        apiVersion: 'kueue.x-k8s.io/v1beta2',
+        kind: 'ResourceFlavor',
+        metadata: { name: flavor },
+      },
+    });
+    await c.custom.createClusterCustomObject({
+      ...KUEUE,
+      plural: 'clusterqueues',
+      body: {
+        apiVersion: 'kueue.x-k8s.io/v1beta2',
+        kind: 'ClusterQueue',
+        metadata: { name: cq },
+        spec: {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+          resourceGroups: [
+            {
+              coveredResources: ['cpu', 'memory'],
+              flavors: [
+                {
+                  name: flavor,
+                  resources: [
+                    { name: 'cpu', nominalQuota: '1' },
+                    { name: 'memory', nominalQuota: '1Gi' },
+                  ],
+                },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    await c.custom.createNamespacedCustomObject({
+      ...KUEUE,
+      plural: 'localqueues',
+      namespace: ns,
+      body: {
+        apiVersion: 'kueue.x-k8s.io/v1beta2',
+        kind: 'LocalQueue',
+        metadata: { name: 'lq', namespace: ns },
+        spec: { clusterQueue: cq },
+      },
+    });
+  });
+
+  after(async () => {
+    if (!enabled) return;
+    await deleteNamespace(c, ns);
+    const del = (plural: string, name: string) =>
+      c.custom.deleteClusterCustomObject({ ...KUEUE, plural, name }).catch(() => undefined);
+    await del('clusterqueues', cq);
+    await del('resourceflavors', flavor);
+  });
+
+  void test('a queued JobSet is admitted, runs and returns its result', async (t) => {
+    if (!enabled) {
+      t.skip('Kueue not installed (start the cluster with up.sh --kueue)');
+      return;
+    }
+    await c.custom.createNamespacedCustomObject({
+      ...JOBSET,
+      namespace: ns,
+      body: jobset('fits', ns, 'lq', '100m'),
+    });
+    const state = await waitFor(
+      'queued JobSet to finish',
+      async () => {
+        const js = (await c.custom.getNamespacedCustomObject({
+          ...JOBSET,
+          namespace: ns,
+          name: 'fits',
+        })) as { status?: { terminalState?: string } };
+        return js.status?.terminalState;
+      },
+      180_000,
+    );
+    assert.equal(state, 'Completed');
+    const pods = await c.core.listNamespacedPod({
+      namespace: ns,
+      labelSelector: 'jobset.sigs.k8s.io/jobset-name=fits',
+    });
+    assert.equal(pods.items.length, 2);
+    for (const p of pods.items) {
+      const doc = JSON.parse(terminatedState(p).message ?? 'null') as { queued: boolean };
+      assert.equal(doc.queued, true);
+    }
+  });
+
+  void test('a JobSet over the queue quota stays suspended', async (t) => {
+    if (!enabled) {
+      t.skip('Kueue not installed (start the cluster with up.sh --kueue)');
+      return;
+    }
+    await c.custom.createNamespacedCustomObject({
+      ...JOBSET,
+      namespace: ns,
+      body: jobset('too-big', ns, 'lq', '800m'), // 2 x 800m > 1 CPU
+    });
+    const message = await waitFor('Workload to report insufficient quota', async () => {
+      const list = (await c.custom.listNamespacedCustomObject({
+        ...KUEUE,
+        plural: 'workloads',
+        namespace: ns,
+      })) as {
+        items: {
+          metadata: { ownerReferences?: { name: string }[] };
+          status?: { conditions?: { type: string; message?: string }[] };
+        }[];
+      };
+      const wl = list.items.find((w) =>
+        w.metadata.ownerReferences?.some((o) => o.name === 'too-big'),
+      );
+      const msg = wl?.status?.conditions?.find((x) => x.type === 'QuotaReserved')?.message;
+      return msg?.includes('insufficient quota') ? msg : undefined;
+    });
+    assert.match(message, /insufficient quota for cpu/);
+    const js = (await c.custom.getNamespacedCustomObject({
+      ...JOBSET,
+      namespace: ns,
+      name: 'too-big',
+    })) as { spec?: { suspend?: boolean } };
+    assert.equal(js.spec?.suspend, true);
+  });
+});
