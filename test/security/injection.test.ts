@@ -237,7 +237,7 @@ describe('file mounts cannot escape', () => {
 
   it(
     'the local backend itself refuses a spec whose mount would leave the job directory',
-    { todo: 'Backend.submit trusts its spec; see docs/reliability.md, finding F5' },
+    {},
     async () => {
       const backend = new LocalBackend({ home });
       const escape = join(ctx.dir, 'escaped');

@@ -119,7 +119,8 @@ export class LocalBackend implements Backend {
     return localCapacity(this.#layout.root, this.#capacityOverride);
   }
 
-  submit(spec: TaskSpec): Promise<string> {
+  // async: every failure reaches the caller as a rejected promise, never a synchronous throw.
+  async submit(spec: TaskSpec): Promise<string> {
     const demand = demandOf(spec);
     const never = neverFits(demand, this.capacity());
     if (never !== undefined) {
@@ -368,8 +369,8 @@ export class LocalBackend implements Backend {
     return new Map(this.queue().waiting.map((entry) => [entry.name, entry]));
   }
 
-  get(name: string): Promise<JobInfo> {
-    return Promise.resolve(this.#describe(this.#refresh(name)));
+  async get(name: string): Promise<JobInfo> {
+    return this.#describe(this.#refresh(name));
   }
 
   async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
@@ -427,7 +428,7 @@ export class LocalBackend implements Backend {
     }
   }
 
-  list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
+  async list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
     const rows = this.#db.list(options.limit ?? -1);
     const infos = rows.map((row) =>
       isTerminal(row.status) ? infoOf(row) : this.#refresh(row.name),
@@ -435,7 +436,7 @@ export class LocalBackend implements Backend {
     const waiting = infos.some((info) => info.status === 'PENDING')
       ? this.#waitingReasons()
       : undefined;
-    return Promise.resolve(infos.map((info) => this.#describe(info, waiting)));
+    return infos.map((info) => this.#describe(info, waiting));
   }
 
   /** How many jobs the store holds. */
@@ -449,8 +450,8 @@ export class LocalBackend implements Backend {
   }
 
   logs(name: string, options: BackendLogOptions = {}): AsyncIterable<string> {
-    this.#row(name);
     return followLog({
+      exists: () => this.#row(name),
       dir: this.#jobDir(name),
       rank: options.rank ?? 0,
       follow: options.follow ?? false,
@@ -508,9 +509,9 @@ export class LocalBackend implements Backend {
     this.admitPending();
   }
 
-  start(name: string): Promise<void> {
+  async start(name: string): Promise<void> {
     const row = this.#row(name);
-    if (row.status !== 'STOPPED') return Promise.resolve();
+    if (row.status !== 'STOPPED') return;
     const dir = this.#jobDir(name);
     const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;
     // The stopped run's records must not be read as this run's.
@@ -541,11 +542,10 @@ export class LocalBackend implements Backend {
     return this.#db.integrityCheck();
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.#hub.close();
     this.#store?.close();
     this.#store = undefined;
-    return Promise.resolve();
   }
 }
 

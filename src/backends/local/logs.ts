@@ -16,6 +16,8 @@ export interface FollowLogOptions {
   readonly isDone: () => boolean;
   /** Subscribes to the job's change events. */
   readonly subscribe: (listener: () => void) => () => void;
+  /** Throws JobNotFoundError when the job does not exist (checked when iteration starts). */
+  readonly exists: () => unknown;
 }
 
 const CHUNK = 64 * 1024;
@@ -25,6 +27,7 @@ const FOLLOW_INTERVAL_MS = 250;
 /** Yields the lines of a rank's log (the latest attempt's), following it when asked. */
 export async function* followLog(options: FollowLogOptions): AsyncGenerator<string> {
   const { dir, rank, signal } = options;
+  options.exists();
   let attempt = readAttempt(dir);
   let path = jobPaths.log(dir, attempt, rank);
   let offset = 0;
