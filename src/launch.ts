@@ -39,7 +39,7 @@ export async function launch(task: Task | TaskSpec, options: LaunchOptions = {})
   // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
   let spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
   if (options.overrides !== undefined) spec = applyOverrides(spec, options.overrides);
-  const backend = resolveBackend(
+  const backend = await resolveBackend(
     options.backend,
     options.home === undefined ? {} : { home: options.home },
   );
@@ -58,7 +58,7 @@ export interface GetJobOptions {
  * @throws {JobNotFoundError} when no such job exists.
  */
 export async function getJob(name: string, options: GetJobOptions = {}): Promise<Job> {
-  const backend = resolveBackend(
+  const backend = await resolveBackend(
     options.backend,
     options.home === undefined ? {} : { home: options.home },
   );

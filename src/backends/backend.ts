@@ -82,6 +82,11 @@ export interface Backend {
   readonly description: string;
   /** Starts a job for a validated task and returns its name. Validates backend-specific needs. */
   submit(spec: TaskSpec): Promise<string>;
+  /**
+   * What {@link Backend.submit} would create, as plain data (`launch --dryrun` prints it; on
+   * Kubernetes, the manifests). Validates like submit; creates nothing.
+   */
+  dryRun(spec: TaskSpec): Promise<unknown>;
   /** The job's current info. @throws {JobNotFoundError} */
   get(name: string): Promise<JobInfo>;
   /**

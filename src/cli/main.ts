@@ -38,6 +38,8 @@ program
   .option('-d, --detach', 'return at once, printing the job name')
   .option('--timeout <duration>', 'with --wait: give up waiting after this long (e.g. 30s, 10m)')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'machine-readable output')
   .option('--dryrun', 'print what would be launched, launch nothing')
   .option('-n, --name <name>', 'override the task name')
@@ -65,6 +67,8 @@ program
   .argument('<job>', 'the job name')
   .option('--timeout <duration>', 'give up waiting after this long (e.g. 30s, 10m)')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print a JSON envelope with the outcome')
   .action(async (job, options) => {
     const { runResult } = await import('./commands/result.js');
@@ -75,6 +79,8 @@ program
   .command('status')
   .description('list jobs, newest first')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'machine-readable output')
   .option('-l, --limit <n>', 'show at most N jobs', '100')
   .option('-a, --all', 'show every job')
@@ -91,6 +97,8 @@ program
   .option('--rank <n>', 'the rank', '0')
   .option('--tail <n>', 'only the last N lines')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .action(async (job, options) => {
     const { runLogs } = await import('./commands/logs.js');
     process.exitCode = await runLogs(job, options);
@@ -103,6 +111,8 @@ program
   )
   .argument('<jobs...>', "job names or globs such as 'trial-*'")
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the job names as JSON')
   .action(async (jobs, options) => {
     const { runHold } = await import('./commands/hold.js');
@@ -114,6 +124,8 @@ program
   .description('put stopped jobs back in the queue; they run again from the start')
   .argument('<jobs...>', "job names or globs such as 'trial-*'")
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the job names as JSON')
   .action(async (jobs, options) => {
     const { runHold } = await import('./commands/hold.js');
@@ -126,7 +138,7 @@ program
   .option('--json', 'machine-readable output')
   .action(async (options) => {
     const { runQueue } = await import('./commands/queue.js');
-    process.exitCode = runQueue(options);
+    process.exitCode = await runQueue(options);
   });
 
 program
@@ -136,6 +148,8 @@ program
   .option('-a, --all', 'every job')
   .option('-y, --yes', 'do not ask for confirmation')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the removed job names as JSON')
   .action(async (jobs, options) => {
     const { runDown } = await import('./commands/down.js');
@@ -154,6 +168,8 @@ sweepCommand
   .option('-y, --yes', 'do not ask for confirmation')
   .option('--json', 'print the best trial and a summary as JSON on stdout')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--trials <n>', 'override trials')
   .option('--parallelism <n>', 'override parallelism')
   .option('--max-failures <n>', 'override max_failures')
@@ -170,6 +186,8 @@ sweepCommand
   .argument('[name]', 'the sweep name')
   .option('--json', 'machine-readable output')
   .addOption(backendOption())
+  .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
+  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .action(async (name, options) => {
     const { runSweepStatus } = await import('./commands/sweep.js');
     process.exitCode = await runSweepStatus(name, options);

@@ -345,7 +345,7 @@ class Driver {
       (t) => t.state === 'launching' || t.state === 'running',
     );
     if (unfinished.length === 0) return;
-    const backend = resolveBackend(
+    const backend = await resolveBackend(
       this.#launchOptions.backend,
       this.#launchOptions.home === undefined ? {} : { home: this.#launchOptions.home },
     );

@@ -122,16 +122,7 @@ export class LocalBackend implements Backend {
   // async: every failure reaches the caller as a rejected promise, never a synchronous throw.
   async submit(spec: TaskSpec): Promise<string> {
     const demand = demandOf(spec);
-    const never = neverFits(demand, this.capacity());
-    if (never !== undefined) {
-      // Refused before anything is recorded: a job that can never fit would wait for ever.
-      throw new TaskValidationError([
-        {
-          path: 'resources',
-          message: `the job ${never}; ask for less, or declare more in local.capacity of ${configPath(this.#layout.root)}`,
-        },
-      ]);
-    }
+    this.#refuseNeverFitting(demand);
     const name = this.#reserveName(spec, demand);
     try {
       prepareJobDir(this.#jobDir(name), spec);
@@ -144,6 +135,30 @@ export class LocalBackend implements Backend {
     if (waiting > 0 && this.#db.get(name)?.status === 'PENDING')
       ensureAgent(this.#db, this.#layout.root);
     return Promise.resolve(name);
+  }
+
+  async dryRun(spec: TaskSpec): Promise<unknown> {
+    const demand = demandOf(spec);
+    this.#refuseNeverFitting(demand);
+    return {
+      backend: 'local',
+      home: this.#layout.root,
+      task: spec,
+      demand,
+      capacity: this.capacity(),
+    };
+  }
+
+  /** A job that can never fit is refused before anything is recorded: it would wait for ever. */
+  #refuseNeverFitting(demand: ReturnType<typeof demandOf>): void {
+    const never = neverFits(demand, this.capacity());
+    if (never === undefined) return;
+    throw new TaskValidationError([
+      {
+        path: 'resources',
+        message: `the job ${never}; ask for less, or declare more in local.capacity of ${configPath(this.#layout.root)}`,
+      },
+    ]);
   }
 
   #reserveName(spec: TaskSpec, demand: ReturnType<typeof demandOf>): string {

@@ -2,6 +2,8 @@
  * Helpers shared by the commands.
  * @module
  */
+import type { Backend } from '../../backends/backend.js';
+import { resolveBackend } from '../../backends/resolve.js';
 import { UsageError } from '../../errors.js';
 
 /** Parses a non-negative integer option, quoting it when it is not one. */
@@ -12,4 +14,16 @@ export function integerOption(value: string | undefined, flag: string): number |
     throw new UsageError(`${flag} expects a non-negative integer, got ${JSON.stringify(value)}`);
   }
   return n;
+}
+
+/** The backend options every command accepts. */
+export interface BackendFlags {
+  readonly backend?: 'local' | 'kubernetes';
+  readonly context?: string;
+  readonly namespace?: string;
+}
+
+/** The backend chosen by a command's flags (and the user's defaults). */
+export function backendFromFlags(flags: BackendFlags): Promise<Backend> {
+  return resolveBackend(flags.backend, { context: flags.context, namespace: flags.namespace });
 }

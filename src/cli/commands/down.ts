@@ -2,7 +2,7 @@
  * `konduktor down JOB... | GLOB | --all`.
  * @module
  */
-import { resolveBackend } from '../../backends/resolve.js';
+import { backendFromFlags } from './common.js';
 import { UsageError } from '../../errors.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
@@ -34,13 +34,15 @@ export async function runDown(
     readonly all?: true;
     readonly yes?: true;
     readonly backend?: 'local' | 'kubernetes';
+    readonly context?: string;
+    readonly namespace?: string;
     readonly json?: true;
   },
 ): Promise<ExitCode> {
   if (patterns.length === 0 && options.all !== true) {
     throw new UsageError("no jobs given: name them, give a glob such as 'trial-*', or pass --all");
   }
-  const backend = resolveBackend(options.backend);
+  const backend = await backendFromFlags(options);
   const every = (await backend.list()).map((job) => job.name);
   const selected = new Set<string>();
   if (options.all === true) for (const name of every) selected.add(name);

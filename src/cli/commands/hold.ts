@@ -2,7 +2,7 @@
  * `konduktor stop JOB...` and `konduktor start JOB...`.
  * @module
  */
-import { resolveBackend } from '../../backends/resolve.js';
+import { backendFromFlags } from './common.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out } from '../output.js';
@@ -12,10 +12,15 @@ import { globToRegExp } from './down.js';
 export async function runHold(
   action: 'stop' | 'start',
   patterns: string[],
-  options: { readonly backend?: 'local' | 'kubernetes'; readonly json?: true },
+  options: {
+    readonly backend?: 'local' | 'kubernetes';
+    readonly context?: string;
+    readonly namespace?: string;
+    readonly json?: true;
+  },
 ): Promise<ExitCode> {
   if (patterns.length === 0) throw new UsageError(`no jobs given: name the jobs to ${action}`);
-  const backend = resolveBackend(options.backend);
+  const backend = await backendFromFlags(options);
   const every = (await backend.list()).map((job) => job.name);
   const names = new Set<string>();
   for (const pattern of patterns) {

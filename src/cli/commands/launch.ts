@@ -2,7 +2,6 @@
  * `konduktor launch TASK`.
  * @module
  */
-import { resolveBackend } from '../../backends/resolve.js';
 import { Job } from '../../job/job.js';
 import { parseDuration } from '../../job/duration.js';
 import { loadTaskFile } from '../../task/load.js';
@@ -11,6 +10,7 @@ import type { TaskSpec } from '../../task/types.js';
 import { awaitResult } from '../await-result.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
+import { backendFromFlags } from './common.js';
 import { formatError, info, out, paint } from '../output.js';
 
 /** The options of `launch`, as commander parses them. */
@@ -20,6 +20,8 @@ export interface LaunchCommandOptions {
   readonly detach?: true;
   readonly timeout?: string;
   readonly backend?: 'local' | 'kubernetes';
+  readonly context?: string;
+  readonly namespace?: string;
   readonly json?: true;
   readonly dryrun?: true;
   readonly name?: string;
@@ -68,19 +70,16 @@ export async function runLaunch(
     return ExitCodes.USAGE;
   }
   const spec = applyOverrides(loadTaskFile(taskPath), overridesOf(options));
-  const backendKind =
-    options.backend ?? (process.env['KONDUKTOR_BACKEND'] === 'kubernetes' ? 'kubernetes' : 'local');
-
+  const backend = await backendFromFlags(options);
   if (options.dryrun === true) {
-    out(JSON.stringify({ backend: backendKind, task: spec }, null, 2));
+    out(JSON.stringify(await backend.dryRun(spec), null, 2));
     return ExitCodes.SUCCESS;
   }
-  info(`${paint.bold('plan')}: ${describePlan(spec, backendKind)}`);
+  info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
   if (options.yes !== true && !(await confirm(`Launch ${spec.name}?`))) {
     info('not launched');
     return ExitCodes.USAGE;
   }
-  const backend = resolveBackend(backendKind);
   const name = await backend.submit(spec);
   const job = new Job(name, backend);
   info(`job ${paint.bold(name)} launched on ${backend.description}`);

@@ -2,9 +2,8 @@
  * `konduktor logs JOB`.
  * @module
  */
-import { resolveBackend } from '../../backends/resolve.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
-import { integerOption } from './common.js';
+import { integerOption, backendFromFlags } from './common.js';
 
 /** Runs `logs` and returns the exit code. */
 export async function runLogs(
@@ -14,11 +13,13 @@ export async function runLogs(
     readonly rank: string;
     readonly tail?: string;
     readonly backend?: 'local' | 'kubernetes';
+    readonly context?: string;
+    readonly namespace?: string;
   },
 ): Promise<ExitCode> {
   const rank = integerOption(options.rank, '--rank') ?? 0;
   const tail = integerOption(options.tail, '--tail');
-  const backend = resolveBackend(options.backend);
+  const backend = await backendFromFlags(options);
   const job = await backend.get(name);
   if (rank >= job.numNodes) {
     const { UsageError } = await import('../../errors.js');

@@ -10,8 +10,8 @@ import { out } from '../output.js';
 import { renderTable } from '../table.js';
 
 /** Runs `queue` and returns the exit code. */
-export function runQueue(options: { readonly json?: true }): ExitCode {
-  const backend = resolveBackend('local');
+export async function runQueue(options: { readonly json?: true }): Promise<ExitCode> {
+  const backend = await resolveBackend('local');
   if (!(backend instanceof LocalBackend))
     throw new UsageError('the queue belongs to the local backend');
   const queue = backend.queue();

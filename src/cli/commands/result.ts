@@ -2,7 +2,7 @@
  * `konduktor result JOB`.
  * @module
  */
-import { resolveBackend } from '../../backends/resolve.js';
+import { backendFromFlags } from './common.js';
 import { parseDuration } from '../../job/duration.js';
 import { Job } from '../../job/job.js';
 import { awaitResult } from '../await-result.js';
@@ -14,12 +14,14 @@ export async function runResult(
   options: {
     readonly timeout?: string;
     readonly backend?: 'local' | 'kubernetes';
+    readonly context?: string;
+    readonly namespace?: string;
     readonly json?: true;
   },
 ): Promise<ExitCode> {
   const timeout =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
-  const backend = resolveBackend(options.backend);
+  const backend = await backendFromFlags(options);
   await backend.get(name);
   return awaitResult(new Job(name, backend), {
     json: options.json === true,

@@ -3,23 +3,24 @@
  * @module
  */
 import type { JobInfo } from '../../backends/backend.js';
-import { resolveBackend } from '../../backends/resolve.js';
 import { formatDuration } from '../../job/duration.js';
 import type { Outcome } from '../../result/outcome.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out, paintStatus } from '../output.js';
 import { renderTable } from '../table.js';
-import { integerOption } from './common.js';
+import { integerOption, backendFromFlags } from './common.js';
 
 /** Runs `status` and returns the exit code. */
 export async function runStatus(options: {
   readonly backend?: 'local' | 'kubernetes';
+  readonly context?: string;
+  readonly namespace?: string;
   readonly json?: true;
   readonly limit: string;
   readonly all?: true;
 }): Promise<ExitCode> {
   const limit = options.all === true ? undefined : integerOption(options.limit, '--limit');
-  const backend = resolveBackend(options.backend);
+  const backend = await backendFromFlags(options);
   const jobs = await backend.list(limit === undefined ? {} : { limit });
   if (options.json === true) {
     out(JSON.stringify(jobs.map(jobJson)));

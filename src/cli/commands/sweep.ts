@@ -384,7 +384,7 @@ async function withJobStatus(
   backendKind: 'local' | 'kubernetes' | undefined,
 ): Promise<TrialRecord[]> {
   if (!trials.some((t) => t.state === 'running')) return [...trials];
-  const backend = resolveBackend(backendKind);
+  const backend = await resolveBackend(backendKind);
   return Promise.all(
     trials.map(async (t) => {
       if (t.state !== 'running' || t.job === undefined) return t;
