@@ -23,7 +23,8 @@ T0=$(date +%s)
 
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$BIN/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" > "$BIN/.$1.version"; }
-took() { local t=$(( $(date +%s) - $2 )); log "$1 built in ${t}s"; echo "$(date -u +%FT%TZ) $1 ${t}s" >> "$TIMES"; }
+BUILT=0
+took() { local t=$(( $(date +%s) - $2 )); BUILT=1; log "$1 built in ${t}s"; echo "$(date -u +%FT%TZ) $1 ${t}s" >> "$TIMES"; }
 command -v go >/dev/null || die "go is not installed (need Go >= 1.25)"
 bash "$HERE/deps.sh"
 
@@ -165,5 +166,9 @@ if [ ! -f "$IMAGES/workload.tar" ]; then
 fi
 
 total=$(( $(date +%s) - T0 ))
-log "build complete in ${total}s; binaries in $BIN"
-echo "$(date -u +%FT%TZ) build.sh-total ${total}s" >> "$TIMES"
+if [ $BUILT = 1 ]; then
+  log "build complete in ${total}s; binaries in $BIN"
+  echo "$(date -u +%FT%TZ) build.sh-total ${total}s" >> "$TIMES"
+else
+  log "build: everything cached in $CACHE"
+fi

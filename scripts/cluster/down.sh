@@ -66,7 +66,7 @@ stop kube-scheduler kube-controller-manager
 stop kube-apiserver
 stop etcd containerd
 # 3. anything still alive that belongs to the cluster (shims, container processes)
-for round in 1 2 3; do
+for _ in 1 2 3; do
   left=$(leftover_pids | sort -u | grep -vx "$$" || true)
   [ -z "$left" ] && break
   log "killing leftover processes: $(echo $left)"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared settings for scripts/cluster/*.sh (sourced, not run).
 # Pinned versions: change one, and build.sh rebuilds only what depends on it.
 K8S_VERSION=${K8S_VERSION:-1.35.4}        # <= 1.37 (cgroup v1 + containerd 1.6 on these VMs)
@@ -20,13 +21,10 @@ W=/var/lib/konduktor-k8s                    # state: pki, etcd, containerd root,
 P=$W/pki
 RUN=/run/konduktor-k8s                      # containerd state + socket
 CTRD_SOCK=$RUN/containerd/containerd.sock
-KUBELET_DIR=/var/lib/kubelet                # kubelet root (default path; pods, volumes)
 NODE_NAME=k8s-node
-NODE_IP=10.200.0.1                          # dummy interface inside the netns; apiserver serves here
-HOST_IP=10.200.1.1                          # veth end in the root netns
-NS_VETH_IP=10.200.1.2                       # veth end in the netns
+NODE_IP=10.200.0.1                          # on veth node0 inside the netns; apiserver and kubelet serve here
 API_PORT=6443
-HOST_API_ADDR=127.0.0.1                     # root-netns address tests use (see up.sh: forwarder)
+HOST_API_ADDR=127.0.0.1                     # root-netns address tests use (apiforward.py)
 HOST_API_PORT=${KONDUKTOR_API_PORT:-16443}
 POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.0.0.0/24

@@ -30,7 +30,8 @@ if [ -d "$CLUSTER/pids" ] || [ -e "$NETNS_PATH" ] || [ -d "$W" ] || [ -d "$RUN" 
 fi
 
 bash "$HERE/deps.sh"
-[ $DO_BUILD = 1 ] && bash "$HERE/build.sh" $([ $WITH_KUEUE = 1 ] && echo --kueue)
+BUILD_ARGS=(); if [ $WITH_KUEUE = 1 ]; then BUILD_ARGS+=(--kueue); fi
+if [ $DO_BUILD = 1 ]; then bash "$HERE/build.sh" "${BUILD_ARGS[@]}"; fi
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl jobset; do
   [ -x "$BIN/$b" ] || die "$BIN/$b missing: run scripts/cluster/build.sh"
 done
@@ -154,6 +155,7 @@ start kube-apiserver "$BIN/kube-apiserver" --etcd-servers=http://127.0.0.1:2379 
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=$SERVICE_CIDR --authorization-mode=Node,RBAC --allow-privileged=true \
   --kubelet-client-certificate="$P/admin.crt" --kubelet-client-key="$P/admin.key" \
+  --kubelet-preferred-address-types=InternalIP,Hostname \
   --profiling=false --v=1
 wait_for kube-apiserver 120 ncurl "https://127.0.0.1:$API_PORT/readyz"
 
@@ -259,7 +261,7 @@ if [ $WITH_KUEUE = 1 ]; then
   [ -x "$BIN/kueue" ] || die "$BIN/kueue missing: run scripts/cluster/build.sh --kueue"
   CA=$(base64 -w0 < "$P/ca.crt")
   K create namespace kueue-system >/dev/null
-  K apply --server-side --force-conflicts -f "$MANIFESTS/kueue/" >/dev/null
+  for f in "$MANIFESTS"/kueue/kueue.x-k8s.io_*.yaml; do K apply --server-side --force-conflicts -f "$f" >/dev/null; done
   # multi-version CRDs convert through the manager's /convert (upstream adds this with kustomize)
   for crd in $(K get crd -o json | jq -r '.items[] | select(.spec.group=="kueue.x-k8s.io") | select((.spec.versions|length) > 1) | .metadata.name'); do
     K patch crd "$crd" --type=merge -p "{\"spec\":{\"conversion\":{\"strategy\":\"Webhook\",\"webhook\":{\"conversionReviewVersions\":[\"v1\"],\"clientConfig\":{\"url\":\"https://127.0.0.1:9444/convert\",\"caBundle\":\"$CA\"}}}}}" >/dev/null

@@ -79,7 +79,7 @@ async function create(kind: BackendKind, home: string, options: BackendOptions):
     }
     default:
       throw new UsageError(
-        `unknown backend ${JSON.stringify(kind as string)}: use local or kubernetes`,
+        `unknown backend ${JSON.stringify(kind)}: use local or kubernetes`,
       );
   }
 }
