@@ -12,37 +12,64 @@
  * @module
  */
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
-import { z } from 'zod';
+import type * as Yaml from 'yaml';
+import type * as Zod from 'zod';
 import { UsageError } from './errors.js';
 
-const positive = z.number().positive();
+// The parser and the schema library are loaded only when a config file exists: most commands
+// (status, result) run without one and should not pay for loading them.
+const require = createRequire(import.meta.url);
+let schema: ReturnType<typeof makeSchema> | undefined;
 
-const ConfigSchema = z.strictObject({
-  backend: z.enum(['local', 'kubernetes']).optional(),
-  local: z
-    .strictObject({
-      capacity: z
-        .strictObject({
-          cpus: positive.optional(),
-          memory: positive.optional(),
-          gpus: z.union([z.int().nonnegative(), z.array(z.int().nonnegative())]).optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-  kubernetes: z
-    .strictObject({
-      context: z.string().min(1).optional(),
-      namespace: z.string().min(1).optional(),
-      kubeconfig: z.string().min(1).optional(),
-    })
-    .optional(),
-});
+function makeSchema(z: typeof Zod.z) {
+  const positive = z.number().positive();
+  return z.strictObject({
+    backend: z.enum(['local', 'kubernetes']).optional(),
+    local: z
+      .strictObject({
+        capacity: z
+          .strictObject({
+            cpus: positive.optional(),
+            memory: positive.optional(),
+            gpus: z.union([z.int().nonnegative(), z.array(z.int().nonnegative())]).optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    kubernetes: z
+      .strictObject({
+        context: z.string().min(1).optional(),
+        namespace: z.string().min(1).optional(),
+        kubeconfig: z.string().min(1).optional(),
+      })
+      .optional(),
+  });
+}
 
 /** The parsed configuration. */
-export type UserConfig = z.infer<typeof ConfigSchema>;
+export interface UserConfig {
+  readonly backend?: 'local' | 'kubernetes' | undefined;
+  readonly local?:
+    | {
+        readonly capacity?:
+          | {
+              readonly cpus?: number | undefined;
+              readonly memory?: number | undefined;
+              readonly gpus?: number | readonly number[] | undefined;
+            }
+          | undefined;
+      }
+    | undefined;
+  readonly kubernetes?:
+    | {
+        readonly context?: string | undefined;
+        readonly namespace?: string | undefined;
+        readonly kubeconfig?: string | undefined;
+      }
+    | undefined;
+}
 
 const cache = new Map<string, { mtimeMs: number; config: UserConfig }>();
 
@@ -65,6 +92,8 @@ export function readUserConfig(home: string): UserConfig {
   }
   const cached = cache.get(path);
   if (cached?.mtimeMs === mtimeMs) return cached.config;
+  const { LineCounter, parseDocument } = require('yaml') as typeof Yaml;
+  schema ??= makeSchema((require('zod') as typeof Zod).z);
   const lineCounter = new LineCounter();
   const document = parseDocument(readFileSync(path, 'utf8'), { lineCounter });
   if (document.errors.length > 0) {
@@ -74,7 +103,7 @@ export function readUserConfig(home: string): UserConfig {
       `${path}${where === undefined ? '' : `:${where.line}:${where.col}`}: invalid YAML: ${error?.message.split('\n')[0] ?? ''}`,
     );
   }
-  const parsed = ConfigSchema.safeParse(document.toJS() ?? {});
+  const parsed = schema.safeParse(document.toJS() ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const node = document.getIn(issue.path as (string | number)[], true) as

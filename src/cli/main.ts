@@ -39,7 +39,7 @@ program
   .option('--timeout <duration>', 'with --wait: give up waiting after this long (e.g. 30s, 10m)')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'machine-readable output')
   .option('--dryrun', 'print what would be launched, launch nothing')
   .option('-n, --name <name>', 'override the task name')
@@ -68,7 +68,7 @@ program
   .option('--timeout <duration>', 'give up waiting after this long (e.g. 30s, 10m)')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print a JSON envelope with the outcome')
   .action(async (job, options) => {
     const { runResult } = await import('./commands/result.js');
@@ -80,7 +80,7 @@ program
   .description('list jobs, newest first')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'machine-readable output')
   .option('-l, --limit <n>', 'show at most N jobs', '100')
   .option('-a, --all', 'show every job')
@@ -98,7 +98,7 @@ program
   .option('--tail <n>', 'only the last N lines')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .action(async (job, options) => {
     const { runLogs } = await import('./commands/logs.js');
     process.exitCode = await runLogs(job, options);
@@ -112,7 +112,7 @@ program
   .argument('<jobs...>', "job names or globs such as 'trial-*'")
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the job names as JSON')
   .action(async (jobs, options) => {
     const { runHold } = await import('./commands/hold.js');
@@ -125,7 +125,7 @@ program
   .argument('<jobs...>', "job names or globs such as 'trial-*'")
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the job names as JSON')
   .action(async (jobs, options) => {
     const { runHold } = await import('./commands/hold.js');
@@ -149,7 +149,7 @@ program
   .option('-y, --yes', 'do not ask for confirmation')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--json', 'print the removed job names as JSON')
   .action(async (jobs, options) => {
     const { runDown } = await import('./commands/down.js');
@@ -169,7 +169,7 @@ sweepCommand
   .option('--json', 'print the best trial and a summary as JSON on stdout')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .option('--trials <n>', 'override trials')
   .option('--parallelism <n>', 'override parallelism')
   .option('--max-failures <n>', 'override max_failures')
@@ -187,7 +187,7 @@ sweepCommand
   .option('--json', 'machine-readable output')
   .addOption(backendOption())
   .option('--context <context>', 'kubernetes: the kubeconfig context (default: the current one)')
-  .option('-n, --namespace <namespace>', "kubernetes: the namespace (default: the context's)")
+  .option('--namespace <namespace>', "kubernetes: the namespace (default: the context's)")
   .action(async (name, options) => {
     const { runSweepStatus } = await import('./commands/sweep.js');
     process.exitCode = await runSweepStatus(name, options);

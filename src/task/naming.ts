@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
-import { TASK_NAME_MAX_LENGTH, taskNameProblem } from './schema.js';
+import { TASK_NAME_MAX_LENGTH, taskNameProblem } from './names.js';
 
 /** How many hex digits {@link makeJobName} appends. */
 export const JOB_NAME_SUFFIX_LENGTH = 4;

@@ -16,18 +16,11 @@
  * @module
  */
 import { z } from 'zod';
+import { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem } from './names.js';
+
+export { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem };
 import { RESERVED_ENV_NAMES } from './types.js';
 import type { AcceleratorSpec, ResourcesSpec, TaskSpec } from './types.js';
-
-/**
- * The longest task name. The job is named `<name>-<hex>` and its pods get the hostname
- * `<name>-<hex>-workers-0-<index>`; Kubernetes limits that to 63 characters (a DNS-1123 label), so
- * 40 leaves room for 4 hex digits and a 7-digit node index.
- */
-export const TASK_NAME_MAX_LENGTH = 40;
-
-/** A valid task name: lower-case letters, digits and `-`, starting with a letter, not ending with `-`. */
-export const TASK_NAME_PATTERN = /^[a-z](?:[a-z0-9-]*[a-z0-9])?$/;
 
 /** A valid environment variable name. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -91,46 +84,6 @@ export function describeValue(value: unknown): string {
 function lastKey(path: readonly PropertyKey[] | undefined): string {
   const key = path?.at(-1);
   return typeof key === 'string' ? key : 'KEY';
-}
-
-/**
- * The problem with a task name, or undefined when it is valid.
- *
- * @example
- * ```ts
- * taskNameProblem('My_Job'); // '"My_Job" is not a valid name: …; did you mean \'my-job\'?'
- * ```
- */
-export function taskNameProblem(name: string): string | undefined {
-  if (name === '') return 'must not be empty; it becomes the job name prefix, e.g. name: my-job';
-  if (!TASK_NAME_PATTERN.test(name)) {
-    const fixed = suggestTaskName(name);
-    const hint = fixed === undefined ? '' : `; did you mean '${fixed}'?`;
-    return (
-      `${JSON.stringify(name)} is not a valid name: use lower-case letters, digits and '-', ` +
-      `starting with a letter and not ending with '-' (job names must be DNS labels)${hint}`
-    );
-  }
-  if (name.length > TASK_NAME_MAX_LENGTH) {
-    return (
-      `${JSON.stringify(name)} is ${name.length} characters long; the limit is ` +
-      `${TASK_NAME_MAX_LENGTH} so that pod hostnames "<name>-<hex>-workers-0-<index>" stay ` +
-      `within Kubernetes' 63-character limit for DNS labels`
-    );
-  }
-  return undefined;
-}
-
-/** A valid name close to `name` (lower-cased, other characters turned into `-`), if there is one. */
-function suggestTaskName(name: string): string | undefined {
-  const fixed = name
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^[^a-z]+/, '')
-    .slice(0, TASK_NAME_MAX_LENGTH)
-    .replace(/-+$/, '');
-  return fixed !== '' && fixed !== name && TASK_NAME_PATTERN.test(fixed) ? fixed : undefined;
 }
 
 const DECIMAL = /^\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
