@@ -78,9 +78,7 @@ async function create(kind: BackendKind, home: string, options: BackendOptions):
       });
     }
     default:
-      throw new UsageError(
-        `unknown backend ${JSON.stringify(kind)}: use local or kubernetes`,
-      );
+      throw new UsageError(`unknown backend ${JSON.stringify(kind)}: use local or kubernetes`);
   }
 }
 

@@ -1,0 +1,397 @@
+/**
+ * From a validated task to the JobSet konduktor creates. Pure: no I/O, so `launch --dryrun` and the
+ * unit tests see exactly what `submit` sends.
+ *
+ * The container runs {@link CONTAINER_SCRIPT}, a static bash script: the task's `run` and `setup`
+ * arrive as environment variables (escaped for Kubernetes' own `$(VAR)` expansion) and are never
+ * pasted into shell source.
+ * @module
+ */
+import { TaskValidationError, type TaskIssue } from '../../errors.js';
+import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
+import type { TaskSpec } from '../../task/types.js';
+
+/** The JobSet API konduktor targets. */
+export const JOBSET_API = {
+  group: 'jobset.x-k8s.io',
+  version: 'v1alpha2',
+  plural: 'jobsets',
+} as const;
+
+/** Labels konduktor puts on its JobSets and pods. */
+export const LABELS = {
+  /** The job name, on the JobSet and every pod. */
+  job: 'konduktor.dev/job',
+  /** `"true"` on everything konduktor made: the informers' selector. */
+  managed: 'konduktor.dev/managed',
+  /** Who launched the job (the local user name, cleaned). */
+  user: 'konduktor.dev/user',
+} as const;
+
+/** Annotations konduktor puts on its JobSets. */
+export const ANNOTATIONS = {
+  /** The resource summary shown by `konduktor status`, e.g. `2x(1CPU, 1GiB)`. */
+  resources: 'konduktor.dev/resources',
+  /** The effective result limit of the pod spec, in bytes. */
+  resultLimit: 'konduktor.dev/result-limit',
+  /** `"true"` once `konduktor stop` held the job (spec.suspend is also true). */
+  stopped: 'konduktor.dev/stopped',
+  /** `"true"` once the job was cancelled. */
+  cancelled: 'konduktor.dev/cancelled',
+} as const;
+
+/** Labels and annotations set by JobSet and the Job controller that konduktor reads. */
+export const JOBSET_LABELS = {
+  jobsetName: 'jobset.sigs.k8s.io/jobset-name',
+  replicatedJob: 'jobset.sigs.k8s.io/replicatedjob-name',
+  jobIndex: 'jobset.sigs.k8s.io/job-index',
+  restartAttempt: 'jobset.sigs.k8s.io/restart-attempt',
+  completionIndex: 'batch.kubernetes.io/job-completion-index',
+} as const;
+
+/** The one replicated job of every konduktor JobSet. */
+export const REPLICATED_JOB = 'workers';
+/** The one container of every pod. */
+export const CONTAINER_NAME = 'konduktor';
+/** Where every pod's `KONDUKTOR_OUTPUT_DIR` (an emptyDir) is mounted. */
+export const OUTPUT_DIR = '/konduktor/output';
+/**
+ * The termination-message file, inside the output directory as the spec asks. The script copies
+ * `result.json` (or a marker, see {@link MARKERS}) here once `run` has ended.
+ */
+export const TERMINATION_PATH = `${OUTPUT_DIR}/.konduktor-termination-log`;
+
+/**
+ * What the script writes instead of the result when the raw bytes would not arrive intact: the
+ * kubelet keeps only the last 4096 bytes, the API's JSON replaces invalid UTF-8, and an absent
+ * file and an empty one give the same empty message. Each begins with a NUL byte, so no marker is
+ * ever a valid JSON document; a workload that writes one of these exact texts gets the
+ * corresponding classification instead of "malformed".
+ */
+export const MARKERS = {
+  /** `result.json` does not exist. */
+  missing: '\0konduktor:missing\n',
+  /** `result.json` is over the limit: `\0konduktor:too-large:<size>\n`. */
+  tooLarge: '\0konduktor:too-large:',
+  /**
+   * `result.json` is not valid UTF-8: `\0konduktor:invalid-utf8:<size>:<hex of the first 68 bytes>\n`.
+   */
+  invalidUtf8: '\0konduktor:invalid-utf8:',
+  /** `setup` failed on this node; `run` never ran. */
+  setupFailed: '\0konduktor:setup-failed\n',
+} as const;
+
+/** How many leading bytes of an invalid-UTF-8 result travel in its marker (BOM + 65). */
+export const INVALID_HEAD_BYTES = 68;
+
+/**
+ * The container's entrypoint. Static text: inputs arrive through the environment
+ * (`_KONDUKTOR_RUN`, `_KONDUKTOR_SETUP`, `_KONDUKTOR_RESULT_LIMIT`, `_KONDUKTOR_TERMINATION_FILE`,
+ * plus the reserved variables). It runs setup, then run, captures `$?` right after run, and on rank
+ * 0 copies `result.json` into the termination-message file only after checking its size and
+ * encoding. Bash is PID 1 in the container, which ignores an untrapped SIGTERM: the trap makes a
+ * stopped or cancelled pod end at once instead of after the grace period.
+ */
+export const CONTAINER_SCRIPT = String.raw`set -u
+run_script=$_KONDUKTOR_RUN
+setup_script=${'$'}{_KONDUKTOR_SETUP-}
+limit=$_KONDUKTOR_RESULT_LIMIT
+term=$_KONDUKTOR_TERMINATION_FILE
+unset _KONDUKTOR_RUN _KONDUKTOR_SETUP _KONDUKTOR_RESULT_LIMIT _KONDUKTOR_TERMINATION_FILE
+child=
+phase=setup
+
+# Succeeds when file $1 (BOM already accounted for) is valid UTF-8, by the rules of a fatal
+# TextDecoder: no overlongs, no surrogates, nothing above U+10FFFF.
+valid_utf8() {
+  local -a b
+  b=($(od -An -v -tu1 -- "$1")) || return 1
+  local n=${'$'}{#b[@]} i=0 need=0 lo=128 hi=191 c
+  if ((n >= 3 && b[0] == 239 && b[1] == 187 && b[2] == 191)); then i=3; fi
+  while ((i < n)); do
+    c=${'$'}{b[i]}
+    if ((need == 0)); then
+      if ((c < 128)); then :
+      elif ((c >= 194 && c <= 223)); then need=1
+      elif ((c == 224)); then need=2; lo=160
+      elif ((c >= 225 && c <= 236 || c == 238 || c == 239)); then need=2
+      elif ((c == 237)); then need=2; hi=159
+      elif ((c == 240)); then need=3; lo=144
+      elif ((c >= 241 && c <= 243)); then need=3
+      elif ((c == 244)); then need=3; hi=143
+      else return 1
+      fi
+    else
+      ((c < lo || c > hi)) && return 1
+      lo=128; hi=191; need=$((need - 1))
+    fi
+    i=$((i + 1))
+  done
+  ((need == 0))
+}
+
+# Rank 0 hands its result to the kubelet through the termination-message file.
+report() {
+  local f=$KONDUKTOR_OUTPUT_DIR/result.json size hex
+  if [[ $RANK != 0 ]]; then
+    [[ -e $f ]] && echo "konduktor: rank $RANK wrote result.json; only rank 0's result counts" >&2
+    return 0
+  fi
+  if [[ ! -e $f ]]; then printf '\000konduktor:missing\n' >"$term"; return 0; fi
+  size=$(wc -c <"$f") || size=0
+  size=$((size + 0))
+  if ((size > limit)); then
+    printf '\000konduktor:too-large:%s\n' "$size" >"$term"
+  elif ((size > 0)) && ! valid_utf8 "$f"; then
+    hex=$(head -c ${INVALID_HEAD_BYTES} -- "$f" | od -An -v -tx1 | tr -d ' \n')
+    printf '\000konduktor:invalid-utf8:%s:%s\n' "$size" "$hex" >"$term"
+  else
+    cat -- "$f" >"$term"
+  fi
+}
+
+finish() {
+  trap '' TERM INT
+  if [[ $phase == setup ]]; then printf '\000konduktor:setup-failed\n' >"$term"; else report; fi
+  exit "$1"
+}
+
+on_signal() {
+  [[ -n $child ]] && kill -TERM "$child" 2>/dev/null
+  if [[ $phase == setup ]]; then phase=run; fi
+  finish 143
+}
+trap on_signal TERM INT
+
+if [[ -n $setup_script ]]; then
+  bash -c "$setup_script" konduktor-setup &
+  child=$!
+  wait "$child"
+  status=$?
+  child=
+  if ((status != 0)); then
+    echo "konduktor: setup failed with exit code $status" >&2
+    finish "$status"
+  fi
+fi
+phase=run
+bash -c "$run_script" konduktor-run &
+child=$!
+wait "$child"
+status=$?
+child=
+finish "$status"
+`;
+
+/** Options of {@link buildJobSet}. */
+export interface JobSetOptions {
+  /** The job name (the JobSet's name). */
+  readonly name: string;
+  readonly namespace: string;
+  /** The launching user, for the owner label. */
+  readonly user: string;
+}
+
+/** A JobSet manifest as konduktor creates it (plain JSON data). */
+export interface JobSetManifest {
+  readonly apiVersion: string;
+  readonly kind: 'JobSet';
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels: Record<string, string>;
+    readonly annotations: Record<string, string>;
+  };
+  readonly spec: Record<string, unknown>;
+}
+
+/**
+ * The effective termination-message limit of a pod: the kubelet keeps 4096 bytes per container
+ * and 12 KiB per pod, split evenly over containers and init containers (`peers.md` §1.2).
+ */
+export function effectiveResultLimit(containers: number, initContainers = 0): number {
+  const total = Math.max(1, containers + initContainers);
+  return Math.min(RESULT_LIMIT_BYTES, Math.floor(12288 / total));
+}
+
+/**
+ * Escapes a value for a container `env` entry: Kubernetes expands `$(NAME)` references in env
+ * values and turns `$$` into `$`, so every `$` is doubled to arrive unchanged.
+ */
+export function escapeEnvValue(value: string): string {
+  return value.replaceAll('$', '$$$$');
+}
+
+/** `0.5` CPUs as a Kubernetes quantity (`500m`). */
+export function cpuQuantity(cpus: number): string {
+  return `${Math.ceil(cpus * 1000)}m`;
+}
+
+/** GiB as a Kubernetes quantity in MiB (`0.1` → `103Mi`), rounded up. */
+export function memoryQuantity(gib: number): string {
+  return `${Math.ceil(gib * 1024)}Mi`;
+}
+
+/** The DNS names of every node through the JobSet's headless service. */
+export function nodeHostNames(name: string, numNodes: number): string[] {
+  return Array.from({ length: numNodes }, (_, i) => `${name}-${REPLICATED_JOB}-0-${i}.${name}`);
+}
+
+/** `2x(1CPU, 1GiB, H100:8)`. */
+export function resourceSummary(spec: TaskSpec): string {
+  const { cpus, memory, accelerators } = spec.resources;
+  const parts = [`${cpus ?? '?'}CPU`, `${memory ?? '?'}GiB`];
+  if (accelerators !== undefined) parts.push(`${accelerators.name}:${accelerators.count}`);
+  return `${spec.numNodes}x(${parts.join(', ')})`;
+}
+
+/** A label value from free text: `[a-z0-9A-Z._-]`, at most 63 characters, alphanumeric ends. */
+export function labelValue(text: string): string {
+  const cleaned = text
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .slice(0, 63)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  return cleaned === '' ? 'unknown' : cleaned;
+}
+
+/**
+ * Refuses what the Kubernetes backend cannot run: every problem at once, as the task loader does.
+ * @throws {TaskValidationError}
+ */
+export function validateForKubernetes(spec: TaskSpec): void {
+  const issues: TaskIssue[] = [];
+  const need = 'is required on the kubernetes backend';
+  if (spec.resources.imageId === undefined || spec.resources.imageId === '')
+    issues.push({ path: 'resources.image_id', message: `${need} (the container image to run)` });
+  if (spec.resources.cpus === undefined)
+    issues.push({ path: 'resources.cpus', message: `${need} (CPUs per node, e.g. 1 or 0.5)` });
+  if (spec.resources.memory === undefined)
+    issues.push({ path: 'resources.memory', message: `${need} (GiB per node, e.g. 2)` });
+  if (spec.workdir !== undefined)
+    issues.push({
+      path: 'workdir',
+      message:
+        'is not supported on the kubernetes backend yet: bake the files into the image, or run on the local backend',
+    });
+  if (Object.keys(spec.fileMounts).length > 0)
+    issues.push({
+      path: 'file_mounts',
+      message:
+        'are not supported on the kubernetes backend yet: bake the files into the image, or run on the local backend',
+    });
+  for (const [key, value] of Object.entries(spec.resources.labels)) {
+    if (value.length > 63 || !/^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?$/.test(value))
+      issues.push({
+        path: `resources.labels.${key}`,
+        message: `${JSON.stringify(value)} is not a valid Kubernetes label value (at most 63 characters: letters, digits, '-', '_', '.', alphanumeric at both ends)`,
+      });
+  }
+  if (issues.length > 0) throw new TaskValidationError(issues);
+}
+
+type EnvVar = { name: string; value: string } | { name: string; valueFrom: unknown };
+
+function fieldEnv(name: string, fieldPath: string): EnvVar {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}
+
+/**
+ * The JobSet for a task.
+ * @throws {TaskValidationError} when the task cannot run on Kubernetes.
+ */
+export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManifest {
+  validateForKubernetes(spec);
+  const { name, namespace } = options;
+  const { cpus = 1, memory = 1, accelerators, imageId = '', maxRestarts } = spec.resources;
+  const gpus = accelerators?.count ?? 0;
+  const limit = effectiveResultLimit(1);
+  const hosts = nodeHostNames(name, spec.numNodes);
+  const ownLabels = {
+    [LABELS.job]: name,
+    [LABELS.managed]: 'true',
+    [LABELS.user]: labelValue(options.user),
+  };
+  const quantities: Record<string, string> = {
+    cpu: cpuQuantity(cpus),
+    memory: memoryQuantity(memory),
+    ...(gpus > 0 ? { 'nvidia.com/gpu': String(gpus) } : {}),
+  };
+  const env: EnvVar[] = [
+    // The task's own variables first: none is reserved (the loader refuses those).
+    ...Object.entries(spec.envs).map(([key, value]) => ({
+      name: key,
+      value: escapeEnvValue(value),
+    })),
+    { name: 'KONDUKTOR_OUTPUT_DIR', value: OUTPUT_DIR },
+    { name: 'KONDUKTOR_JOB_NAME', value: name },
+    fieldEnv('RANK', `metadata.annotations['${JOBSET_LABELS.completionIndex}']`),
+    fieldEnv('JOB_COMPLETION_INDEX', `metadata.annotations['${JOBSET_LABELS.completionIndex}']`),
+    fieldEnv('RESTART_ATTEMPT', `metadata.labels['${JOBSET_LABELS.restartAttempt}']`),
+    { name: 'NUM_NODES', value: String(spec.numNodes) },
+    { name: 'NUM_GPUS_PER_NODE', value: String(gpus) },
+    { name: 'MASTER_ADDR', value: hosts[0] ?? '' },
+    { name: 'NODE_HOST_IPS', value: hosts.join(',') },
+    { name: '_KONDUKTOR_RUN', value: escapeEnvValue(spec.run) },
+    ...(spec.setup === undefined
+      ? []
+      : [{ name: '_KONDUKTOR_SETUP', value: escapeEnvValue(spec.setup) }]),
+    { name: '_KONDUKTOR_RESULT_LIMIT', value: String(limit) },
+    { name: '_KONDUKTOR_TERMINATION_FILE', value: TERMINATION_PATH },
+  ];
+  const podSpec = {
+    restartPolicy: 'Never',
+    // The script ends at once on SIGTERM; the grace period only bounds a stuck container.
+    terminationGracePeriodSeconds: 10,
+    containers: [
+      {
+        name: CONTAINER_NAME,
+        image: imageId,
+        imagePullPolicy: 'IfNotPresent',
+        command: ['bash', '-c', CONTAINER_SCRIPT, 'konduktor'],
+        env,
+        resources: { requests: quantities, limits: quantities },
+        volumeMounts: [{ name: 'konduktor-output', mountPath: OUTPUT_DIR }],
+        terminationMessagePath: TERMINATION_PATH,
+        terminationMessagePolicy: 'File',
+      },
+    ],
+    volumes: [{ name: 'konduktor-output', emptyDir: {} }],
+    ...(gpus > 0
+      ? {
+          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+        }
+      : {}),
+  };
+  return {
+    apiVersion: `${JOBSET_API.group}/${JOBSET_API.version}`,
+    kind: 'JobSet',
+    metadata: {
+      name,
+      namespace,
+      labels: { ...spec.resources.labels, ...ownLabels },
+      annotations: {
+        [ANNOTATIONS.resources]: resourceSummary(spec),
+        [ANNOTATIONS.resultLimit]: String(limit),
+      },
+    },
+    spec: {
+      ...(maxRestarts > 0 ? { failurePolicy: { maxRestarts } } : {}),
+      replicatedJobs: [
+        {
+          name: REPLICATED_JOB,
+          replicas: 1,
+          template: {
+            metadata: { labels: ownLabels },
+            spec: {
+              parallelism: spec.numNodes,
+              completions: spec.numNodes,
+              completionMode: 'Indexed',
+              backoffLimit: 0,
+              template: { metadata: { labels: ownLabels }, spec: podSpec },
+            },
+          },
+        },
+      ],
+    },
+  };
+}

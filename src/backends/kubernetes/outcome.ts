@@ -1,0 +1,261 @@
+/**
+ * From a terminal JobSet and its pods to the job's outcome: rank 0's termination message of the
+ * final restart attempt, classified by the shared decoder. Pure: the caller fetches the objects
+ * (and the failing rank's log tail).
+ * @module
+ */
+import type { JobFailure } from '../../errors.js';
+import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
+import { classifyOutcome, type JobEnd, type Outcome } from '../../result/outcome.js';
+import {
+  ANNOTATIONS,
+  CONTAINER_NAME,
+  effectiveResultLimit,
+  INVALID_HEAD_BYTES,
+  JOBSET_LABELS,
+  MARKERS,
+  REPLICATED_JOB,
+} from './manifests.js';
+import type { JobSetObject, PodObject } from './types.js';
+
+type Terminated = NonNullable<NonNullable<PodObject['status']>['containerStatuses']>[number];
+
+/** The restart attempt a pod belongs to. */
+export function podAttempt(pod: PodObject): number {
+  return Number(pod.metadata?.labels?.[JOBSET_LABELS.restartAttempt] ?? 0);
+}
+
+/** The node rank of a pod (its completion index), or -1 when it has none. */
+export function podRank(pod: PodObject): number {
+  const index =
+    pod.metadata?.labels?.[JOBSET_LABELS.completionIndex] ??
+    pod.metadata?.annotations?.[JOBSET_LABELS.completionIndex];
+  return index === undefined ? -1 : Number(index);
+}
+
+/** True for pods of replicated job `workers`, job index 0 (the only one konduktor makes). */
+function isWorker(pod: PodObject): boolean {
+  const labels = pod.metadata?.labels ?? {};
+  const replicated = labels[JOBSET_LABELS.replicatedJob];
+  const jobIndex = labels[JOBSET_LABELS.jobIndex];
+  return (
+    (replicated === undefined || replicated === REPLICATED_JOB) &&
+    (jobIndex === undefined || jobIndex === '0')
+  );
+}
+
+/** The final attempt of a JobSet: `status.restarts`. */
+export function jobSetAttempt(jobset: JobSetObject): number {
+  return jobset.status?.restarts ?? 0;
+}
+
+/** konduktor's container status of a pod. */
+export function containerStatus(pod: PodObject): Terminated | undefined {
+  const statuses = pod.status?.containerStatuses ?? [];
+  return statuses.find((s) => s.name === CONTAINER_NAME) ?? statuses[0];
+}
+
+/** The terminated state of konduktor's container, when it has ended. */
+export function terminatedOf(pod: PodObject): NonNullable<Terminated['state']>['terminated'] {
+  const status = containerStatus(pod);
+  return status?.state?.terminated ?? status?.lastState?.terminated;
+}
+
+/** The pod of rank `rank` in attempt `attempt`, preferring one that has ended. */
+export function podOf(
+  pods: readonly PodObject[],
+  attempt: number,
+  rank: number,
+): PodObject | undefined {
+  const candidates = pods.filter(
+    (p) => isWorker(p) && podAttempt(p) === attempt && podRank(p) === rank,
+  );
+  return candidates.find((p) => terminatedOf(p) !== undefined) ?? candidates[0];
+}
+
+/**
+ * The limit the kubelet enforced on a pod: the figure the script used (the annotation), lowered
+ * when something injected more containers into the pod than konduktor put there.
+ */
+export function limitOf(jobset: JobSetObject, pod: PodObject | undefined): number {
+  const declared = Number(jobset.metadata.annotations?.[ANNOTATIONS.resultLimit] ?? NaN);
+  const base = Number.isInteger(declared) && declared > 0 ? declared : RESULT_LIMIT_BYTES;
+  if (pod?.spec === undefined) return base;
+  const actual = effectiveResultLimit(
+    pod.spec.containers?.length ?? 1,
+    pod.spec.initContainers?.length ?? 0,
+  );
+  return Math.min(base, actual);
+}
+
+/** What one pod's termination message says. */
+export interface Message {
+  /** The reporter's file as the script described it. */
+  readonly file: ReporterFile;
+  /** True when setup failed on this pod (run never ran). */
+  readonly setupFailed: boolean;
+}
+
+/**
+ * Decodes a termination message written by the container script (see {@link MARKERS}) into the
+ * reporter's file, exactly as the local backend would have read it from disk.
+ */
+export function readMessage(message: string | undefined): Message {
+  const text = message ?? '';
+  if (text === MARKERS.setupFailed) return { file: { bytes: null }, setupFailed: true };
+  if (text === MARKERS.missing) return { file: { bytes: null }, setupFailed: false };
+  if (text.startsWith(MARKERS.tooLarge)) {
+    const size = Number(text.slice(MARKERS.tooLarge.length).trim());
+    if (Number.isInteger(size))
+      return { file: { bytes: new Uint8Array(0), size }, setupFailed: false };
+  }
+  if (text.startsWith(MARKERS.invalidUtf8)) {
+    const [sizeText = '', hex = ''] = text.slice(MARKERS.invalidUtf8.length).trim().split(':');
+    const size = Number(sizeText);
+    if (Number.isInteger(size) && /^(?:[0-9a-f]{2})*$/.test(hex)) {
+      const head = Buffer.from(hex, 'hex');
+      // The head the decoder quotes comes from these bytes; when the file was longer, a byte that
+      // is never valid UTF-8 keeps the rest "invalid" whatever the head holds.
+      const bytes = size > INVALID_HEAD_BYTES ? Buffer.concat([head, Buffer.from([0xff])]) : head;
+      return { file: { bytes, size }, setupFailed: false };
+    }
+  }
+  return { file: { bytes: Buffer.from(text, 'utf8') }, setupFailed: false };
+}
+
+/** The name of a signal from a shell exit status over 128. */
+export function signalOfExitCode(code: number): string | undefined {
+  const names: Readonly<Record<number, string>> = {
+    1: 'SIGHUP',
+    2: 'SIGINT',
+    3: 'SIGQUIT',
+    4: 'SIGILL',
+    6: 'SIGABRT',
+    7: 'SIGBUS',
+    8: 'SIGFPE',
+    9: 'SIGKILL',
+    10: 'SIGUSR1',
+    11: 'SIGSEGV',
+    12: 'SIGUSR2',
+    13: 'SIGPIPE',
+    14: 'SIGALRM',
+    15: 'SIGTERM',
+  };
+  return code > 128 ? names[code - 128] : undefined;
+}
+
+function time(value: string | Date | undefined): number {
+  return value === undefined ? Number.POSITIVE_INFINITY : new Date(value).getTime();
+}
+
+/**
+ * The pod whose failure failed the attempt: an ended, non-zero pod of the attempt, preferring
+ * pods nobody deleted (the Job controller deletes the others once one fails), then the earliest
+ * end, then an exit that was not a signal (the victims are killed).
+ */
+export function failingPod(pods: readonly PodObject[], attempt: number): PodObject | undefined {
+  const failed = pods.filter((p) => {
+    if (!isWorker(p) || podAttempt(p) !== attempt) return false;
+    const t = terminatedOf(p);
+    return t !== undefined ? t.exitCode !== 0 : p.status?.phase === 'Failed';
+  });
+  const score = (p: PodObject): [number, number, number] => {
+    const t = terminatedOf(p);
+    return [
+      p.metadata?.deletionTimestamp === undefined ? 0 : 1,
+      time(t?.finishedAt),
+      t !== undefined && t.exitCode > 128 ? 1 : 0,
+    ];
+  };
+  return failed.sort((a, b) => {
+    const [a0, a1, a2] = score(a);
+    const [b0, b1, b2] = score(b);
+    return a0 - b0 || a1 - b1 || a2 - b2 || podRank(a) - podRank(b);
+  })[0];
+}
+
+/** How a pod's failure reads, with the facts a {@link JobFailure} needs (log tail added later). */
+export function describeFailure(pod: PodObject, attempt: number): Omit<JobFailure, 'logTail'> {
+  const rank = podRank(pod);
+  const t = terminatedOf(pod);
+  const phase = readMessage(t?.message).setupFailed ? 'setup' : 'run';
+  if (t === undefined) {
+    return {
+      reason: `rank ${rank} failed in attempt ${attempt} (pod ${pod.metadata?.name ?? '?'})`,
+      rank,
+      attempt,
+    };
+  }
+  const signal = signalOfExitCode(t.exitCode);
+  const how =
+    t.reason === 'OOMKilled'
+      ? `was killed for using more memory than its limit (OOMKilled, exit code ${t.exitCode})`
+      : signal === undefined
+        ? `exited with code ${t.exitCode}`
+        : `was killed by ${signal} (exit code ${t.exitCode})`;
+  return {
+    reason: `${phase} of rank ${rank} ${how} in attempt ${attempt}`,
+    rank,
+    phase,
+    exitCode: t.exitCode,
+    ...(signal === undefined ? {} : { signal }),
+    attempt,
+  };
+}
+
+/** The facts of a terminal JobSet's end; `logTail` fills the failing rank's last log lines. */
+export function jobEndOf(
+  jobset: JobSetObject,
+  pods: readonly PodObject[],
+  logTail: readonly string[] = [],
+): JobEnd {
+  const attempt = jobSetAttempt(jobset);
+  if (jobset.status?.terminalState === 'Completed') return { status: 'succeeded', attempt };
+  const restarts = attempt > 0 ? ` (after ${attempt} restart${attempt === 1 ? '' : 's'})` : '';
+  const pod = failingPod(pods, attempt);
+  if (pod !== undefined) {
+    const failure = describeFailure(pod, attempt);
+    return { status: 'failed', ...failure, reason: `${failure.reason}${restarts}`, logTail };
+  }
+  const condition = jobset.status?.conditions?.find(
+    (c) => c.type === 'Failed' && c.status === 'True',
+  );
+  const why = condition?.message ?? condition?.reason ?? 'the JobSet failed';
+  return { status: 'failed', reason: `${why}${restarts}`, attempt, logTail };
+}
+
+/**
+ * The outcome of a terminal JobSet from its pods: rank 0's message of the final attempt, classified
+ * by the shared decoder with the pod's effective limit.
+ */
+export function outcomeOf(
+  jobset: JobSetObject,
+  pods: readonly PodObject[],
+  logTail: readonly string[] = [],
+): Outcome {
+  const end = jobEndOf(jobset, pods, logTail);
+  const reporter = podOf(pods, jobSetAttempt(jobset), 0);
+  const terminated = reporter === undefined ? undefined : terminatedOf(reporter);
+  if (end.status === 'succeeded' && terminated === undefined) {
+    return {
+      kind: 'failed',
+      reason:
+        'the job succeeded, but its rank 0 pod was deleted before any konduktor process read the result',
+      attempt: end.attempt,
+      logTail: [],
+    };
+  }
+  const limit = limitOf(jobset, reporter);
+  const message = readMessage(terminated?.message);
+  let file = message.file;
+  // Sidecars injected by the cluster lower the kubelet's cut below the script's: a message that
+  // fills the lower limit was cut, so its true size is unknown but over it.
+  if (
+    file.bytes !== null &&
+    file.size === undefined &&
+    limit < RESULT_LIMIT_BYTES &&
+    file.bytes.length >= limit
+  )
+    file = { bytes: file.bytes, size: limit + 1 };
+  return classifyOutcome(end, file, limit);
+}
