@@ -249,7 +249,7 @@ function assertOutcome(checked: Checked, info: TerminalJobInfo): void {
       assert.equal(info.status, 'FAILED', what);
       assert.match(
         info.reason ?? '',
-        /the process that launched the job exited before starting it/,
+        /the process that launched the job exited before (starting|queueing) it/,
       );
       return;
     case 'launcher-before-job':

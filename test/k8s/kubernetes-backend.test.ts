@@ -1,0 +1,207 @@
+// The Kubernetes backend against the real local cluster, beyond the conformance suite: the
+// result outlives the pods, a killed launcher, an apiserver restart and a bad image.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import type { Backend } from '../../src/backends/backend.js';
+import { KubernetesBackend } from '../../src/backends/kubernetes/kubernetes-backend.js';
+import { BackendError, JobFailedError, JobNotFoundError } from '../../src/errors.js';
+import { Job } from '../../src/job/job.js';
+import type { TaskSpec } from '../../src/task/types.js';
+import { CLI, ROOT, runCli } from '../support/cli.js';
+import {
+  type Cluster,
+  WORKLOAD_IMAGE,
+  connect,
+  createNamespace,
+  deleteNamespace,
+  kubeconfigPath,
+  waitFor,
+} from './cluster.js';
+
+const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+
+void describe('kubernetes backend', () => {
+  let cluster: Cluster;
+  let batch: k8s.BatchV1Api;
+  let namespace = '';
+  let backend: Backend;
+  const home = mkdtempSync(join(tmpdir(), 'konduktor-k8s-home-'));
+  const env = () => ({ KUBECONFIG: kubeconfigPath(), KONDUKTOR_BACKEND: 'kubernetes' });
+  const cliFlags = () => ['--backend', 'kubernetes', '--namespace', namespace];
+
+  before(async () => {
+    cluster = connect();
+    batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
+    namespace = await createNamespace(cluster, 'konduktor-backend');
+    backend = await KubernetesBackend.connect({ home, kubeconfig: kubeconfigPath(), namespace });
+  });
+  after(async () => {
+    await backend.close();
+    if (namespace !== '') await deleteNamespace(cluster, namespace);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  const spec = (run: string, extra: Partial<TaskSpec['resources']> = {}): TaskSpec => ({
+    name: 'kb',
+    run,
+    envs: {},
+    numNodes: 1,
+    fileMounts: {},
+    resources: {
+      labels: {},
+      maxRestarts: 0,
+      cpus: 0.1,
+      memory: 0.1,
+      imageId: WORKLOAD_IMAGE,
+      ...extra,
+    },
+  });
+
+  it('keeps the result after the Jobs and pods are deleted', async () => {
+    const job = new Job(await backend.submit(spec(`echo '{"kept": true}' > ${OUT}`)), backend);
+    assert.deepEqual(await job.result({ timeout: 120_000 }), { kept: true });
+    await batch.deleteCollectionNamespacedJob({
+      namespace,
+      labelSelector: `konduktor.dev/job=${job.name}`,
+      propagationPolicy: 'Background',
+    });
+    await cluster.core.deleteCollectionNamespacedPod({
+      namespace,
+      labelSelector: `konduktor.dev/job=${job.name}`,
+      gracePeriodSeconds: 0,
+    });
+    await waitFor('pods to be gone', async () => {
+      const pods = await cluster.core.listNamespacedPod({
+        namespace,
+        labelSelector: `konduktor.dev/job=${job.name}`,
+      });
+      return pods.items.length === 0 ? true : undefined;
+    });
+    const cli = await runCli(['result', job.name, ...cliFlags()], { home, env: env() });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout, '{"kept": true}\n');
+  });
+
+  it('a new process reads the result after the launcher was killed with SIGKILL mid-wait', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'konduktor-k8s-task-'));
+    const task = join(dir, 'task.yaml');
+    writeFileSync(
+      task,
+      [
+        'name: killed',
+        `run: sleep 6; echo '{"survived": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
+        'resources:',
+        `  image_id: ${WORKLOAD_IMAGE}`,
+        '  cpus: 0.1',
+        '  memory: 0.1',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [CLI, 'launch', task, '--wait', '-y', ...cliFlags()], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: home, ...env() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    const name = await new Promise<string>((resolve, reject) => {
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        const match = /job (killed-[0-9a-f]+) launched/.exec(stderr);
+        if (match?.[1] !== undefined) resolve(match[1]);
+      });
+      child.on('exit', () => {
+        reject(new Error(`launch exited early: ${stderr}`));
+      });
+    });
+    // Mid-wait: the job is running and the launcher is waiting on it.
+    await waitFor('the job to run', async () =>
+      (await backend.get(name)).status === 'RUNNING' ? true : undefined,
+    );
+    child.kill('SIGKILL');
+    const cli = await runCli(['result', name, '--timeout', '120s', ...cliFlags()], {
+      home,
+      env: env(),
+      timeoutMs: 150_000,
+    });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout, '{"survived": 1}\n');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a wait survives a kube-apiserver restart', async () => {
+    const job = new Job(
+      await backend.submit(spec(`sleep 8; echo '{"after": "restart"}' > ${OUT}`)),
+      backend,
+    );
+    const waiting = job.result({ timeout: 240_000 });
+    waiting.catch(() => undefined);
+    await waitFor('the job to run', async () =>
+      (await backend.get(job.name)).status === 'RUNNING' ? true : undefined,
+    );
+    // Down for 10 s: the job ends while the API is away.
+    const restart = spawnSync(
+      'bash',
+      [join(ROOT, 'scripts', 'cluster', 'restart-apiserver.sh'), '10'],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    assert.equal(restart.status, 0, restart.stderr);
+    assert.deepEqual(await waiting, { after: 'restart' });
+  });
+
+  it('fails the wait fast when the image cannot be pulled', async () => {
+    const started = Date.now();
+    const job = new Job(
+      await backend.submit(spec('true', { imageId: 'konduktor.local/no-such-image:1' })),
+      backend,
+    );
+    await assert.rejects(job.result({ timeout: 60_000 }), (error: unknown) => {
+      assert.ok(error instanceof JobFailedError, String(error));
+      assert.match(error.message, /ErrImagePull|ImagePullBackOff|InvalidImageName/);
+      return true;
+    });
+    assert.ok(Date.now() - started < 60_000);
+    assert.equal(await job.status(), 'FAILED');
+  });
+
+  it('names an unknown job, lists and removes by the CLI', async () => {
+    await assert.rejects(backend.get('no-such-job-0000'), JobNotFoundError);
+    const status = await runCli(['status', '--json', ...cliFlags()], { home, env: env() });
+    assert.equal(status.code, 0, status.stderr);
+    const listed = JSON.parse(status.stdout) as { name: string; status: string }[];
+    assert.ok(listed.length >= 3, status.stdout);
+    const down = await runCli(['down', 'kb-*', '-y', ...cliFlags()], { home, env: env() });
+    assert.equal(down.code, 0, down.stderr);
+    const after = (await backend.list()).map((j) => j.name);
+    assert.equal(after.filter((n) => n.startsWith('kb-')).length, 0, after.join(','));
+  });
+
+  it('says clearly when the cluster is unreachable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'konduktor-k8s-kc-'));
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'c', cluster: { server: 'https://127.0.0.1:1' } }],
+        users: [{ name: 'u', user: { token: 'x' } }],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    await assert.rejects(
+      KubernetesBackend.connect({ home, kubeconfig: path }),
+      (error: unknown) => {
+        assert.ok(error instanceof BackendError);
+        assert.match(error.message, /cannot reach the Kubernetes API at https:\/\/127\.0\.0\.1:1/);
+        return true;
+      },
+    );
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
