@@ -99,6 +99,11 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
       this.#scheduleRestart();
       return;
     }
+    // A stop during the initial list does not stop the watch the client opens after it.
+    if (this.#stopped) {
+      void this.#informer.stop();
+      return;
+    }
     // The error handler may have run during the await (TypeScript cannot see it).
     if (!this.#healthy()) return;
     {
@@ -125,6 +130,7 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
 
   stop(): void {
     this.#stopped = true;
+    this.#synced = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#informer.stop();
@@ -225,9 +231,12 @@ export class NamespaceInformers {
     });
   }
 
-  /** Calls `listener` whenever the job's JobSet or one of its pods changes. */
+  /**
+   * Calls `listener` whenever the job's JobSet or one of its pods changes. The informers start with
+   * {@link NamespaceInformers.ready} and run while anyone is subscribed: the last unsubscribe stops them, so a settled wait leaves no watch
+   * connection keeping the process alive.
+   */
   subscribe(job: string, listener: Listener): () => void {
-    this.#start();
     let set = this.#listeners.get(job);
     if (set === undefined) {
       set = new Set();
@@ -237,6 +246,7 @@ export class NamespaceInformers {
     return () => {
       set.delete(listener);
       if (set.size === 0) this.#listeners.delete(job);
+      if (this.#listeners.size === 0 && this.#syncWaiters.size === 0) this.stop();
     };
   }
 
@@ -266,6 +276,7 @@ export class NamespaceInformers {
 
   /** Stops both informers. */
   stop(): void {
+    if (!this.#started) return;
     this.#jobsets.stop();
     this.#pods.stop();
     this.#started = false;

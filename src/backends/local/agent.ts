@@ -6,7 +6,8 @@
  * @module
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isSameProcessAlive, processStartTime } from './processes.js';
 import type { Store } from './store.js';
@@ -21,13 +22,24 @@ export function ensureAgent(store: Store, home: string): void {
   // From the sources (tests under tsx) the entry is TypeScript; installed, it is compiled.
   const compiled = existsSync(ENTRY_JS);
   const args = compiled ? [ENTRY_JS, home] : ['--import', 'tsx', ENTRY_TS, home];
-  const child = spawn(process.execPath, args, {
-    detached: true,
-    stdio: 'ignore',
-    env: process.env,
-  });
+  // Its own errors go to agent.log in the home: nobody else would see them.
+  const log = openSync(join(home, 'agent.log'), 'a', 0o600);
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: process.env,
+    });
+  } finally {
+    closeSync(log);
+  }
   child.on('error', () => undefined);
   child.unref();
+  // Record it at once, so a burst of submissions starts one agent, not one each.
+  if (child.pid !== undefined) {
+    store.claimAgent(child.pid, processStartTime(child.pid) ?? '', isSameProcessAlive);
+  }
 }
 
 /** Options of {@link runAgent}. */

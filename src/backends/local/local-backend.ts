@@ -91,6 +91,14 @@ export class LocalBackend implements Backend {
   readonly #hub: EventHub;
   #store: Store | undefined;
   #admitting = false;
+  /** Bumped by every admission: the queue reasons computed for an epoch stay valid until then. */
+  #admissionEpoch = 0;
+  #reasons:
+    { epoch: number; map: ReadonlyMap<string, { position: number; reason: string }> } | undefined;
+  #admissionScheduled = false;
+  /** Waits on queued jobs in this process; while there are any, every job's event admits. */
+  #queueWatchers = 0;
+  #unwatchQueue: (() => void) | undefined;
 
   constructor(options: LocalBackendOptions = {}) {
     this.#layout = prepareHome(resolveHome(options.home));
@@ -222,7 +230,39 @@ export class LocalBackend implements Backend {
       return plan.waiting.size;
     } finally {
       this.#admitting = false;
+      this.#admissionEpoch += 1;
     }
+  }
+
+  /**
+   * Admits soon, once for all the reasons that asked in this turn of the event loop: a hundred
+   * queued waits woken by one job's end cost one admission, not a hundred.
+   */
+  #requestAdmission(): void {
+    if (this.#admissionScheduled) return;
+    this.#admissionScheduled = true;
+    setImmediate(() => {
+      this.#admissionScheduled = false;
+      if (this.#store !== undefined) this.admitPending();
+    });
+  }
+
+  /** While any wait in this process is on a queued job, every job's event triggers admission. */
+  #watchQueue(): () => void {
+    this.#queueWatchers += 1;
+    this.#unwatchQueue ??= this.#hub.subscribe(ANY_JOB, () => {
+      this.#requestAdmission();
+    });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#queueWatchers -= 1;
+      if (this.#queueWatchers === 0) {
+        this.#unwatchQueue?.();
+        this.#unwatchQueue = undefined;
+      }
+    };
   }
 
   #startAdmitted(name: string, gpus: number[][], capacity: Capacity): void {
@@ -262,6 +302,10 @@ export class LocalBackend implements Backend {
   /** The capacity, what is in use, and the queue in order with why each job waits. */
   queue(): QueueInfo {
     this.admitPending();
+    return this.#queueSnapshot();
+  }
+
+  #queueSnapshot(): QueueInfo {
     const capacity = this.capacity();
     const holders = [];
     const queue = [];
@@ -381,7 +425,11 @@ export class LocalBackend implements Backend {
   }
 
   #waitingReasons(): ReadonlyMap<string, { position: number; reason: string }> {
-    return new Map(this.queue().waiting.map((entry) => [entry.name, entry]));
+    if (this.#reasons?.epoch !== this.#admissionEpoch) {
+      const map = new Map(this.#queueSnapshot().waiting.map((entry) => [entry.name, entry]));
+      this.#reasons = { epoch: this.#admissionEpoch, map };
+    }
+    return this.#reasons.map;
   }
 
   async get(name: string): Promise<JobInfo> {
@@ -399,17 +447,21 @@ export class LocalBackend implements Backend {
       wake();
     };
     const unsubscribe = this.#hub.subscribe(name, listener);
-    // While queued, any job's end may make room: listen to every job then.
-    let unsubscribeAll: (() => void) | undefined;
+    // While queued, any job's end may make room: admit on every job's event then.
+    let unwatchQueue: (() => void) | undefined;
     try {
       let lastKey = '';
       for (;;) {
         const seen = events;
         let info = this.#refresh(name);
         if (info.status === 'PENDING') {
-          unsubscribeAll ??= this.#hub.subscribe(ANY_JOB, listener);
-          this.admitPending();
-          info = this.#describe(this.#refresh(name));
+          unwatchQueue ??= this.#watchQueue();
+          // Also on the once-a-second tick: a dead supervisor frees resources without an event.
+          this.#requestAdmission();
+          info = this.#describe(info);
+        } else if (unwatchQueue !== undefined) {
+          unwatchQueue();
+          unwatchQueue = undefined;
         }
         const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
         if (key !== lastKey) {
@@ -439,7 +491,7 @@ export class LocalBackend implements Backend {
       }
     } finally {
       unsubscribe();
-      unsubscribeAll?.();
+      unwatchQueue?.();
     }
   }
 
