@@ -315,3 +315,44 @@ describe('stop and start', () => {
     assert.equal(result.stdout, '7\n', result.stderr);
   });
 });
+
+describe('the admission agent', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+
+  it('runs queued detached jobs after every launcher has exited', { timeout: 60_000 }, async () => {
+    declareCapacity(ctx.home, '{ cpus: 1, memory: 16 }');
+    const task = writeTask(
+      ctx.dir,
+      'queued.yaml',
+      `name: queued\nrun: sleep 0.3; echo '"done"' > ${OUT}\n`,
+    );
+    const names: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      names.push((await runCli(['launch', '-d', '-y', task], { home: ctx.home })).stdout.trim());
+    }
+    // No konduktor command runs from here on (each would admit too): read the store directly.
+    const deadline = Date.now() + 30_000;
+    let statuses: string[] = [];
+    while (Date.now() < deadline) {
+      const db = new Database(join(ctx.home, 'state.db'), { readonly: true });
+      try {
+        statuses = names.map(
+          (name) =>
+            (db.prepare('SELECT status FROM jobs WHERE name = ?').get(name) as { status: string })
+              .status,
+        );
+      } finally {
+        db.close();
+      }
+      if (statuses.every((status) => status === 'SUCCEEDED')) break;
+      await sleep(200);
+    }
+    assert.deepEqual(statuses, ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    assert.equal(
+      readFileSync(join(ctx.home, 'agent.log'), 'utf8'),
+      '',
+      'the agent logged no error',
+    );
+  });
+});
