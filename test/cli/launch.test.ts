@@ -238,6 +238,20 @@ describe('status, logs and down', () => {
     assert.doesNotMatch(json.stdout, /hunter2/);
   });
 
+  it('logs -f follows a running job until it ends, and --tail limits the lines', async () => {
+    const task = writeTask(
+      ctx.dir,
+      'ticker.yaml',
+      `name: ticker\nrun: ${JSON.stringify('for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.3; done')}\n`,
+    );
+    const name = (await runCli(['launch', '-d', '-y', task], { home: ctx.home })).stdout.trim();
+    const followed = await runCli(['logs', '-f', name], { home: ctx.home });
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.equal(followed.stdout, 'tick 1\ntick 2\ntick 3\ntick 4\ntick 5\n');
+    const tail = await runCli(['logs', name, '--tail', '2'], { home: ctx.home });
+    assert.equal(tail.stdout, 'tick 4\ntick 5\n');
+  });
+
   it('logs prints one rank', async () => {
     const rank2 = await runCli(['logs', name, '--rank', '2'], { home: ctx.home });
     assert.equal(rank2.code, 0, rank2.stderr);
