@@ -8,6 +8,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 [ "$(id -u)" = 0 ] || die "down.sh must run as root"
+take_lock
 
 PIDS=$CLUSTER/pids
 CREATED=$(cat "$CLUSTER/created-dirs" 2>/dev/null || true)
@@ -42,7 +43,8 @@ leftover_pids() {
     [ -d "$h" ] && find "$h" -name cgroup.procs -exec cat {} + 2>/dev/null
   done
   for d in /proc/[0-9]*; do   # containerd shims of this cluster (their -address is our socket)
-    { tr "\\0" " " < "$d/cmdline"; } 2>/dev/null | grep -q -- "-address $CTRD_SOCK" && echo "${d#/proc/}"
+    c=$( { tr '\0' ' ' < "$d/cmdline"; } 2>/dev/null) || continue
+    [[ $c == *"-address $CTRD_SOCK"* ]] && echo "${d#/proc/}"
   done
   true
 }
@@ -54,12 +56,12 @@ our_mounts() {  # mount points under the cluster's dirs, deepest first
 stop apiforward kueue jobset kubelet
 # 2. pods: kill their containers through containerd while it is still up
 if [ -S "$CTRD_SOCK" ]; then
-  for t in $(ctr -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
-    ctr -a "$CTRD_SOCK" -n k8s.io tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true
+  for t in $(timeout 90 ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
+    timeout 90 ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io tasks kill -s SIGKILL "$t" >/dev/null 2>&1 || true
   done
   sleep 0.5
-  for t in $(ctr -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
-    ctr -a "$CTRD_SOCK" -n k8s.io tasks delete -f "$t" >/dev/null 2>&1 || true
+  for t in $(timeout 90 ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
+    timeout 90 ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io tasks delete -f "$t" >/dev/null 2>&1 || true
   done
 fi
 stop kube-scheduler kube-controller-manager
@@ -116,8 +118,8 @@ for f in "$PIDS"/*.pid; do [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && {
 m=$(awk '{print $5}' /proc/self/mountinfo | grep -E "^($W|$RUN|$NETNS_PATH)(/|\$)" || true)
 [ -z "$m" ] || { log "LEFT: mounts $(echo $m)"; bad=1; }
 [ ! -e "$NETNS_PATH" ] || { log "LEFT: netns $NETNS_PATH"; bad=1; }
-ip netns list 2>/dev/null | grep -qw "$NETNS" && { log "LEFT: netns $NETNS listed"; bad=1; }
-ss -Hltn "sport = :$HOST_API_PORT" | grep -q . && { log "LEFT: something listens on $HOST_API_ADDR:$HOST_API_PORT"; bad=1; }
+[[ " $(ip netns list 2>/dev/null | awk '{print $1}' | tr '\n' ' ') " == *" $NETNS "* ]] && { log "LEFT: netns $NETNS listed"; bad=1; }
+[ -z "$(ss -Hltn "sport = :$HOST_API_PORT")" ] || { log "LEFT: something listens on $HOST_API_ADDR:$HOST_API_PORT"; bad=1; }
 for h in /sys/fs/cgroup/*/kubepods; do [ -d "$h" ] && { log "LEFT: cgroup $h"; bad=1; }; done
 [ ! -e "$W" ] && [ ! -e "$RUN" ] || { log "LEFT: state dirs"; bad=1; }
 for d in $CREATED; do [ ! -e "$d" ] || { log "LEFT: $d"; bad=1; }; done

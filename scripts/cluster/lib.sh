@@ -32,6 +32,19 @@ HARDCODED_DIRS="/run/containerd /var/lib/kubelet /var/lib/cni /var/log/container
 PAUSE_IMAGE=registry.k8s.io/pause:3.10
 WORKLOAD_IMAGE=konduktor.local/workload:1
 
+LOCK_FILE=/run/konduktor-k8s.lock                # serialises up.sh/down.sh (one cluster per machine)
+CTR_OPTS=(--connect-timeout 5s --timeout 60s)
+
+# take_lock: wait for any other up.sh/down.sh to finish (children of a holder skip this)
+take_lock() {
+  [ -n "${KONDUKTOR_CLUSTER_LOCK_HELD:-}" ] && return 0
+  exec 9>>"$LOCK_FILE"
+  if ! flock -n 9; then
+    log "another cluster up/down is running; waiting for it"
+    flock -w 1800 9 || die "timed out waiting for $LOCK_FILE"
+  fi
+  export KONDUKTOR_CLUSTER_LOCK_HELD=1
+}
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 innetns() { nsenter --net="$NETNS_PATH" -- "$@"; }

@@ -26,7 +26,7 @@ dpkg -L $PKGS 2>/dev/null | grep '^/' | sort -u | grep -vE '^/usr/share/(doc|man
   done > "$tmp/files"
 # shared-library closure (ldd prints resolved paths; keep symlink and target)
 while IFS= read -r f; do
-  [ -f "$f" ] && [ ! -L "$f" ] && head -c4 "$f" 2>/dev/null | grep -q ELF || continue
+  if [ ! -f "$f" ] || [ -L "$f" ] || [ "$(head -c4 "$f" 2>/dev/null | tr -d '\0')" != $'\x7fELF' ]; then continue; fi
   ldd "$f" 2>/dev/null | grep -oE '/[^ ]+' || true
 done < "$tmp/files" | sort -u | while IFS= read -r l; do echo "$l"; readlink -f "$l"; done > "$tmp/libs"
 sort -u "$tmp/files" "$tmp/libs" | sed 's#^/##' > "$tmp/all"

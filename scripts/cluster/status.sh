@@ -10,7 +10,7 @@ bad=0
 ncurl() { nsenter --net="$NETNS_PATH" -- curl -sf --max-time 3 "$@" >/dev/null 2>&1; }
 health() {  # health NAME -> 0 if its endpoint answers
   case $1 in
-    containerd) ctr -a "$CTRD_SOCK" version >/dev/null 2>&1 ;;
+    containerd) ctr --connect-timeout 2s --timeout 5s -a "$CTRD_SOCK" version >/dev/null 2>&1 ;;
     etcd) ncurl http://127.0.0.1:2379/health ;;
     kube-apiserver) ncurl --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" "https://127.0.0.1:$API_PORT/readyz" ;;
     apiforward) curl -sf --max-time 3 --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" "https://$HOST_API_ADDR:$HOST_API_PORT/readyz" >/dev/null 2>&1 ;;

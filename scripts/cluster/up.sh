@@ -17,6 +17,7 @@ WITH_KUEUE=0; DO_BUILD=1
 for a in "$@"; do case $a in
   --kueue) WITH_KUEUE=1 ;; --no-build) DO_BUILD=0 ;; *) die "unknown argument $a" ;; esac; done
 [ "$(id -u)" = 0 ] || die "up.sh must run as root (network namespace, mounts, cgroups)"
+take_lock
 
 # ---------------------------------------------------------------- already up?
 if [ -f "$CLUSTER/up.ok" ] && bash "$HERE/status.sh" --quiet; then
@@ -62,7 +63,7 @@ start() {
   local name=$1; shift
   CURRENT=$name
   setsid bash -c 'echo $$ > "$0"; exec "$@"' "$CLUSTER/pids/$name.pid" \
-    nsenter --net="$NETNS_PATH" -- "$@" </dev/null >"$CLUSTER/logs/$name.log" 2>&1 &
+    nsenter --net="$NETNS_PATH" -- "$@" </dev/null >"$CLUSTER/logs/$name.log" 2>&1 9>&- &
   local i; for i in $(seq 50); do [ -s "$CLUSTER/pids/$name.pid" ] && break; sleep 0.1; done
   log "started $name (pid $(cat "$CLUSTER/pids/$name.pid"))"
 }
@@ -80,12 +81,12 @@ wait_for() {
   log "$name ready after $(( $(date +%s) - t0 ))s"
 }
 K() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
-crd_established() { K get crd "$1" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' | grep -qx True; }
+crd_established() { [ "$(K get crd "$1" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ]; }
 ncurl() { innetns curl -sf --max-time 5 --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" "$@"; }
 
 # ---------------------------------------------------------------- netns
 CURRENT=netns
-ss -Hltn "sport = :$HOST_API_PORT" | grep -q . && die "port $HOST_API_PORT is taken in the root netns (set KONDUKTOR_API_PORT)"
+[ -z "$(ss -Hltn "sport = :$HOST_API_PORT")" ] || die "port $HOST_API_PORT is taken in the root netns (set KONDUKTOR_API_PORT)"
 mountpoint -q /run/netns 2>/dev/null && echo 1 > "$CLUSTER/run-netns-was-mounted" || echo 0 > "$CLUSTER/run-netns-was-mounted"
 # host paths some components hard-code; down.sh removes the ones this run created
 for d in $HARDCODED_DIRS; do [ -e "$d" ] || echo "$d"; done > "$CLUSTER/created-dirs"
@@ -133,11 +134,12 @@ containerd config default | sed \
 grep -q "restrict_oom_score_adj = true" "$W/containerd.toml" || die "containerd config edit failed"
 grep -q "address = \"$CTRD_SOCK\"" "$W/containerd.toml" || die "containerd config edit failed (socket)"
 start containerd containerd --config "$W/containerd.toml"
-CTR() { ctr -a "$CTRD_SOCK" -n k8s.io "$@"; }
-wait_for containerd 30 ctr -a "$CTRD_SOCK" version
+CTR() { ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io "$@"; }
+wait_for containerd 30 ctr --connect-timeout 2s -a "$CTRD_SOCK" version
 CURRENT=images
 for i in pause workload; do CTR images import "$IMAGES/$i.tar" >/dev/null; done
-CTR images ls -q | grep -qx "$PAUSE_IMAGE" && CTR images ls -q | grep -qx "$WORKLOAD_IMAGE" || die "image import failed"
+imgs=$(CTR images ls -q)
+grep -qx "$PAUSE_IMAGE" <<<"$imgs" && grep -qx "$WORKLOAD_IMAGE" <<<"$imgs" || die "image import failed: $(echo $imgs)"
 log "imported $PAUSE_IMAGE and $WORKLOAD_IMAGE"
 
 # ---------------------------------------------------------------- etcd
@@ -163,7 +165,7 @@ wait_for kube-apiserver 120 ncurl "https://127.0.0.1:$API_PORT/readyz"
 CURRENT=apiforward
 setsid bash -c 'echo $$ > "$0"; exec "$@"' "$CLUSTER/pids/apiforward.pid" \
   /usr/bin/python3 "$HERE/apiforward.py" "$HOST_API_ADDR" "$HOST_API_PORT" "$NETNS_PATH" "$NODE_IP" "$API_PORT" \
-  </dev/null >"$CLUSTER/logs/apiforward.log" 2>&1 &
+  </dev/null >"$CLUSTER/logs/apiforward.log" 2>&1 9>&- &
 sleep 0.2
 wait_for apiforward 20 curl -sf --max-time 5 --cacert "$P/ca.crt" --cert "$P/admin.crt" --key "$P/admin.key" \
   "https://$HOST_API_ADDR:$HOST_API_PORT/readyz"
@@ -252,7 +254,7 @@ spec:
             containers: [{name: c, image: "$WORKLOAD_IMAGE", command: ["true"]}]
 YAML
 # a server-side dry run goes through both JobSet webhooks; the defaulted fields prove the mutation ran
-probe() { K create --dry-run=server -o jsonpath='{.spec.successPolicy.operator}' -f "$W/jobset-probe.yaml" | grep -qx All; }
+probe() { [ "$(K create --dry-run=server -o jsonpath='{.spec.successPolicy.operator}' -f "$W/jobset-probe.yaml")" = All ]; }
 wait_for jobset 60 probe
 
 # ---------------------------------------------------------------- Kueue (optional)
