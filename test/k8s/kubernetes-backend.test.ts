@@ -94,7 +94,8 @@ void describe('kubernetes backend', () => {
       task,
       [
         'name: killed',
-        `run: sleep 6; echo '{"survived": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
+        'run: |',
+        `  sleep 6; echo '{"survived": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
         'resources:',
         `  image_id: ${WORKLOAD_IMAGE}`,
         '  cpus: 0.1',

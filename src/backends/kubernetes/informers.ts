@@ -100,7 +100,7 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
       return;
     }
     // A stop during the initial list does not stop the watch the client opens after it.
-    if (this.#stopped) {
+    if (this.#isStopped()) {
       void this.#informer.stop();
       return;
     }
@@ -112,6 +112,10 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
       this.lastError = undefined;
       this.#onSynced();
     }
+  }
+
+  #isStopped(): boolean {
+    return this.#stopped;
   }
 
   #healthy(): boolean {
