@@ -358,7 +358,9 @@ class KubernetesBackendImpl implements Backend {
         return { js: written, outcome: readCondition(written) ?? outcome };
       } catch (err) {
         const status = statusOf(err);
-        if (status === 404) return { js: current, outcome }; // deleted meanwhile: nothing to keep
+        // Deleted meanwhile: nothing to keep it on. Not allowed to write status: the outcome
+        // still holds for this wait, and is recomputed from the pods while they exist.
+        if (status === 404 || status === 403) return { js: current, outcome };
         if (status !== 409) throw this.#apiError(err, `record the outcome of ${name}`);
         current = await this.#fetchJobSet(name);
       }

@@ -16,6 +16,7 @@ import {
   MARKERS,
   REPLICATED_JOB,
 } from './manifests.js';
+import { signalOfExitCode } from '../local/processes.js';
 import type { JobSetObject, PodObject } from './types.js';
 
 type Terminated = NonNullable<NonNullable<PodObject['status']>['containerStatuses']>[number];
@@ -121,27 +122,6 @@ export function readMessage(message: string | undefined): Message {
     }
   }
   return { file: { bytes: Buffer.from(text, 'utf8') }, setupFailed: false };
-}
-
-/** The name of a signal from a shell exit status over 128. */
-export function signalOfExitCode(code: number): string | undefined {
-  const names: Readonly<Record<number, string>> = {
-    1: 'SIGHUP',
-    2: 'SIGINT',
-    3: 'SIGQUIT',
-    4: 'SIGILL',
-    6: 'SIGABRT',
-    7: 'SIGBUS',
-    8: 'SIGFPE',
-    9: 'SIGKILL',
-    10: 'SIGUSR1',
-    11: 'SIGSEGV',
-    12: 'SIGUSR2',
-    13: 'SIGPIPE',
-    14: 'SIGALRM',
-    15: 'SIGTERM',
-  };
-  return code > 128 ? names[code - 128] : undefined;
 }
 
 function time(value: string | Date | undefined): number {
