@@ -4,11 +4,12 @@
  */
 import assert from 'node:assert/strict';
 
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
+import { groupMembers } from '../support/processes.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -26,21 +27,6 @@ async function statuses(
   const result = await runCli(['status', '--json', '--all'], { home });
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as { name: string; status: string; reason: string | null }[];
-}
-
-function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return members;
 }
 
 describe('admission of GPU jobs', () => {

@@ -3,11 +3,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { CLI, runCli, tempHome, writeTask } from '../support/cli.js';
+import { groupMembers } from '../support/processes.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
@@ -21,22 +22,6 @@ function supervisorPid(home: string, name: string): number {
   } finally {
     db.close();
   }
-}
-
-/** Live (non-zombie) processes whose process group is `pgid`. */
-function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') members.push(Number(entry));
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return members;
 }
 
 describe('a killed supervisor', () => {
