@@ -114,6 +114,16 @@ function supervisorPidOf(name: string): number | undefined {
   return row?.supervisor_pid ?? undefined;
 }
 
+/** The supervisor's start time as recorded with its pid. */
+function supervisorStartOf(name: string): string | undefined {
+  const row = readDb(
+    (db) =>
+      db.prepare('SELECT supervisor_start FROM jobs WHERE name = ?').get(name) as
+        { supervisor_start: string | null } | undefined,
+  );
+  return row?.supervisor_start ?? undefined;
+}
+
 function supervisorPid(name: string): number {
   const pid = supervisorPidOf(name);
   assert.ok(pid !== undefined, `${name} has no supervisor pid`);
@@ -137,9 +147,12 @@ async function rankPids(name: string): Promise<number[]> {
   return pids;
 }
 
-/** SIGKILL to `pid` if it is alive and not a zombie; true when the signal was sent. */
-function killIfAlive(pid: number): boolean {
-  if (processStartTime(pid) === undefined) return false;
+/**
+ * SIGKILL to `pid` if it is still the process that started at `start` (not a zombie, and not a
+ * later process that reused the pid: other test files run beside this one); true when sent.
+ */
+function killIfAlive(pid: number, start: string | undefined): boolean {
+  if (start === undefined || processStartTime(pid) !== start) return false;
   try {
     process.kill(pid, 'SIGKILL');
     return true;
@@ -160,12 +173,19 @@ async function inProcess(backend: LocalBackend, plan: Plan): Promise<Checked> {
   const name = await backend.submit(specOf(plan));
   if (plan.fault === 'none') return { plan, struck: 'nothing', name };
   const pids = await rankPids(name);
+  // Who they are now, before waiting: by the time of the kill a pid may belong to another process.
+  const rankStarts = new Map(pids.map((pid) => [pid, processStartTime(pid)] as const));
   await sleep(plan.atMs);
   if (plan.fault === 'supervisor') {
-    return { plan, struck: killIfAlive(supervisorPid(name)) ? 'supervisor' : 'nothing', name };
+    const pid = supervisorPid(name);
+    return {
+      plan,
+      struck: killIfAlive(pid, supervisorStartOf(name)) ? 'supervisor' : 'nothing',
+      name,
+    };
   }
   const rank = Math.floor(random() * pids.length);
-  return killIfAlive(pids[rank]!)
+  return killIfAlive(pids[rank]!, rankStarts.get(pids[rank]!))
     ? { plan, struck: 'rank', name, killedRank: rank }
     : { plan, struck: 'nothing', name };
 }

@@ -45,7 +45,7 @@ export function ensureAgent(store: Store, home: string): void {
 /** Options of {@link runAgent}. */
 export interface AgentLoop {
   readonly store: Store;
-  /** Refreshes running jobs and starts what fits; returns how many jobs still wait. */
+  /** Refreshes running jobs and starts what fits; returns how many jobs still wait or run. */
   readonly admit: () => number;
   /** Calls the listener on any job event; returns the unsubscribe function. */
   readonly subscribe: (listener: () => void) => () => void;
@@ -53,7 +53,7 @@ export interface AgentLoop {
   readonly idleMs?: number;
 }
 
-/** Runs the agent until the queue stays empty, or another agent owns the home. */
+/** Runs the agent until no job waits or runs for a while, or another agent owns the home. */
 export async function runAgent(loop: AgentLoop): Promise<void> {
   const pid = process.pid;
   const start = processStartTime(pid) ?? '';

@@ -35,7 +35,7 @@ import {
   readSupervisor,
 } from './job-dir.js';
 import { followLog } from './logs.js';
-import { isSameProcessAlive, processStartTime, stopGroups } from './processes.js';
+import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
 import { type JobRow, Store } from './store.js';
 import { suggestNames } from './suggest.js';
 
@@ -293,7 +293,12 @@ export class LocalBackend implements Backend {
   runAgent(options: { readonly idleMs?: number } = {}): Promise<void> {
     return runAgent({
       store: this.#db,
-      admit: () => this.admitPending(),
+      // The agent stays while jobs run too: it records their ends (freeing their resources) even
+      // when no other konduktor process is left to notice.
+      admit: () => {
+        this.admitPending();
+        return this.#db.active().length;
+      },
       subscribe: (listener) => this.#hub.subscribe(ANY_JOB, listener),
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     });
@@ -408,7 +413,12 @@ export class LocalBackend implements Backend {
       outcome,
     });
     // Its ranks, still in the supervisor's process group, would otherwise run on unsupervised.
-    if (row.supervisor_pid !== null) void stopGroups([row.supervisor_pid], this.#graceMs);
+    if (row.supervisor_pid !== null) {
+      void stopGroup(
+        { pgid: row.supervisor_pid, leaderStart: row.supervisor_start },
+        this.#graceMs,
+      );
+    }
     return infoOf(this.#row(name));
   }
 
@@ -541,7 +551,7 @@ export class LocalBackend implements Backend {
       }
       await waitUntil(() => !isSupervisorAlive(row), this.#graceMs + 2000);
     }
-    await stopGroups([row.supervisor_pid], 1000);
+    await stopGroup({ pgid: row.supervisor_pid, leaderStart: row.supervisor_start }, 1000);
   }
 
   async cancel(name: string): Promise<void> {

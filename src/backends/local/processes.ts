@@ -66,16 +66,36 @@ export function liveGroups(pgids: readonly number[]): Set<number> {
   return live;
 }
 
+/** A job's process group: its id is the supervisor's pid, recorded with its start time. */
+export interface JobGroup {
+  readonly pgid: number;
+  readonly leaderStart: string | null;
+}
+
 /**
- * SIGTERM to every process group, SIGKILL to those left after `graceMs`.
+ * True while `group` still is the job's: its leader is the recorded supervisor, or gone. Once the
+ * leader and every member are gone, the kernel may hand the id to a new process that leads a group
+ * of its own (another job's supervisor): that group must never be signalled.
  */
-export async function stopGroups(pgids: readonly number[], graceMs = 5000): Promise<void> {
-  const targets = pgids.filter((pgid) => pgid > 1);
-  for (const pgid of targets) signalGroup(pgid, 'SIGTERM');
+function isStillTheJobs(group: JobGroup): boolean {
+  const leader = processStartTime(group.pgid);
+  return leader === undefined || group.leaderStart === null || leader === group.leaderStart;
+}
+
+/**
+ * SIGTERM to the job's process group, SIGKILL to what is left after `graceMs`, never to a group
+ * whose id was reused by another process.
+ */
+export async function stopGroup(group: JobGroup, graceMs = 5000): Promise<void> {
+  if (group.pgid <= 1) return;
+  const signal = (name: NodeJS.Signals): void => {
+    if (isStillTheJobs(group) && liveGroups([group.pgid]).size > 0) signalGroup(group.pgid, name);
+  };
+  signal('SIGTERM');
   const deadline = Date.now() + graceMs;
   // A process group has no exit event for a non-parent: check it at a short interval.
-  while (liveGroups(targets).size > 0 && Date.now() < deadline) await sleep(25);
-  for (const pgid of targets) signalGroup(pgid, 'SIGKILL');
+  while (liveGroups([group.pgid]).size > 0 && Date.now() < deadline) await sleep(25);
+  signal('SIGKILL');
 }
 
 /** Exit codes above 128 from bash mean "killed by signal N - 128". */
