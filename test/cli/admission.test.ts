@@ -308,37 +308,42 @@ describe('the admission agent', () => {
 
   it('runs queued detached jobs after every launcher has exited', { timeout: 60_000 }, async () => {
     declareCapacity(ctx.home, '{ cpus: 1, memory: 16 }');
-    const task = writeTask(
-      ctx.dir,
-      'queued.yaml',
-      `name: queued\nrun: sleep 0.3; echo '"done"' > ${OUT}\n`,
-    );
+    // The first job holds the only CPU until the test opens its gate: the others are surely queued
+    // when their launchers exit, so only the agent can start them.
+    const gate = join(ctx.dir, 'gate-agent');
+    const run = `${GATED} echo '"done"' > ${OUT}`;
+    const task = writeTask(ctx.dir, 'queued.yaml', `name: queued\nrun: ${JSON.stringify(run)}\n`);
     const names: string[] = [];
     for (let i = 0; i < 4; i += 1) {
-      names.push((await runCli(['launch', '-d', '-y', task], { home: ctx.home })).stdout.trim());
+      const launched = await runCli(['launch', '-d', '-y', task, '--env', `GATE=${gate}`], {
+        home: ctx.home,
+      });
+      names.push(launched.stdout.trim());
     }
-    // No konduktor command runs from here on (each would admit too): read the store directly.
+    writeFileSync(gate, '');
+    // No konduktor command runs from here on (each would admit too): watch the jobs' own records.
+    const finals = (): string[] =>
+      names.map((name) => {
+        try {
+          return readFileSync(join(ctx.home, 'jobs', name, 'final'), 'utf8').split(' ')[0] ?? '';
+        } catch {
+          return 'not finished';
+        }
+      });
     const deadline = Date.now() + 30_000;
-    let statuses: string[] = [];
-    while (Date.now() < deadline) {
-      const db = new Database(join(ctx.home, 'state.db'), { readonly: true });
-      try {
-        statuses = names.map(
-          (name) =>
-            (db.prepare('SELECT status FROM jobs WHERE name = ?').get(name) as { status: string })
-              .status,
-        );
-      } finally {
-        db.close();
-      }
-      if (statuses.every((status) => status === 'SUCCEEDED')) break;
+    while (Date.now() < deadline && !finals().every((f) => f === 'status=succeeded')) {
       await sleep(200);
     }
-    assert.deepEqual(statuses, ['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    assert.deepEqual(finals(), Array(4).fill('status=succeeded'));
     assert.equal(
       readFileSync(join(ctx.home, 'agent.log'), 'utf8'),
       '',
       'the agent logged no error',
+    );
+    const recorded = await statuses(ctx.home);
+    assert.deepEqual(
+      names.map((name) => recorded.find((job) => job.name === name)?.status),
+      Array(4).fill('SUCCEEDED'),
     );
   });
 });
