@@ -65,6 +65,18 @@ void describe('kubernetes backend', () => {
   it('keeps the result after the Jobs and pods are deleted', async () => {
     const job = new Job(await backend.submit(spec(`echo '{"kept": true}' > ${OUT}`)), backend);
     assert.deepEqual(await job.result({ timeout: 120_000 }), { kept: true });
+    // konduktor settles from the pods before JobSet says Completed; JobSet would recreate Jobs
+    // deleted before that. The user's case is a finished JobSet.
+    await waitFor('the JobSet to be terminal', async () => {
+      const js = (await cluster.custom.getNamespacedCustomObject({
+        group: 'jobset.x-k8s.io',
+        version: 'v1alpha2',
+        plural: 'jobsets',
+        namespace,
+        name: job.name,
+      })) as { status?: { terminalState?: string } };
+      return js.status?.terminalState;
+    });
     await batch.deleteCollectionNamespacedJob({
       namespace,
       labelSelector: `konduktor.dev/job=${job.name}`,

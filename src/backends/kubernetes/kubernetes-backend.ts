@@ -42,7 +42,16 @@ import {
   LABELS,
   type JobSetManifest,
 } from './manifests.js';
-import { failingPod, jobSetAttempt, outcomeOf, podAttempt, podOf, podRank } from './outcome.js';
+import {
+  failingPod,
+  jobSetAttempt,
+  numNodesOf,
+  outcomeOf,
+  podAttempt,
+  podOf,
+  podRank,
+  settledState,
+} from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
 
 /** Options of {@link KubernetesBackend.connect}. */
@@ -222,7 +231,12 @@ class KubernetesBackendImpl implements Backend {
     const user = localUser();
     for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
       const name = makeJobName(spec.name);
-      const body: JobSetManifest = buildJobSet(spec, { name, namespace: this.namespace, user });
+      const body: JobSetManifest = buildJobSet(spec, {
+        name,
+        namespace: this.namespace,
+        user,
+        submittedAt: new Date(),
+      });
       try {
         await this.#custom.createNamespacedCustomObject({
           ...JOBSET_API,
@@ -322,7 +336,7 @@ class KubernetesBackendImpl implements Backend {
     );
     if (hasEnded !== true) current = await this.#fetchPods(`${LABELS.job}=${name}`);
     let logTail: string[] = [];
-    if (js.status?.terminalState !== 'Completed') {
+    if (settledState(js, current) !== 'Completed') {
       const failing = failingPod(current, attempt);
       if (failing?.metadata?.name !== undefined)
         logTail = await readPodLogTail(
@@ -382,7 +396,7 @@ class KubernetesBackendImpl implements Backend {
           attempt,
           logTail: [],
         }));
-      } else if (js.status?.terminalState !== undefined) {
+      } else if (settledState(js, pods) !== undefined) {
         ({ js, outcome } = await this.#record(js, pods));
       } else {
         const pull = pullFailure(js, pods);
@@ -445,6 +459,8 @@ class KubernetesBackendImpl implements Backend {
       await informers.ready(signal);
       let lastKey = '';
       for (;;) {
+        // An abort during an API call below has no listener yet: check at every turn.
+        signal?.throwIfAborted();
         const seen = events;
         let retryIn: number | undefined;
         try {
@@ -481,6 +497,7 @@ class KubernetesBackendImpl implements Backend {
           const timer = retryIn === undefined ? undefined : setTimeout(done, retryIn);
           wake = done;
           signal?.addEventListener('abort', onAbort, { once: true });
+          if (signal?.aborted === true) onAbort();
         });
       }
     } finally {
@@ -492,8 +509,7 @@ class KubernetesBackendImpl implements Backend {
     const jobsets = await this.#listJobSets();
     jobsets.sort(
       (a, b) =>
-        (date(b.metadata.creationTimestamp)?.getTime() ?? 0) -
-          (date(a.metadata.creationTimestamp)?.getTime() ?? 0) ||
+        submittedAt(b).getTime() - submittedAt(a).getTime() ||
         (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''),
     );
     const limited =
@@ -595,6 +611,18 @@ class KubernetesBackendImpl implements Backend {
   }
 }
 
+/**
+ * When the job was submitted: konduktor's annotation (milliseconds), else the creation timestamp
+ * (whole seconds, too coarse to order jobs launched together).
+ */
+function submittedAt(js: JobSetObject): Date {
+  return (
+    date(js.metadata.annotations?.[ANNOTATIONS.submittedAt]) ??
+    date(js.metadata.creationTimestamp) ??
+    new Date(0)
+  );
+}
+
 /** Why the job cannot start because of its image, when a pod says so. */
 function pullFailure(js: JobSetObject, pods: readonly PodObject[]): string | undefined {
   const attempt = jobSetAttempt(js);
@@ -684,18 +712,14 @@ function infoOf(
     .filter((t): t is number => t !== undefined);
   const startedAt = starts.length === 0 ? undefined : new Date(Math.min(...starts));
   const endedAt = isTerminal(status) ? date(endCondition?.lastTransitionTime) : undefined;
-  const numNodes =
-    (
-      js.spec as
-        { replicatedJobs?: { template?: { spec?: { parallelism?: number } } }[] } | undefined
-    )?.replicatedJobs?.[0]?.template?.spec?.parallelism ?? 1;
+  const numNodes = numNodesOf(js);
   return {
     name: meta.name ?? '',
     backend: 'kubernetes',
     status,
     numNodes,
     resources: annotations[ANNOTATIONS.resources] ?? '',
-    submittedAt: date(meta.creationTimestamp) ?? new Date(0),
+    submittedAt: submittedAt(js),
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(endedAt === undefined ? {} : { endedAt }),
     attempt,

@@ -38,6 +38,8 @@ export const ANNOTATIONS = {
   stopped: 'konduktor.dev/stopped',
   /** `"true"` once the job was cancelled. */
   cancelled: 'konduktor.dev/cancelled',
+  /** When the job was submitted, in milliseconds (ISO 8601): creationTimestamp has whole seconds. */
+  submittedAt: 'konduktor.dev/submitted-at',
 } as const;
 
 /** Labels and annotations set by JobSet and the Job controller that konduktor reads. */
@@ -190,6 +192,8 @@ export interface JobSetOptions {
   readonly namespace: string;
   /** The launching user, for the owner label. */
   readonly user: string;
+  /** When the job is submitted (an annotation, to order jobs finer than creationTimestamp). */
+  readonly submittedAt?: Date;
 }
 
 /** A JobSet manifest as konduktor creates it (plain JSON data). */
@@ -372,6 +376,9 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
       annotations: {
         [ANNOTATIONS.resources]: resourceSummary(spec),
         [ANNOTATIONS.resultLimit]: String(limit),
+        ...(options.submittedAt === undefined
+          ? {}
+          : { [ANNOTATIONS.submittedAt]: options.submittedAt.toISOString() }),
       },
     },
     spec: {

@@ -183,6 +183,43 @@ export function describeFailure(pod: PodObject, attempt: number): Omit<JobFailur
   };
 }
 
+/** How many nodes the JobSet runs (the `workers` Job's parallelism). */
+export function numNodesOf(jobset: JobSetObject): number {
+  const spec = jobset.spec as
+    { replicatedJobs?: { template?: { spec?: { parallelism?: number } } }[] } | undefined;
+  return spec?.replicatedJobs?.[0]?.template?.spec?.parallelism ?? 1;
+}
+
+/** `failurePolicy.maxRestarts` of the JobSet (0 when absent). */
+function maxRestartsOf(jobset: JobSetObject): number {
+  const spec = jobset.spec as { failurePolicy?: { maxRestarts?: number } } | undefined;
+  return spec?.failurePolicy?.maxRestarts ?? 0;
+}
+
+/**
+ * The JobSet's terminal state, or the one it is bound to reach, decided from the pods: every
+ * node of the final attempt exited 0 (`Completed`), or a node failed in an attempt with no restart
+ * left (`Failed`). The Job and JobSet controllers take seconds to say so themselves (pod status →
+ * Job condition → JobSet condition); the pods already know, and konduktor's JobSets have no other
+ * success or failure rule.
+ */
+export function settledState(
+  jobset: JobSetObject,
+  pods: readonly PodObject[],
+): 'Completed' | 'Failed' | undefined {
+  const declared = jobset.status?.terminalState;
+  if (declared === 'Completed' || declared === 'Failed') return declared;
+  if (jobset.spec?.suspend === true) return undefined;
+  const attempt = jobSetAttempt(jobset);
+  if (attempt >= maxRestartsOf(jobset) && failingPod(pods, attempt) !== undefined) return 'Failed';
+  const succeeded = new Set<number>();
+  for (const pod of pods) {
+    if (!isWorker(pod) || podAttempt(pod) !== attempt) continue;
+    if (terminatedOf(pod)?.exitCode === 0) succeeded.add(podRank(pod));
+  }
+  return succeeded.size >= numNodesOf(jobset) ? 'Completed' : undefined;
+}
+
 /** The facts of a terminal JobSet's end; `logTail` fills the failing rank's last log lines. */
 export function jobEndOf(
   jobset: JobSetObject,
@@ -190,7 +227,7 @@ export function jobEndOf(
   logTail: readonly string[] = [],
 ): JobEnd {
   const attempt = jobSetAttempt(jobset);
-  if (jobset.status?.terminalState === 'Completed') return { status: 'succeeded', attempt };
+  if (settledState(jobset, pods) === 'Completed') return { status: 'succeeded', attempt };
   const restarts = attempt > 0 ? ` (after ${attempt} restart${attempt === 1 ? '' : 's'})` : '';
   const pod = failingPod(pods, attempt);
   if (pod !== undefined) {
