@@ -181,6 +181,55 @@ void describe('kubernetes backend', () => {
     assert.equal(await job.status(), 'FAILED');
   });
 
+  /** The reasons a job reports while it waits, for a few seconds. */
+  async function pendingReasons(job: Job, ms: number): Promise<string[]> {
+    const reasons: string[] = [];
+    await assert.rejects(
+      job.wait({
+        timeout: ms,
+        onUpdate: (info) => {
+          if (info.reason !== undefined) reasons.push(`${info.status}: ${info.reason}`);
+        },
+      }),
+      /timed out/,
+    );
+    return reasons;
+  }
+
+  it('says why a job is not running: unschedulable, with the scheduler message', async () => {
+    const job = new Job(await backend.submit(spec('true', { cpus: 64 })), backend);
+    const reasons = await pendingReasons(job, 10_000);
+    assert.ok(
+      reasons.some((r) => /^PENDING: unschedulable: .*Insufficient cpu/.test(r)),
+      reasons.join(' | '),
+    );
+    await job.cancel();
+    assert.equal(await job.status(), 'CANCELLED');
+  });
+
+  it('says why a job is not running: waiting for Kueue admission', async (t) => {
+    const crds = await cluster.kc
+      .makeApiClient(k8s.ApiextensionsV1Api)
+      .readCustomResourceDefinition({ name: 'localqueues.kueue.x-k8s.io' })
+      .catch(() => undefined);
+    if (crds === undefined) {
+      t.skip('the cluster runs without Kueue (npm run cluster:up -- --kueue)');
+      return;
+    }
+    const job = new Job(
+      await backend.submit(
+        spec('true', { labels: { 'kueue.x-k8s.io/queue-name': 'no-such-queue' } }),
+      ),
+      backend,
+    );
+    const reasons = await pendingReasons(job, 8_000);
+    assert.ok(
+      reasons.some((r) => r.includes('waiting for admission by Kueue (queue no-such-queue)')),
+      reasons.join(' | '),
+    );
+    await job.cancel();
+  });
+
   it('names an unknown job, lists and removes by the CLI', async () => {
     await assert.rejects(backend.get('no-such-job-0000'), JobNotFoundError);
     const status = await runCli(['status', '--json', ...cliFlags()], { home, env: env() });

@@ -514,8 +514,8 @@ class KubernetesBackendImpl implements Backend {
     );
     const limited =
       options.limit === undefined || options.limit < 0 ? jobsets : jobsets.slice(0, options.limit);
-    const open = limited.some((js) => readCondition(js) === undefined);
-    const pods = open ? await this.#fetchPods(`${LABELS.managed}=true`) : [];
+    // One request for every job's pods: the running ones need them, and all show start times.
+    const pods = limited.length === 0 ? [] : await this.#fetchPods(`${LABELS.managed}=true`);
     return Promise.all(
       limited.map((js) =>
         this.#evaluate(

@@ -185,15 +185,12 @@ export function describeFailure(pod: PodObject, attempt: number): Omit<JobFailur
 
 /** How many nodes the JobSet runs (the `workers` Job's parallelism). */
 export function numNodesOf(jobset: JobSetObject): number {
-  const spec = jobset.spec as
-    { replicatedJobs?: { template?: { spec?: { parallelism?: number } } }[] } | undefined;
-  return spec?.replicatedJobs?.[0]?.template?.spec?.parallelism ?? 1;
+  return jobset.spec?.replicatedJobs?.[0]?.template?.spec?.parallelism ?? 1;
 }
 
 /** `failurePolicy.maxRestarts` of the JobSet (0 when absent). */
 function maxRestartsOf(jobset: JobSetObject): number {
-  const spec = jobset.spec as { failurePolicy?: { maxRestarts?: number } } | undefined;
-  return spec?.failurePolicy?.maxRestarts ?? 0;
+  return jobset.spec?.failurePolicy?.maxRestarts ?? 0;
 }
 
 /**

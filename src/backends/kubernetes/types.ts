@@ -32,7 +32,11 @@ export interface JobSetObject {
   readonly metadata: MetaObject;
   readonly spec?: {
     readonly suspend?: boolean;
-    readonly replicatedJobs?: readonly { readonly name?: string }[];
+    readonly failurePolicy?: { readonly maxRestarts?: number };
+    readonly replicatedJobs?: readonly {
+      readonly name?: string;
+      readonly template?: { readonly spec?: { readonly parallelism?: number } };
+    }[];
   };
   readonly status?: {
     readonly terminalState?: string;
