@@ -228,6 +228,21 @@ void describe('kubernetes backend', () => {
       reasons.join(' | '),
     );
     await job.cancel();
+    assert.equal(await job.status(), 'CANCELLED');
+    // Kueue must not resume it later: its Workload is deactivated.
+    const workloads = (await cluster.custom.listNamespacedCustomObject({
+      group: 'kueue.x-k8s.io',
+      version: 'v1beta2',
+      plural: 'workloads',
+      namespace,
+    })) as {
+      items: { metadata: { ownerReferences?: { name: string }[] }; spec: { active?: boolean } }[];
+    };
+    const mine = workloads.items.filter((w) =>
+      w.metadata.ownerReferences?.some((o) => o.name === job.name),
+    );
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]?.spec.active, false);
   });
 
   it('names an unknown job, lists and removes by the CLI', async () => {

@@ -69,6 +69,8 @@ export interface KubernetesBackendOptions {
 /** Container waiting reasons that mean the image will not arrive: the wait fails at once. */
 const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 const NAME_ATTEMPTS = 10;
+/** The label that puts a JobSet in a Kueue queue. */
+const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 const STATUS_WRITE_ATTEMPTS = 8;
 /** After a failed API call inside a wait, retry after this long (or sooner on an event). */
 const RETRY_MS = 1000;
@@ -562,6 +564,47 @@ class KubernetesBackendImpl implements Backend {
       spec: { suspend: true },
     });
     await this.#evaluate(await this.#fetchJobSet(name), []);
+    if (js.metadata.labels?.[KUEUE_QUEUE_LABEL] !== undefined) await this.#deactivateWorkload(js);
+  }
+
+  /**
+   * Kueue owns `spec.suspend` of the JobSets it queues and would resume a cancelled one on
+   * admission: its Workload is deactivated (`spec.active: false`) as the original's `stop` does.
+   * Best effort: without Kueue's API or the right to patch Workloads, the JobSet stays suspended
+   * only until Kueue admits it.
+   */
+  async #deactivateWorkload(js: JobSetObject): Promise<void> {
+    const uid = js.metadata.uid;
+    if (uid === undefined) return;
+    for (const version of ['v1beta2', 'v1beta1']) {
+      try {
+        const list = (await this.#custom.listNamespacedCustomObject({
+          group: 'kueue.x-k8s.io',
+          version,
+          plural: 'workloads',
+          namespace: this.namespace,
+        })) as { items?: { metadata?: { name?: string; ownerReferences?: { uid?: string }[] } }[] };
+        const owned = (list.items ?? []).filter((w) =>
+          w.metadata?.ownerReferences?.some((o) => o.uid === uid),
+        );
+        for (const workload of owned) {
+          await this.#custom.patchNamespacedCustomObject(
+            {
+              group: 'kueue.x-k8s.io',
+              version,
+              plural: 'workloads',
+              namespace: this.namespace,
+              name: workload.metadata?.name ?? '',
+              body: { spec: { active: false } },
+            },
+            mergePatch,
+          );
+        }
+        return;
+      } catch {
+        // This Kueue version is not served, or Workloads are not ours to patch: try the next.
+      }
+    }
   }
 
   async stop(name: string): Promise<void> {
@@ -686,9 +729,9 @@ function infoOf(
     } else {
       status = 'PENDING';
       reason =
-        meta.labels?.['kueue.x-k8s.io/queue-name'] === undefined
+        meta.labels?.[KUEUE_QUEUE_LABEL] === undefined
           ? 'suspended'
-          : `suspended: waiting for admission by Kueue (queue ${meta.labels['kueue.x-k8s.io/queue-name']})`;
+          : `suspended: waiting for admission by Kueue (queue ${meta.labels[KUEUE_QUEUE_LABEL]})`;
     }
   } else if (
     current.some(
