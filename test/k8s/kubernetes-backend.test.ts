@@ -99,6 +99,36 @@ void describe('kubernetes backend', () => {
     assert.equal(cli.stdout, '{"kept": true}\n');
   });
 
+  it('records the outcome once when several waits see the end together', async () => {
+    const other = await KubernetesBackend.connect({
+      home,
+      kubeconfig: kubeconfigPath(),
+      namespace,
+    });
+    try {
+      const name = await backend.submit(spec(`echo '{"once": 1}' > ${OUT}`));
+      const infos = await Promise.all([
+        backend.waitTerminal(name),
+        other.waitTerminal(name),
+        new Job(name, other).result(),
+      ]);
+      assert.deepEqual(infos[0].outcome, infos[1].outcome);
+      assert.deepEqual(infos[2], { once: 1 });
+      const js = (await cluster.custom.getNamespacedCustomObject({
+        group: 'jobset.x-k8s.io',
+        version: 'v1alpha2',
+        plural: 'jobsets',
+        namespace,
+        name,
+      })) as { status: { conditions: { type: string; reason: string }[] } };
+      const recorded = js.status.conditions.filter((c) => c.type === 'KonduktorResult');
+      assert.equal(recorded.length, 1);
+      assert.equal(recorded[0]?.reason, 'value');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a new process reads the result after the launcher was killed with SIGKILL mid-wait', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'konduktor-k8s-task-'));
     const task = join(dir, 'task.yaml');
