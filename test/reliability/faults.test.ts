@@ -260,17 +260,10 @@ function assertOutcome(checked: Checked, info: TerminalJobInfo): void {
       );
       return;
     case 'launcher-before-start':
-      // The launcher died after spawning the supervisor (the job runs, unrecorded: it must still
-      // succeed) or before (nothing runs: the orphan timeout fails it).
-      if (checked.supervisorSpawned === true) {
-        succeeded(0);
-        return;
-      }
-      assert.equal(info.status, 'FAILED', what);
-      assert.match(
-        info.reason ?? '',
-        /the process that launched the job exited before (starting|queueing) it/,
-      );
+      // The launcher died after recording the job: the job is whole and queued, so whoever admits
+      // next (another launcher, a wait, the agent) starts it, and it succeeds. Or the supervisor
+      // was already spawned and the job runs unrecorded: it must still succeed.
+      succeeded(0);
       return;
     case 'launcher-before-job':
       assert.fail(`${what}: no job to check`);

@@ -5,7 +5,7 @@
  * for them, read their results and record their end.
  * @module
  */
-import { rmSync, unlinkSync } from 'node:fs';
+import { mkdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPath } from '../../config.js';
 import { BackendError, JobNotFoundError, TaskValidationError, UsageError } from '../../errors.js';
@@ -131,18 +131,51 @@ export class LocalBackend implements Backend {
   async submit(spec: TaskSpec): Promise<string> {
     const demand = demandOf(spec);
     this.#refuseNeverFitting(demand);
-    const name = this.#reserveName(spec, demand);
-    try {
-      prepareJobDir(this.#jobDir(name), spec);
-      this.#db.enqueue(name);
-    } catch (cause) {
-      this.#failUnstarted(name, `could not prepare the job directory: ${String(cause)}`);
-      throw new BackendError(`could not prepare job ${name}: ${String(cause)}`, { cause });
-    }
+    const name = this.#createJob(spec, demand);
     const waiting = this.admitPending();
-    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING')
+    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING') {
       ensureAgent(this.#db, this.#layout.root);
-    return Promise.resolve(name);
+    }
+    return name;
+  }
+
+  /**
+   * Makes the job's directory, then records the job, already queued, in one statement: a launcher
+   * killed at any point leaves either no job at all (and at most an unreferenced directory) or a
+   * whole queued job that any konduktor process will start.
+   */
+  #createJob(spec: TaskSpec, demand: ReturnType<typeof demandOf>): string {
+    const row = {
+      spec: JSON.stringify(spec),
+      numNodes: spec.numNodes,
+      resources: resourceSummary(spec),
+      priority: spec.resources.priority ?? 0,
+      demand,
+    };
+    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
+      const name = makeJobName(spec.name);
+      const dir = this.#jobDir(name);
+      try {
+        // The directory reserves the name among concurrent launchers (mkdir is atomic).
+        mkdirSync(dir, { mode: 0o700 });
+      } catch (cause) {
+        if ((cause as { code?: string }).code === 'EEXIST') continue;
+        throw new BackendError(`could not create the job directory ${dir}: ${String(cause)}`, {
+          cause,
+        });
+      }
+      try {
+        prepareJobDir(dir, spec);
+      } catch (cause) {
+        rmSync(dir, { recursive: true, force: true });
+        throw new BackendError(`could not prepare job ${name}: ${String(cause)}`, { cause });
+      }
+      if (this.#db.insert({ name, ...row, submittedAt: Date.now(), queued: true })) return name;
+      rmSync(dir, { recursive: true, force: true });
+    }
+    throw new BackendError(
+      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
+    );
   }
 
   async dryRun(spec: TaskSpec): Promise<unknown> {
@@ -167,24 +200,6 @@ export class LocalBackend implements Backend {
         message: `the job ${never}; ask for less, or declare more in local.capacity of ${configPath(this.#layout.root)}`,
       },
     ]);
-  }
-
-  #reserveName(spec: TaskSpec, demand: ReturnType<typeof demandOf>): string {
-    const row = {
-      spec: JSON.stringify(spec),
-      numNodes: spec.numNodes,
-      resources: resourceSummary(spec),
-      submittedAt: Date.now(),
-      priority: spec.resources.priority ?? 0,
-      demand,
-    };
-    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
-      const name = makeJobName(spec.name);
-      if (this.#db.insert({ name, ...row })) return name;
-    }
-    throw new BackendError(
-      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
-    );
   }
 
   #failUnstarted(name: string, reason: string): void {

@@ -133,7 +133,7 @@ export class Store {
     }
     this.#insert = this.#db.prepare(
       `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at, priority, demand, queued_at)
-       VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, NULL)`,
+       VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, @queuedAt)`,
     );
     this.#get = this.#db.prepare('SELECT * FROM jobs WHERE name = ?');
     this.#started = this.#db.prepare(
@@ -172,12 +172,15 @@ export class Store {
     submittedAt: number;
     priority?: number;
     demand?: Demand;
+    /** Enter the queue at once (the job's directory is ready). */
+    queued?: boolean;
   }): boolean {
     try {
       this.#insert.run({
         ...job,
         priority: job.priority ?? 0,
         demand: job.demand === undefined ? null : JSON.stringify(job.demand),
+        queuedAt: job.queued === true ? job.submittedAt : null,
       });
       return true;
     } catch (err) {
