@@ -168,6 +168,14 @@ export class LocalBackend implements Backend {
         prepareJobDir(dir, spec);
       } catch (cause) {
         rmSync(dir, { recursive: true, force: true });
+        const code = (cause as { code?: unknown }).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          throw new BackendError(
+            `the disk is full: the konduktor home ${this.#layout.root} has no room left (${code} ` +
+              'while preparing the job); free some space (or set KONDUKTOR_HOME to another disk) and try again',
+            { cause },
+          );
+        }
         throw new BackendError(`could not prepare job ${name}: ${String(cause)}`, { cause });
       }
       if (this.#db.insert({ name, ...row, submittedAt: Date.now(), queued: true })) return name;
