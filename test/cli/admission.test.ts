@@ -4,12 +4,13 @@
  */
 import assert from 'node:assert/strict';
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
 import { groupMembers } from '../support/processes.js';
+import { processStartTime } from '../../src/backends/local/processes.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -345,5 +346,29 @@ describe('the admission agent', () => {
       names.map((name) => recorded.find((job) => job.name === name)?.status),
       Array(4).fill('SUCCEEDED'),
     );
+  });
+
+  it('exits when its home is deleted', { timeout: 60_000 }, async () => {
+    const own = tempHome();
+    after(own.cleanup);
+    declareCapacity(own.home, '{ cpus: 1, memory: 16 }');
+    const gate = join(own.dir, 'gate-home');
+    const task = writeTask(own.dir, 'held.yaml', `name: held\nrun: ${JSON.stringify(GATED)}\n`);
+    for (let i = 0; i < 2; i += 1) {
+      await runCli(['launch', '-d', '-y', task, '--env', `GATE=${gate}`], { home: own.home });
+    }
+    const db = new Database(join(own.home, 'state.db'), { readonly: true });
+    const agent = db.prepare('SELECT pid, start FROM agent').get() as {
+      pid: number;
+      start: string;
+    };
+    db.close();
+    assert.equal(processStartTime(agent.pid), agent.start, 'an agent runs for the queued job');
+    rmSync(own.home, { recursive: true, force: true });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && processStartTime(agent.pid) === agent.start) await sleep(100);
+    // Let the held job end too.
+    writeFileSync(gate, '');
+    assert.notEqual(processStartTime(agent.pid), agent.start, 'the agent outlived its home');
   });
 });

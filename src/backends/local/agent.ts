@@ -51,6 +51,8 @@ export interface AgentLoop {
   readonly subscribe: (listener: () => void) => () => void;
   /** How long the queue must stay empty before the agent exits. @default 3000 */
   readonly idleMs?: number;
+  /** The konduktor home: when it is deleted, there is nothing left to serve. */
+  readonly home: string;
 }
 
 /** Runs the agent until no job waits or runs for a while, or another agent owns the home. */
@@ -65,6 +67,7 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
   let idleSince: number | undefined;
   try {
     for (;;) {
+      if (!existsSync(loop.home)) return;
       const waiting = loop.admit();
       if (waiting > 0) idleSince = undefined;
       else idleSince ??= Date.now();

@@ -323,6 +323,7 @@ export class LocalBackend implements Backend {
         return this.#db.active().length;
       },
       subscribe: (listener) => this.#hub.subscribe(ANY_JOB, listener),
+      home: this.#layout.root,
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     });
   }
