@@ -362,13 +362,20 @@ describe('the admission agent', () => {
       pid: number;
       start: string;
     };
+    const running = db
+      .prepare("SELECT supervisor_pid AS pid FROM jobs WHERE status = 'RUNNING'")
+      .get() as { pid: number };
     db.close();
     assert.equal(processStartTime(agent.pid), agent.start, 'an agent runs for the queued job');
     rmSync(own.home, { recursive: true, force: true });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && processStartTime(agent.pid) === agent.start) await sleep(100);
-    // Let the held job end too.
+    const agentGone = processStartTime(agent.pid) !== agent.start;
+    // Let the held job end before the gate is cleaned up with the test's directory.
     writeFileSync(gate, '');
-    assert.notEqual(processStartTime(agent.pid), agent.start, 'the agent outlived its home');
+    const jobDeadline = Date.now() + 10_000;
+    while (Date.now() < jobDeadline && groupMembers(running.pid).length > 0) await sleep(100);
+    assert.ok(agentGone, 'the agent outlived its home');
+    assert.deepEqual(groupMembers(running.pid), [], 'the held job ended');
   });
 });
