@@ -53,6 +53,7 @@ import {
   settledState,
 } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
+import { waitForWake } from '../wake.js';
 
 /** Options of {@link KubernetesBackend.connect}. */
 export interface KubernetesBackendOptions {
@@ -482,25 +483,12 @@ class KubernetesBackendImpl implements Backend {
           retryIn = RETRY_MS;
         }
         if (events !== seen) continue;
-        await new Promise<void>((resolve, reject) => {
-          const cleanup = (): void => {
-            if (timer !== undefined) clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            wake = () => undefined;
-          };
-          const done = (): void => {
-            cleanup();
-            resolve();
-          };
-          const onAbort = (): void => {
-            cleanup();
-            reject(signal?.reason as Error);
-          };
-          const timer = retryIn === undefined ? undefined : setTimeout(done, retryIn);
-          wake = done;
-          signal?.addEventListener('abort', onAbort, { once: true });
-          if (signal?.aborted === true) onAbort();
-        });
+        await waitForWake(
+          (next) => {
+            wake = next;
+          },
+          { ms: retryIn, signal },
+        );
       }
     } finally {
       unsubscribe();

@@ -38,6 +38,7 @@ import { followLog } from './logs.js';
 import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
 import { type JobRow, Store } from './store.js';
 import { suggestNames } from './suggest.js';
+import { waitForWake } from '../wake.js';
 
 /** How often a wait re-checks that the job's supervisor is alive (it has no exit event for us). */
 const LIVENESS_INTERVAL_MS = 1000;
@@ -504,24 +505,12 @@ export class LocalBackend implements Backend {
         }
         if (isTerminal(info.status) && info.outcome !== undefined) return info as TerminalJobInfo;
         if (events !== seen) continue;
-        await new Promise<void>((resolve, reject) => {
-          const cleanup = (): void => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', onAbort);
-            wake = () => undefined;
-          };
-          const done = (): void => {
-            cleanup();
-            resolve();
-          };
-          const onAbort = (): void => {
-            cleanup();
-            reject(signal?.reason as Error);
-          };
-          const timer = setTimeout(done, LIVENESS_INTERVAL_MS);
-          wake = done;
-          signal?.addEventListener('abort', onAbort, { once: true });
-        });
+        await waitForWake(
+          (next) => {
+            wake = next;
+          },
+          { ms: LIVENESS_INTERVAL_MS, signal },
+        );
       }
     } finally {
       unsubscribe();
