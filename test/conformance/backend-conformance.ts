@@ -158,7 +158,7 @@ export function defineConformance(name: string, target: ConformanceTarget): void
       const job = await start('kill -KILL $$');
       await assert.rejects(job.result({ timeout }), (error: unknown) => {
         assert.ok(error instanceof JobFailedError, String(error));
-        assert.equal(error.signal, 'SIGKILL');
+        assert.equal(error.signal, 'SIGKILL', `${error.message}\n${error.logTail.join('\n')}`);
         return true;
       });
     });

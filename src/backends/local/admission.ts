@@ -82,7 +82,9 @@ export function neverFits(demand: Demand, capacity: Capacity): string | undefine
 }
 
 /**
- * Decides which queued jobs start now.
+ * Decides which queued jobs start now. The queue is read in order; with `untilBlocked` it is read
+ * only up to the first job that does not fit (then `waiting` holds that one job), which is all
+ * admission needs: a long queue costs nothing per decision.
  *
  * @example
  * ```ts
@@ -93,7 +95,8 @@ export function neverFits(demand: Demand, capacity: Capacity): string | undefine
 export function planAdmission(
   capacity: Capacity,
   holders: readonly Holder[],
-  queue: readonly Waiter[],
+  queue: Iterable<Waiter>,
+  options: { readonly untilBlocked?: boolean } = {},
 ): AdmissionPlan {
   const used = usage(holders);
   const admit: { name: string; gpus: number[][] }[] = [];
@@ -121,6 +124,8 @@ export function planAdmission(
       }
       blocked = job.name;
       waiting.set(job.name, { position: waiting.size + 1, reason: `waiting for ${lacking}` });
+      // Nothing behind a blocked job starts (first in, first out): admission need not read on.
+      if (options.untilBlocked === true) break;
       continue;
     }
     waiting.set(job.name, { position: waiting.size + 1, reason: `queued behind ${blocked}` });

@@ -231,7 +231,7 @@ export class LocalBackend implements Backend {
     this.#admitting = true;
     try {
       const now = Date.now();
-      for (const row of this.#db.active()) {
+      for (const row of this.#db.unsettled()) {
         // A dead supervisor frees its job's resources only once someone notices.
         if (row.status === 'RUNNING') this.#refresh(row.name, false);
         else if (row.queued_at === null) {
@@ -248,7 +248,9 @@ export class LocalBackend implements Backend {
         }
       }
       const capacity = this.capacity();
-      const plan = this.#db.admit((holders, queue) => planAdmission(capacity, holders, queue));
+      const plan = this.#db.admit((holders, queue) =>
+        planAdmission(capacity, holders, queue, { untilBlocked: true }),
+      );
       for (const admitted of plan.admit)
         this.#startAdmitted(admitted.name, admitted.gpus, capacity);
       return plan.waiting.size;
@@ -321,7 +323,7 @@ export class LocalBackend implements Backend {
       // when no other konduktor process is left to notice.
       admit: () => {
         this.admitPending();
-        return this.#db.active().length;
+        return this.#db.activeCount();
       },
       subscribe: (listener) => this.#hub.subscribe(ANY_JOB, listener),
       home: this.#layout.root,

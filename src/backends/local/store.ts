@@ -51,6 +51,9 @@ export interface ActiveRow {
 const SUMMARY_COLUMNS =
   'name, status, num_nodes, resources, submitted_at, started_at, ended_at, supervisor_pid, supervisor_start, attempt, reason, outcome, priority, demand, allocation, queued_at, admitted_at, first_attempt';
 
+const ACTIVE_COLUMNS =
+  'name, status, demand, allocation, supervisor_pid, admitted_at, queued_at, submitted_at';
+
 /** The queue order: higher priority first, then first queued. */
 const QUEUE_ORDER = 'priority DESC, queued_at, name';
 
@@ -82,6 +85,8 @@ const MIGRATIONS: readonly string[] = [
    DROP INDEX jobs_active;
    CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('PENDING', 'RUNNING', 'STOPPED');
    CREATE TABLE agent (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, start TEXT NOT NULL);`,
+  // Admission reads the queue in order and stops at the first job that does not fit.
+  `CREATE INDEX jobs_queue ON jobs (${QUEUE_ORDER}) WHERE status = 'PENDING' AND allocation IS NULL;`,
 ];
 
 /** The terminal fields written once, by whichever process first sees the job end. */
@@ -119,6 +124,8 @@ export class Store {
   readonly #started: Database.Statement;
   readonly #attempt: Database.Statement;
   readonly #terminal: Database.Statement;
+  /** Statements prepared on first use (preparing costs more than running a small one). */
+  readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     this.#path = path;
@@ -242,39 +249,77 @@ export class Store {
 
   /** Jobs that are queued or hold resources (and jobs still being prepared, with queued_at null). */
   active(): ActiveRow[] {
-    return this.#db
-      .prepare(
-        `SELECT name, status, demand, allocation, supervisor_pid, admitted_at, queued_at, submitted_at FROM jobs
-         WHERE status IN ('PENDING', 'RUNNING') ORDER BY ${QUEUE_ORDER}`,
-      )
-      .all() as ActiveRow[];
+    return this.#statement(
+      `SELECT ${ACTIVE_COLUMNS} FROM jobs WHERE status IN ('PENDING', 'RUNNING') ORDER BY ${QUEUE_ORDER}`,
+    ).all() as ActiveRow[];
+  }
+
+  /** How many jobs are queued or hold resources. */
+  activeCount(): number {
+    return (
+      this.#statement(
+        `SELECT count(*) AS n FROM jobs WHERE status IN ('PENDING', 'RUNNING')`,
+      ).get() as {
+        n: number;
+      }
+    ).n;
+  }
+
+  /**
+   * The active jobs admission must look after: running ones (their supervisor may have died),
+   * admitted ones not yet started, and ones still being prepared. Jobs that just wait in the queue
+   * are left out, so a long queue costs nothing here.
+   */
+  unsettled(): ActiveRow[] {
+    return this.#statement(
+      `SELECT ${ACTIVE_COLUMNS} FROM jobs WHERE status IN ('PENDING', 'RUNNING')
+         AND (status = 'RUNNING' OR allocation IS NOT NULL OR queued_at IS NULL)`,
+    ).all() as ActiveRow[];
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
   }
 
   /**
    * Decides and records, in one write transaction, which queued jobs start now: concurrent
    * processes see each other's admissions and never over-admit.
    */
-  admit(decide: (holders: Holder[], queue: Waiter[]) => AdmissionPlan): AdmissionPlan {
+  admit(decide: (holders: Holder[], queue: Iterable<Waiter>) => AdmissionPlan): AdmissionPlan {
     try {
       return this.#db
         .transaction(() => {
-          const rows = this.active();
-          const holders: Holder[] = [];
-          const queue: Waiter[] = [];
-          for (const row of rows) {
-            const demand = parseDemand(row.demand);
-            if (row.status === 'PENDING' && row.queued_at === null) continue;
-            if (row.status === 'RUNNING' || row.allocation !== null) {
-              holders.push({
-                demand,
-                gpus: row.allocation === null ? [] : (JSON.parse(row.allocation) as number[][]),
-              });
-            } else {
-              queue.push({ name: row.name, demand });
-            }
+          const holders = (
+            this.#statement(
+              `SELECT demand, allocation FROM jobs WHERE status = 'RUNNING'
+                 OR (status = 'PENDING' AND allocation IS NOT NULL)`,
+            ).all() as { demand: string | null; allocation: string | null }[]
+          ).map((row) => ({
+            demand: parseDemand(row.demand),
+            gpus: row.allocation === null ? [] : (JSON.parse(row.allocation) as number[][]),
+          }));
+          // Read lazily: the planner stops at the first job that does not fit.
+          const rows = this.#statement(
+            `SELECT name, demand FROM jobs
+               WHERE status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL
+               ORDER BY ${QUEUE_ORDER}`,
+          ).iterate() as IterableIterator<{ name: string; demand: string | null }>;
+          const queue = (function* (): Generator<Waiter> {
+            for (const row of rows) yield { name: row.name, demand: parseDemand(row.demand) };
+          })();
+          let plan: AdmissionPlan;
+          try {
+            plan = decide(holders, queue);
+          } finally {
+            // Ends the statement's iteration if the planner stopped early.
+            rows.return?.();
           }
-          const plan = decide(holders, queue);
-          const mark = this.#db.prepare(
+          const mark = this.#statement(
             `UPDATE jobs SET allocation = ?, admitted_at = ? WHERE name = ? AND status = 'PENDING' AND allocation IS NULL`,
           );
           const now = Date.now();
