@@ -309,7 +309,11 @@ const envValueSchema = z
       return `${key} must be a string, number or boolean, got ${describeValue(iss.input)}`;
     },
   })
-  .transform((value) => String(value));
+  .transform((value) => String(value))
+  // The process environment cannot carry one, and konduktor's records are NUL-separated.
+  .refine((value) => !value.includes('\u0000'), {
+    error: 'an environment variable cannot hold a NUL character (\\0); remove it',
+  });
 
 const envsSchema = z.record(envKeySchema, envValueSchema, {
   error: (iss) =>

@@ -162,6 +162,12 @@ describe('task schema: envs', () => {
     assert.match(i.message, /must be a mapping/);
     assert.match(i.message, /FOO: bar/);
   });
+
+  it('rejects a NUL character in a value, at its key', () => {
+    const i = extraIssue('envs:\n  A: "x\\0y"\n');
+    assert.match(i.message, /cannot hold a NUL character/);
+    assert.equal(i.path, 'envs.A');
+  });
 });
 
 describe('task schema: num_nodes', () => {

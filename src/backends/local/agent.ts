@@ -42,11 +42,19 @@ export function ensureAgent(store: Store, home: string): void {
   }
 }
 
+/** How long a deferring agent waits after an event before it looks at the queue. */
+const DEFER_MS = 100;
+/** Admissions in a row that start nothing before an eager agent defers again. */
+const EAGER_IDLE_LIMIT = 3;
+
 /** Options of {@link runAgent}. */
 export interface AgentLoop {
   readonly store: Store;
-  /** Refreshes running jobs and starts what fits; returns how many jobs still wait or run. */
-  readonly admit: () => number;
+  /**
+   * Refreshes running jobs and starts what fits; returns how many jobs still wait or run, and how
+   * many this call started.
+   */
+  readonly admit: () => { readonly active: number; readonly started: number };
   /** Calls the listener on any job event; returns the unsubscribe function. */
   readonly subscribe: (listener: () => void) => () => void;
   /** How long the queue must stay empty before the agent exits. @default 3000 */
@@ -65,21 +73,37 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
     wake();
   });
   let idleSince: number | undefined;
+  // While another konduktor process serves the queue (it waits on queued jobs), two processes
+  // racing for every job's end would only contend for the store. So the agent starts out deferring:
+  // it looks a moment after each event, and once it finds that nobody else started what fits, it
+  // is the queue's only server and acts at once, until it finds nothing left to start a few times.
+  let eager = false;
+  let idleAdmissions = 0;
   try {
     for (;;) {
       if (!existsSync(loop.home)) return;
-      const waiting = loop.admit();
-      if (waiting > 0) idleSince = undefined;
+      const { active, started } = loop.admit();
+      if (started > 0) {
+        eager = true;
+        idleAdmissions = 0;
+      } else if (eager && ++idleAdmissions >= EAGER_IDLE_LIMIT) {
+        eager = false;
+      }
+      if (active > 0) idleSince = undefined;
       else idleSince ??= Date.now();
       if (idleSince !== undefined && Date.now() - idleSince >= (loop.idleMs ?? 3000)) return;
       // Supervisors that die have no event: look again within a second.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          resolve(false);
+        }, 1000);
         wake = () => {
           clearTimeout(timer);
-          resolve();
+          resolve(true);
         };
       });
+      wake = () => undefined;
+      if (woken && !eager) await new Promise((resolve) => setTimeout(resolve, DEFER_MS));
     }
   } finally {
     unsubscribe();

@@ -24,7 +24,7 @@ import { type Capacity, neverFits, planAdmission, usage } from './admission.js';
 import { ensureAgent, runAgent } from './agent.js';
 import { demandOf, localCapacity } from './capacity.js';
 import { ANY_JOB, EventHub } from './events.js';
-import { prepareJobDir, startSupervisor } from './launcher.js';
+import { LAUNCH_FILE, prepareJobDir, SupervisorLauncher } from './launcher.js';
 import { prepareHome, resolveHome, type HomeLayout } from './home.js';
 import {
   jobEndOf,
@@ -44,6 +44,8 @@ import { waitForWake } from '../wake.js';
 const LIVENESS_INTERVAL_MS = 1000;
 /** An admitted job whose admitter died before starting it goes back to the queue after this long. */
 const ORPHAN_ADMISSION_MS = 30_000;
+/** How long a launch waits for the launcher to answer before it returns anyway. */
+const START_ANSWER_MS = 5000;
 const NAME_ATTEMPTS = 20;
 
 /** Options of {@link LocalBackend}. */
@@ -90,6 +92,11 @@ export class LocalBackend implements Backend {
   readonly #graceMs: number;
   readonly #capacityOverride: Partial<Capacity> | undefined;
   readonly #hub: EventHub;
+  readonly #launcher = new SupervisorLauncher();
+  /** How many jobs this process started (the agent tells whether it serves the queue alone). */
+  #startedCount = 0;
+  /** Starts this process asked for and the launcher has not answered yet. */
+  readonly #starting = new Set<Promise<void>>();
   #store: Store | undefined;
   #admitting = false;
   /** Bumped by every admission: the queue reasons computed for an epoch stay valid until then. */
@@ -134,10 +141,31 @@ export class LocalBackend implements Backend {
     this.#refuseNeverFitting(demand);
     const name = this.#createJob(spec, demand);
     const waiting = this.admitPending();
-    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING') {
-      ensureAgent(this.#db, this.#layout.root);
-    }
+    await this.#startsAnswered();
+    if (waiting > 0 && this.#isQueued(name)) ensureAgent(this.#db, this.#layout.root);
     return name;
+  }
+
+  /** True while the job waits in the queue (not admitted, not held). */
+  #isQueued(name: string): boolean {
+    const row = this.#db.get(name);
+    return row?.status === 'PENDING' && row.allocation === null;
+  }
+
+  /**
+   * Until the launcher answered the starts asked so far (a fraction of a millisecond, unless the
+   * machine is swamped: then at most a few seconds), so a launch returns with its job running.
+   */
+  async #startsAnswered(): Promise<void> {
+    if (this.#starting.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.#starting),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, START_ANSWER_MS);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /**
@@ -243,8 +271,14 @@ export class LocalBackend implements Backend {
           }
         } else if (row.allocation !== null && row.supervisor_pid === null) {
           // Started by a process that died before recording it: adopt the running supervisor.
-          if (readSupervisor(this.#jobDir(row.name)) !== undefined) this.#refresh(row.name, false);
-          else if (now - (row.admitted_at ?? now) > ORPHAN_ADMISSION_MS) this.#db.requeue(row.name);
+          const dir = this.#jobDir(row.name);
+          if (readSupervisor(dir) !== undefined) this.#refresh(row.name, false);
+          else if (now - (row.admitted_at ?? now) > ORPHAN_ADMISSION_MS) {
+            // Withdraw the start request first: a supervisor forked late finds none and exits.
+            rmSync(join(dir, LAUNCH_FILE), { force: true });
+            if (readSupervisor(dir) !== undefined) this.#refresh(row.name, false);
+            else this.#db.requeue(row.name);
+          }
         }
       }
       const capacity = this.capacity();
@@ -296,8 +330,9 @@ export class LocalBackend implements Backend {
     if (row === undefined) return;
     const spec = JSON.parse(row.spec) as TaskSpec;
     const dir = this.#jobDir(name);
+    this.#startedCount += 1;
     try {
-      const pid = startSupervisor(spec, {
+      const started = this.#launcher.start(spec, {
         name,
         dir,
         eventFile: join(this.#layout.events, name),
@@ -305,11 +340,17 @@ export class LocalBackend implements Backend {
         firstAttempt: row.first_attempt,
         // With GPUs on the machine, a job that asked for none sees none.
         ...(capacity.gpus.length > 0 ? { gpus } : {}),
-        onExit: () => {
-          this.#hub.emit(name);
-        },
       });
-      this.#db.markStarted(name, pid, processStartTime(pid) ?? '', Date.now());
+      // Until the launcher answers, the job shows as starting; its supervisor's own record lets
+      // any konduktor process adopt it should this one die first.
+      const recorded = started.then((supervisor) => {
+        if (supervisor !== undefined && this.#store !== undefined) {
+          this.#db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+        }
+        this.#starting.delete(recorded);
+        this.#hub.emit(name);
+      });
+      this.#starting.add(recorded);
     } catch (cause) {
       this.#failUnstarted(name, `could not start the job: ${String(cause)}`);
     }
@@ -322,8 +363,9 @@ export class LocalBackend implements Backend {
       // The agent stays while jobs run too: it records their ends (freeing their resources) even
       // when no other konduktor process is left to notice.
       admit: () => {
+        const before = this.#startedCount;
         this.admitPending();
-        return this.#db.activeCount();
+        return { active: this.#db.activeCount(), started: this.#startedCount - before };
       },
       subscribe: (listener) => this.#hub.subscribe(ANY_JOB, listener),
       home: this.#layout.root,
@@ -613,9 +655,8 @@ export class LocalBackend implements Backend {
     this.#db.release(name, next);
     this.#hub.emit(name);
     const waiting = this.admitPending();
-    if (waiting > 0 && this.#db.get(name)?.status === 'PENDING')
-      ensureAgent(this.#db, this.#layout.root);
-    return Promise.resolve();
+    await this.#startsAnswered();
+    if (waiting > 0 && this.#isQueued(name)) ensureAgent(this.#db, this.#layout.root);
   }
 
   async remove(name: string): Promise<void> {
@@ -635,6 +676,8 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.#startsAnswered();
+    this.#launcher.close();
     this.#hub.close();
     this.#store?.close();
     this.#store = undefined;

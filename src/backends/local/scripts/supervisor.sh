@@ -1,52 +1,70 @@
 #!/usr/bin/env bash
-# konduktor's local supervisor: runs every rank of one job, stops the others when one fails,
-# restarts the whole job up to the task's max_restarts, and records facts as files in the job
-# directory. It is a static file: no task text is ever pasted into it. The task's scripts are files
-# of their own (run.sh, setup.sh) and its values arrive through the environment.
+# konduktor's local launcher and supervisor. It is a static file: no task text is ever pasted into
+# it. The task's scripts are files of their own (run.sh, setup.sh) and its values are data.
 #
-# Inputs (environment): _KONDUKTOR_JOB_DIR, _KONDUKTOR_NUM_NODES, _KONDUKTOR_MAX_RESTARTS,
-# _KONDUKTOR_FIRST_ATTEMPT, _KONDUKTOR_EVENT_FILE, _KONDUKTOR_GRACE_SECONDS, _KONDUKTOR_BASH,
-# _KONDUKTOR_WORKDIR (optional), plus the task's own variables and the reserved ones; and the file
-# gpus in the job dir, when present: line R is rank R's CUDA_VISIBLE_DEVICES. Outputs (files in the job dir): attempt,
+# Run once per konduktor process (the launcher), it reads job directories, each ended by a NUL, on
+# stdin, and forks one supervisor per job until stdin ends. A fork of this small shell costs a
+# fraction of a millisecond; a new bash, or a spawn from a large Node process, costs several.
+#
+# A supervisor runs every rank of one job, stops the others when one fails, restarts the whole job
+# up to the task's max_restarts, and records facts as files in the job directory.
+#
+# Inputs (in the job dir): launch, NUL-separated records written by konduktor: "p:NAME=VALUE" for
+# the supervisor's parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash,
+# umask, workdir), "+NAME=VALUE" for a variable the ranks get on top of the launcher's
+# environment, "-NAME" for one they must not inherit; gpus, when present: line R is rank R's
+# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME"), attempt,
 # attempt-K/pids, attempt-K/rank-R/{log,exit,wait}, final ("status=… attempt=… [rank=… wait=…]").
 #
 # Every file is written with one short write(2) and ends with a newline: readers treat a file
 # without its newline as not written yet. Only builtins run on the common path, so a job costs
-# one bash start for the supervisor and one per rank for the task's own script.
+# one fork for its supervisor, one per rank, and the bash that runs the task's own script.
 set -u
-# konduktor starts the supervisor as the leader of its own session and process group; the ranks
-# and everything they start stay in that group, so one signal to the group reaches the whole job
-# even after the supervisor is gone. (Job control would give each rank a group of its own, but
-# it costs a few milliseconds per rank.)
-
-# konduktor's own records are private; the task's scripts run with the launcher's umask.
-user_umask=${_KONDUKTOR_UMASK:-022}
-umask 077
-exec 2>>"$_KONDUKTOR_JOB_DIR/supervisor.log"
-job_dir=$_KONDUKTOR_JOB_DIR
-num_nodes=$_KONDUKTOR_NUM_NODES
-max_restarts=$_KONDUKTOR_MAX_RESTARTS
-grace=${_KONDUKTOR_GRACE_SECONDS:-5}
-workdir=${_KONDUKTOR_WORKDIR:-}
-event_file=$_KONDUKTOR_EVENT_FILE
-bash=${_KONDUKTOR_BASH:-bash}
-first_attempt=${_KONDUKTOR_FIRST_ATTEMPT:-0}
-attempt=$first_attempt
-pids=()
-gpu_lines=()
-[[ -f $job_dir/gpus ]] && mapfile -t gpu_lines <"$job_dir/gpus"
-unset _KONDUKTOR_JOB_DIR _KONDUKTOR_NUM_NODES _KONDUKTOR_MAX_RESTARTS _KONDUKTOR_EVENT_FILE \
-  _KONDUKTOR_GRACE_SECONDS _KONDUKTOR_WORKDIR _KONDUKTOR_BASH _KONDUKTOR_FIRST_ATTEMPT _KONDUKTOR_UMASK
+# Job control gives each forked supervisor a process group of its own; the ranks and everything
+# they start stay in that group (the supervisor turns job control off), so one signal to the group
+# reaches the whole job even after the supervisor is gone. The launcher runs in a session of its
+# own, without a terminal.
+set -m
 
 put() { printf '%s\n' "$2" >"$1"; }
-
-# First of all, record who supervises the job (pid and start time, as /proc/PID/stat gives them):
-# if the process that started it dies before recording it, any konduktor process adopts it.
-read -r self_stat <"/proc/$$/stat"
-self_fields=(${self_stat##*) })
-put "$job_dir/supervisor" "$$ ${self_fields[19]}"
 # Wakes konduktor processes waiting on this job (they watch the events directory).
 notify() { : >"$event_file" 2>/dev/null || true; }
+
+# Reads the job's launch records into the supervisor's variables and env_ops. False when there is
+# no launch file: konduktor withdrew the request (it requeued the job), so nothing may start.
+read_launch() {
+  local record
+  num_nodes=1 max_restarts=0 first_attempt=0 event_file=/dev/null grace=5 bash=bash
+  user_umask=022 workdir=''
+  env_ops=()
+  [[ -f $job_dir/launch ]] || return 1
+  while IFS= read -r -d '' record; do
+    case $record in
+      p:num_nodes=*) num_nodes=${record#*=} ;;
+      p:max_restarts=*) max_restarts=${record#*=} ;;
+      p:first_attempt=*) first_attempt=${record#*=} ;;
+      p:event_file=*) event_file=${record#*=} ;;
+      p:grace=*) grace=${record#*=} ;;
+      p:bash=*) bash=${record#*=} ;;
+      p:umask=*) user_umask=${record#*=} ;;
+      p:workdir=*) workdir=${record#*=} ;;
+      [+-]*) env_ops+=("$record") ;;
+    esac
+  done <"$job_dir/launch"
+}
+
+# The job's own variables, applied in the rank just before the task's scripts run: a variable such
+# as IFS or PATH set by the task must not change how konduktor's own code runs. `export` and
+# `unset` take the records as data; nothing is evaluated.
+apply_env() {
+  local op
+  for op in "${env_ops[@]}"; do
+    case $op in
+      +*) export "${op:1}" ;;
+      -*) unset -v "${op:1}" ;;
+    esac
+  done
+}
 
 # One rank: setup, then run, in the working directory. Records the phase in exit ("setup N" when
 # setup fails, else "run"); the supervisor records the rank's status in wait.
@@ -71,29 +89,34 @@ run_rank() {
       done
     fi
   fi
-  if [[ -s $job_dir/setup.sh ]]; then
-    put "$rank_dir/exit" setup
+  local exit_file=$rank_dir/exit run_script=$job_dir/run.sh setup_script=$job_dir/setup.sh
+  local task_bash=$bash task_umask=$user_umask
+  apply_env
+  if [[ -s $setup_script ]]; then
+    put "$exit_file" setup
     (
-      umask "$user_umask"
-      exec "$bash" "$job_dir/setup.sh"
+      umask "$task_umask"
+      exec "$task_bash" "$setup_script"
     )
     status=$?
     if ((status != 0)); then
-      put "$rank_dir/exit" "setup $status"
+      put "$exit_file" "setup $status"
       exit "$status"
     fi
   fi
-  put "$rank_dir/exit" run
-  umask "$user_umask"
-  exec "$bash" "$job_dir/run.sh"
+  put "$exit_file" run
+  umask "$task_umask"
+  exec "$task_bash" "$run_script"
 }
 
 # The live members of the job's process group other than the supervisor. Call it as
-# $(group_members): the command substitution's own subshell and its ps and awk are left out.
+# $(group_members): the command substitution's own subshell and its ps and awk are left out (its
+# pid is taken before the pipeline: each part of a pipeline is a fork with a BASHPID of its own).
 # Zombies are skipped: orphans are reparented to PID 1, which may reap them late.
 group_members() {
-  ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self=$$ -v sub="$BASHPID" '
-    $3 == self && $1 != self && $1 != sub && $2 != sub && $4 !~ /^Z/ { print $1 }'
+  local lister=$BASHPID
+  ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self="$self" -v lister="$lister" '
+    $3 == self && $1 != self && $1 != lister && $2 != lister && $4 !~ /^Z/ { print $1 }'
 }
 
 # SIGTERM to the whole job (the supervisor ignores its own), SIGKILL to what is left after the
@@ -121,58 +144,109 @@ on_cancel() {
   notify
   exit 0
 }
-trap on_cancel TERM INT HUP
 
-while :; do
-  attempt_dir="$job_dir/attempt-$attempt"
-  pids=()
-  for ((rank = 0; rank < num_nodes; rank++)); do
-    rank_dir="$attempt_dir/rank-$rank"
-    # konduktor creates attempt 0's directories; restarts create their own.
-    [[ -d $rank_dir/output ]] || mkdir -p "$rank_dir/output"
-    export RANK=$rank JOB_COMPLETION_INDEX=$rank RESTART_ATTEMPT=$attempt \
-      KONDUKTOR_OUTPUT_DIR="$rank_dir/output"
-    # The GPUs admission gave this rank; an empty line hides every GPU from a job that asked none.
-    ((${#gpu_lines[@]} > rank)) && export CUDA_VISIBLE_DEVICES=${gpu_lines[rank]}
-    run_rank "$rank_dir" &
-    pids+=("$!")
-  done
-  put "$attempt_dir/pids" "${pids[*]}"
-  put "$job_dir/attempt" "$attempt"
-  notify
+# One job, in a fork of the launcher.
+supervise() {
+  set +m
+  job_dir=$1
+  self=$BASHPID
+  # konduktor's own records are private; the task's scripts run with the launcher's umask.
+  umask 077
+  exec </dev/null 2>>"$job_dir/supervisor.log" || exit 1
+  cd "$job_dir" || exit 1
+  read_launch || exit 0
+  # First of all, record who supervises the job (pid and start time, as /proc/PID/stat gives
+  # them): any konduktor process adopts the job from this record.
+  local self_stat self_fields
+  read -r self_stat <"/proc/$self/stat"
+  # shellcheck disable=SC2206 # the fields after the command name, split on spaces
+  self_fields=(${self_stat##*) })
+  put "$job_dir/supervisor" "$self ${self_fields[19]}"
+  attempt=$first_attempt
+  gpu_lines=()
+  [[ -f $job_dir/gpus ]] && mapfile -t gpu_lines <"$job_dir/gpus"
+  trap on_cancel TERM INT HUP
 
-  failed_rank=''
-  failed_wait=0
-  left=$num_nodes
-  while ((left > 0)); do
-    done_pid=''
-    wait -n -p done_pid
-    status=$?
-    [[ -z $done_pid ]] && continue # interrupted by a signal whose trap returned
-    left=$((left - 1))
-    for rank in "${!pids[@]}"; do [[ ${pids[rank]} == "$done_pid" ]] && break; done
-    put "$attempt_dir/rank-$rank/wait" "$status"
-    if ((status != 0)); then
-      failed_rank=$rank
-      failed_wait=$status
-      break
-    fi
-  done
-
-  if [[ -z $failed_rank ]]; then
-    put "$job_dir/final" "status=succeeded attempt=$attempt"
+  local rank rank_dir attempt_dir failed_rank failed_wait left done_pid status pids live
+  while :; do
+    attempt_dir="$job_dir/attempt-$attempt"
+    pids=()
+    for ((rank = 0; rank < num_nodes; rank++)); do
+      rank_dir="$attempt_dir/rank-$rank"
+      # konduktor creates attempt 0's directories; restarts create their own.
+      [[ -d $rank_dir/output ]] || mkdir -p "$rank_dir/output"
+      export RANK=$rank JOB_COMPLETION_INDEX=$rank RESTART_ATTEMPT=$attempt \
+        KONDUKTOR_OUTPUT_DIR="$rank_dir/output"
+      # The GPUs admission gave this rank; an empty line hides every GPU from a job that asked none.
+      ((${#gpu_lines[@]} > rank)) && export CUDA_VISIBLE_DEVICES=${gpu_lines[rank]}
+      run_rank "$rank_dir" &
+      pids+=("$!")
+    done
+    put "$attempt_dir/pids" "${pids[*]}"
+    put "$job_dir/attempt" "$attempt"
     notify
-    # What the ranks left running in the background ends with the job, as in a container.
-    trap '' TERM
-    kill -TERM 0 2>/dev/null
+
+    failed_rank=''
+    failed_wait=0
+    left=$num_nodes
+    live=("${pids[@]}")
+    while ((left > 0)); do
+      done_pid=''
+      wait -n -p done_pid
+      status=$?
+      if [[ -z ${done_pid:-} ]]; then
+        ((status == 127)) || continue # interrupted by a signal whose trap returned
+        # bash reports a rank killed by a signal before this wait began (the "Killed" line in
+        # supervisor.log) and then drops it from wait -n; wait PID still has its status.
+        for rank in "${!live[@]}"; do
+          if [[ -n ${live[rank]} ]] && ! kill -0 "${live[rank]}" 2>/dev/null; then
+            done_pid=${live[rank]}
+            break
+          fi
+        done
+        if [[ -z $done_pid ]]; then
+          sleep 0.05
+          continue
+        fi
+        wait "$done_pid"
+        status=$?
+      fi
+      left=$((left - 1))
+      for rank in "${!live[@]}"; do [[ ${live[rank]} == "$done_pid" ]] && break; done
+      live[rank]=''
+      put "$attempt_dir/rank-$rank/wait" "$status"
+      if ((status != 0)); then
+        failed_rank=$rank
+        failed_wait=$status
+        break
+      fi
+    done
+
+    if [[ -z $failed_rank ]]; then
+      put "$job_dir/final" "status=succeeded attempt=$attempt"
+      notify
+      # What the ranks left running in the background ends with the job, as in a container.
+      trap '' TERM
+      kill -TERM 0 2>/dev/null
+      exit 0
+    fi
+    stop_ranks
+    if ((attempt - first_attempt < max_restarts)); then
+      attempt=$((attempt + 1))
+      continue
+    fi
+    put "$job_dir/final" "status=failed attempt=$attempt rank=$failed_rank wait=$failed_wait"
+    notify
     exit 0
-  fi
-  stop_ranks
-  if ((attempt - first_attempt < max_restarts)); then
-    attempt=$((attempt + 1))
-    continue
-  fi
-  put "$job_dir/final" "status=failed attempt=$attempt rank=$failed_rank wait=$failed_wait"
-  notify
-  exit 0
+  done
+}
+
+# The launcher: one supervisor per request, until stdin ends, answering each with the
+# supervisor's pid on stdout. When konduktor is gone the answers go nowhere: SIGPIPE is trapped,
+# not ignored (an ignored signal would be inherited by the tasks; a trapped one is reset).
+trap 'konduktor_gone=1' PIPE
+while IFS= read -r -d '' request; do
+  supervise "$request" &
+  printf '%s\n' "$!" 2>/dev/null
+  disown "$!" # keeps the job table small; bash still reaps it
 done
