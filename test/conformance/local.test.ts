@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -7,6 +8,7 @@ import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { Job } from '../../src/job/job.js';
 import { JobFailedError } from '../../src/errors.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
+import { NATIVE_SUPERVISOR, type SupervisorKind } from '../../src/backends/local/launcher.js';
 import { defineConformance } from './backend-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-conformance-'));
@@ -14,106 +16,143 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-defineConformance('local', {
-  // Room for the suite's parallel and 3-node jobs whatever the machine's size.
-  makeBackend: () =>
-    new LocalBackend({
-      home: join(dir, 'home'),
-      graceMs: 2000,
-      capacity: { cpus: 64, memory: 256 },
-    }),
-  jobTimeoutMs: 30_000,
-});
+/**
+ * Both supervisors speak one protocol: the whole suite runs against each. The native one is built
+ * by `npm run build` wherever a C compiler exists; without one, its run says so instead of passing.
+ */
+const kinds: readonly SupervisorKind[] = ['native', 'bash'];
+const compilerMissing = spawnSync('bash', ['-c', 'command -v "${CC:-cc}"']).status !== 0;
 
-describe('local backend: stopping the other ranks', () => {
-  it('a failing rank stops the others with SIGTERM at once, not after the grace period', async () => {
+for (const kind of kinds) {
+  const unavailable =
+    kind === 'native' && !existsSync(NATIVE_SUPERVISOR)
+      ? compilerMissing
+        ? 'no C compiler on this machine, so no native supervisor (konduktor uses bash)'
+        : undefined
+      : undefined;
+  if (unavailable !== undefined) {
+    describe(`local backend (${kind} supervisor)`, () => {
+      it('runs the conformance suite', (t) => {
+        t.skip(unavailable);
+      });
+    });
+    continue;
+  }
+  if (kind === 'native') {
+    describe('local backend (native supervisor)', () => {
+      it('is built', () => {
+        assert.ok(
+          existsSync(NATIVE_SUPERVISOR),
+          `${NATIVE_SUPERVISOR} is missing: run npm run build`,
+        );
+      });
+    });
+  }
+  defineConformance(`local (${kind} supervisor)`, {
+    // Room for the suite's parallel and 3-node jobs whatever the machine's size.
+    makeBackend: () =>
+      new LocalBackend({
+        home: join(dir, kind, 'home'),
+        graceMs: 2000,
+        capacity: { cpus: 64, memory: 256 },
+        supervisor: kind,
+      }),
+    jobTimeoutMs: 30_000,
+  });
+  defineStopping(kind);
+}
+
+function defineStopping(kind: SupervisorKind): void {
+  /** A backend of its own for one test, and a job of `numNodes` ranks running `run`. */
+  const withJob = async (
+    home: string,
+    graceMs: number,
+    job: { run: string; numNodes: number },
+    test: (backend: LocalBackend, name: string, started: number) => Promise<void>,
+  ): Promise<void> => {
     const backend = new LocalBackend({
-      home: join(dir, 'grace'),
-      graceMs: 20_000,
+      home: join(dir, kind, home),
+      graceMs,
       capacity: { cpus: 8, memory: 16 },
+      supervisor: kind,
     });
     try {
       const started = Date.now();
       const name = await backend.submit({
-        name: 'grace',
-        run: 'if [ "$RANK" = 1 ]; then sleep 0.3; exit 4; fi; sleep 300',
+        name: home,
         envs: {},
-        numNodes: 3,
         fileMounts: {},
         resources: { labels: {}, maxRestarts: 0 },
+        ...job,
       });
-      await assert.rejects(
-        new Job(name, backend).result({ timeout: '15s' }),
-        /rank 1 exited with code 4/,
-      );
-      // With a 20 s grace, anything near it means the ranks were only stopped by SIGKILL.
-      assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+      await test(backend, name, started);
     } finally {
       await backend.close();
     }
-  });
+  };
 
-  it('kills a rank that ignores SIGTERM once the grace period is over', async () => {
-    const backend = new LocalBackend({
-      home: join(dir, 'stubborn'),
-      graceMs: 1000,
-      capacity: { cpus: 8, memory: 16 },
-    });
-    try {
-      const started = Date.now();
-      const name = await backend.submit({
-        name: 'stubborn',
-        run: `if [ "$RANK" = 1 ]; then sleep 0.3; exit 4; fi; trap '' TERM; sleep 300 & wait; wait`,
-        envs: {},
-        numNodes: 2,
-        fileMounts: {},
-        resources: { labels: {}, maxRestarts: 0 },
-      });
-      await assert.rejects(
-        new Job(name, backend).result({ timeout: '30s' }),
-        /rank 1 exited with code 4/,
-      );
-      const took = Date.now() - started;
-      // The grace period (1 s) runs out, then SIGKILL: well before the 300 s sleep ends.
-      assert.ok(took >= 1000 && took < 15_000, `took ${took} ms`);
-      const pids = readFileSync(join(dir, 'stubborn', 'jobs', name, 'attempt-0', 'pids'), 'utf8');
-      for (const pid of pids.trim().split(' ').map(Number)) {
-        assert.equal(processStartTime(pid), undefined, `rank ${pid} still runs`);
-      }
-    } finally {
-      await backend.close();
-    }
-  });
+  describe(`local backend (${kind} supervisor): stopping the other ranks`, () => {
+    it('a failing rank stops the others with SIGTERM at once, not after the grace period', () =>
+      withJob(
+        'grace',
+        20_000,
+        { run: 'if [ "$RANK" = 1 ]; then sleep 0.3; exit 4; fi; sleep 300', numNodes: 3 },
+        async (backend, name, started) => {
+          await assert.rejects(
+            new Job(name, backend).result({ timeout: '15s' }),
+            /rank 1 exited with code 4/,
+          );
+          // With a 20 s grace, anything near it means the ranks were only stopped by SIGKILL.
+          assert.ok(Date.now() - started < 8000, `took ${Date.now() - started} ms`);
+        },
+      ));
 
-  it('reports a rank killed by a signal while the other ranks still run', async () => {
-    const backend = new LocalBackend({
-      home: join(dir, 'killed'),
-      graceMs: 2000,
-      capacity: { cpus: 8, memory: 16 },
-    });
-    try {
+    it('kills a rank that ignores SIGTERM once the grace period is over', () =>
+      withJob(
+        'stubborn',
+        1000,
+        {
+          run: `if [ "$RANK" = 1 ]; then sleep 0.3; exit 4; fi; trap '' TERM; sleep 300 & wait; wait`,
+          numNodes: 2,
+        },
+        async (backend, name, started) => {
+          await assert.rejects(
+            new Job(name, backend).result({ timeout: '30s' }),
+            /rank 1 exited with code 4/,
+          );
+          const took = Date.now() - started;
+          // The grace period (1 s) runs out, then SIGKILL: well before the 300 s sleep ends.
+          assert.ok(took >= 1000 && took < 15_000, `took ${took} ms`);
+          const pids = readFileSync(
+            join(dir, kind, 'stubborn', 'jobs', name, 'attempt-0', 'pids'),
+            'utf8',
+          );
+          for (const pid of pids.trim().split(' ').map(Number)) {
+            assert.equal(processStartTime(pid), undefined, `rank ${pid} still runs`);
+          }
+        },
+      ));
+
+    it('reports a rank killed by a signal while the other ranks still run', async () => {
       // Rank 2 dies at once, before the supervisor waits: bash drops such a job from wait -n.
       for (let i = 0; i < 5; i += 1) {
-        const name = await backend.submit({
-          name: 'killed',
-          run: 'if [ "$RANK" = 2 ]; then kill -KILL $$; fi; sleep 0.5',
-          envs: {},
-          numNodes: 3,
-          fileMounts: {},
-          resources: { labels: {}, maxRestarts: 0 },
-        });
-        await assert.rejects(
-          new Job(name, backend).result({ timeout: '30s' }),
-          (error: unknown) => {
-            assert.ok(error instanceof JobFailedError, String(error));
-            assert.equal(error.rank, 2, error.message);
-            assert.equal(error.signal, 'SIGKILL', error.message);
-            return true;
+        await withJob(
+          'killed',
+          2000,
+          { run: 'if [ "$RANK" = 2 ]; then kill -KILL $$; fi; sleep 0.5', numNodes: 3 },
+          async (backend, name) => {
+            await assert.rejects(
+              new Job(name, backend).result({ timeout: '30s' }),
+              (error: unknown) => {
+                assert.ok(error instanceof JobFailedError, String(error));
+                assert.equal(error.rank, 2, error.message);
+                assert.equal(error.signal, 'SIGKILL', error.message);
+                return true;
+              },
+            );
           },
         );
       }
-    } finally {
-      await backend.close();
-    }
+    });
   });
-});
+}

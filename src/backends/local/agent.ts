@@ -17,8 +17,15 @@ const ENTRY_TS = fileURLToPath(new URL('./agent-main.ts', import.meta.url));
 
 /** Starts an agent for `home` unless a live one is recorded. */
 export function ensureAgent(store: Store, home: string): void {
+  // A burst of queued submissions asks many times a millisecond: the answer holds for a moment.
+  const now = Date.now();
+  if (now - (agentSeenAt.get(home) ?? -Infinity) < AGENT_SEEN_MS) return;
   const current = store.agent();
-  if (current !== undefined && isSameProcessAlive(current.pid, current.start)) return;
+  if (current !== undefined && isSameProcessAlive(current.pid, current.start)) {
+    agentSeenAt.set(home, now);
+    return;
+  }
+  agentSeenAt.delete(home);
   // From the sources (tests under tsx) the entry is TypeScript; installed, it is compiled.
   const compiled = existsSync(ENTRY_JS);
   const args = compiled ? [ENTRY_JS, home] : ['--import', 'tsx', ENTRY_TS, home];
@@ -41,6 +48,11 @@ export function ensureAgent(store: Store, home: string): void {
     store.claimAgent(child.pid, processStartTime(child.pid) ?? '', isSameProcessAlive);
   }
 }
+
+/** When this process last saw a live agent, per home. */
+const agentSeenAt = new Map<string, number>();
+/** How long a live agent, once seen, is taken to be there still. */
+const AGENT_SEEN_MS = 500;
 
 /** How long a deferring agent waits after an event before it looks at the queue. */
 const DEFER_MS = 100;

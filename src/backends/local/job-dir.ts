@@ -3,7 +3,7 @@
  * shared result code turns them into an outcome.
  * @module
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobFailure } from '../../errors.js';
 import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
@@ -39,6 +39,9 @@ export const jobPaths = {
 
 /** A small record file; undefined until it is complete (the writer ends every file with \n). */
 function readSmall(path: string): string | undefined {
+  // Most reads find no file yet (a running job has no final record): checking first is cheaper
+  // than the exception a failed read throws.
+  if (!existsSync(path)) return undefined;
   try {
     const text = readFileSync(path, 'utf8');
     return text.endsWith('\n') ? text : undefined;

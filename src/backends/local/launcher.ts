@@ -18,7 +18,25 @@ import type { TaskSpec } from '../../task/types.js';
 import { jobPaths, readSupervisor } from './job-dir.js';
 import { processStartTime } from './processes.js';
 
-const SUPERVISOR = fileURLToPath(new URL('./scripts/supervisor.sh', import.meta.url));
+const SUPERVISOR_SCRIPT = fileURLToPath(new URL('./scripts/supervisor.sh', import.meta.url));
+/** The compiled launcher (native/supervise.c), built by `npm run build` where a C compiler exists. */
+export const NATIVE_SUPERVISOR = fileURLToPath(
+  new URL('../../../native/build/konduktor-supervise', import.meta.url),
+);
+
+/**
+ * Which implementation starts and supervises jobs: `native` (native/supervise.c, about a third of
+ * the CPU per job) or `bash` (scripts/supervisor.sh, needs nothing but bash). Both speak the same
+ * protocol and pass the same conformance suite.
+ */
+export type SupervisorKind = 'native' | 'bash';
+
+/** The native supervisor when it was built, else bash; `KONDUKTOR_SUPERVISOR` chooses. */
+export function defaultSupervisor(): SupervisorKind {
+  const chosen = process.env['KONDUKTOR_SUPERVISOR'];
+  if (chosen === 'bash' || chosen === 'native') return chosen;
+  return existsSync(NATIVE_SUPERVISOR) ? 'native' : 'bash';
+}
 /** bash by absolute path: a PATH search costs a failed execve per entry, per job. */
 const BASH = ['/usr/bin/bash', '/bin/bash'].find((path) => existsSync(path)) ?? 'bash';
 
@@ -114,12 +132,17 @@ export interface StartedSupervisor {
  * ```
  */
 export class SupervisorLauncher {
+  readonly #kind: SupervisorKind;
   #child: ChildProcess | undefined;
   /** The environment the running launcher was started with: a job's records are relative to it. */
   #baseEnv: Record<string, string> = {};
   /** Requests the launcher has not answered yet, in order (it answers in order). */
   #pending: { dir: string; answer: (started: StartedSupervisor | undefined) => void }[] = [];
   #partial = '';
+
+  constructor(kind: SupervisorKind = defaultSupervisor()) {
+    this.#kind = kind;
+  }
 
   /**
    * Writes the job's launch record and asks the launcher to start its supervisor. Resolves with
@@ -153,7 +176,9 @@ export class SupervisorLauncher {
   #launcher(): ChildProcess {
     if (this.#child !== undefined) return this.#child;
     const env = inheritedEnv();
-    const child = spawn(BASH, [SUPERVISOR], {
+    const [command, args] =
+      this.#kind === 'native' ? [NATIVE_SUPERVISOR, []] : [BASH, [SUPERVISOR_SCRIPT]];
+    const child = spawn(command, args, {
       env,
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],

@@ -5,7 +5,7 @@
  * for them, read their results and record their end.
  * @module
  */
-import { mkdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { configPath } from '../../config.js';
 import { BackendError, JobNotFoundError, TaskValidationError, UsageError } from '../../errors.js';
@@ -24,7 +24,7 @@ import { type Capacity, neverFits, planAdmission, usage } from './admission.js';
 import { ensureAgent, runAgent } from './agent.js';
 import { demandOf, localCapacity } from './capacity.js';
 import { ANY_JOB, EventHub } from './events.js';
-import { LAUNCH_FILE, prepareJobDir, SupervisorLauncher } from './launcher.js';
+import { LAUNCH_FILE, prepareJobDir, SupervisorLauncher, type SupervisorKind } from './launcher.js';
 import { prepareHome, resolveHome, type HomeLayout } from './home.js';
 import {
   jobEndOf,
@@ -44,6 +44,26 @@ import { waitForWake } from '../wake.js';
 const LIVENESS_INTERVAL_MS = 1000;
 /** An admitted job whose admitter died before starting it goes back to the queue after this long. */
 const ORPHAN_ADMISSION_MS = 30_000;
+/** How long the capacity read from the machine and config.yaml is reused. */
+const CAPACITY_TTL_MS = 1000;
+/** How long jobs may wait in the queue of a live process before the agent is started. */
+const AGENT_DELAY_MS = 1000;
+
+/** Backends whose queued jobs need the agent if the process exits first. */
+const awaitingAgent = new Set<LocalBackend>();
+let exitHookRegistered = false;
+
+function registerExitHook(): void {
+  if (exitHookRegistered) return;
+  exitHookRegistered = true;
+  // 'exit' handlers run synchronously: starting the agent (a spawn and a store write) is.
+  process.on('exit', () => {
+    for (const backend of [...awaitingAgent]) LocalBackend.agentBeforeExit(backend);
+  });
+}
+
+/** How often admission at most checks that the supervisors of running jobs are alive. */
+const LIVENESS_SWEEP_MS = 250;
 /** How long a launch waits for the launcher to answer before it returns anyway. */
 const START_ANSWER_MS = 5000;
 const NAME_ATTEMPTS = 20;
@@ -65,6 +85,11 @@ export interface LocalBackendOptions {
    * machine has.
    */
   readonly capacity?: Partial<Capacity>;
+  /**
+   * What starts and supervises jobs (see {@link SupervisorKind}).
+   * @default the native supervisor when it was built, else bash (`KONDUKTOR_SUPERVISOR` chooses)
+   */
+  readonly supervisor?: SupervisorKind;
 }
 
 /** What the local queue looks like. */
@@ -92,7 +117,10 @@ export class LocalBackend implements Backend {
   readonly #graceMs: number;
   readonly #capacityOverride: Partial<Capacity> | undefined;
   readonly #hub: EventHub;
-  readonly #launcher = new SupervisorLauncher();
+  readonly #launcher: SupervisorLauncher;
+  #lastLivenessSweep = 0;
+  #agentTimer: NodeJS.Timeout | undefined;
+  #capacity: { readonly at: number; readonly value: Capacity } | undefined;
   /** How many jobs this process started (the agent tells whether it serves the queue alone). */
   #startedCount = 0;
   /** Starts this process asked for and the launcher has not answered yet. */
@@ -113,6 +141,7 @@ export class LocalBackend implements Backend {
     this.#graceMs = options.graceMs ?? 5000;
     this.#capacityOverride = options.capacity;
     this.#hub = new EventHub(this.#layout.events);
+    this.#launcher = new SupervisorLauncher(options.supervisor);
     this.description = `the local backend (${this.#layout.root})`;
   }
 
@@ -132,7 +161,12 @@ export class LocalBackend implements Backend {
 
   /** The capacity admission shares out. */
   capacity(): Capacity {
-    return localCapacity(this.#layout.root, this.#capacityOverride);
+    // Admission asks for it on every decision; a change to config.yaml is seen within a second.
+    const now = Date.now();
+    if (this.#capacity === undefined || now - this.#capacity.at >= CAPACITY_TTL_MS) {
+      this.#capacity = { at: now, value: localCapacity(this.#layout.root, this.#capacityOverride) };
+    }
+    return this.#capacity.value;
   }
 
   // async: every failure reaches the caller as a rejected promise, never a synchronous throw.
@@ -141,9 +175,39 @@ export class LocalBackend implements Backend {
     this.#refuseNeverFitting(demand);
     const name = this.#createJob(spec, demand);
     const waiting = this.admitPending();
-    await this.#startsAnswered();
-    if (waiting > 0 && this.#isQueued(name)) ensureAgent(this.#db, this.#layout.root);
+    if (waiting > 0 && this.#isQueued(name)) this.#agentSoon();
     return name;
+  }
+
+  /**
+   * Makes sure someone serves the queue once this process is gone: the agent, started a moment
+   * from now if jobs still wait then, or at once when this backend closes or the process exits.
+   * While this process lives it admits on every job's end itself; an agent started with the first
+   * queued job of a burst would only double that work (a Node start and an admission per event).
+   */
+  #agentSoon(): void {
+    if (this.#agentTimer !== undefined) return;
+    this.#agentTimer = setTimeout(() => {
+      this.#agentTimer = undefined;
+      this.#agentNow();
+    }, AGENT_DELAY_MS);
+    this.#agentTimer.unref();
+    awaitingAgent.add(this);
+    registerExitHook();
+  }
+
+  /** Starts the agent if jobs wait in the queue (and none runs). */
+  #agentNow(): void {
+    if (this.#agentTimer !== undefined) clearTimeout(this.#agentTimer);
+    this.#agentTimer = undefined;
+    awaitingAgent.delete(this);
+    if (this.#store === undefined || this.#db.queuedCount() === 0) return;
+    ensureAgent(this.#db, this.#layout.root);
+  }
+
+  /** For the process's exit hook. */
+  static agentBeforeExit(backend: LocalBackend): void {
+    backend.#agentNow();
   }
 
   /** True while the job waits in the queue (not admitted, not held). */
@@ -259,10 +323,17 @@ export class LocalBackend implements Backend {
     this.#admitting = true;
     try {
       const now = Date.now();
+      // A job that ended frees its resources: its final record says so, and looking for that
+      // file is cheap. A dead supervisor leaves none; looking for one costs a /proc read per
+      // job, so that sweep runs at most a few times a second.
+      const sweep = now - this.#lastLivenessSweep >= LIVENESS_SWEEP_MS;
+      if (sweep) this.#lastLivenessSweep = now;
       for (const row of this.#db.unsettled()) {
-        // A dead supervisor frees its job's resources only once someone notices.
-        if (row.status === 'RUNNING') this.#refresh(row.name, false);
-        else if (row.queued_at === null) {
+        if (row.status === 'RUNNING') {
+          if (sweep || existsSync(jobPaths.final(this.#jobDir(row.name)))) {
+            this.#refresh(row.name, false);
+          }
+        } else if (row.queued_at === null) {
           if (now - row.submitted_at > ORPHAN_ADMISSION_MS) {
             this.#failUnstarted(
               row.name,
@@ -301,9 +372,11 @@ export class LocalBackend implements Backend {
   #requestAdmission(): void {
     if (this.#admissionScheduled) return;
     this.#admissionScheduled = true;
+    const asked = this.#admissionEpoch;
     setImmediate(() => {
       this.#admissionScheduled = false;
-      if (this.#store !== undefined) this.admitPending();
+      // An admission that ran after the request (a waiter recording a job's end) already served it.
+      if (this.#store !== undefined && this.#admissionEpoch === asked) this.admitPending();
     });
   }
 
@@ -327,8 +400,9 @@ export class LocalBackend implements Backend {
 
   #startAdmitted(name: string, gpus: number[][], capacity: Capacity): void {
     const row = this.#db.get(name);
-    if (row === undefined) return;
-    const spec = JSON.parse(row.spec) as TaskSpec;
+    const stored = this.#db.spec(name);
+    if (row === undefined || stored === undefined) return;
+    const spec = JSON.parse(stored) as TaskSpec;
     const dir = this.#jobDir(name);
     this.#startedCount += 1;
     try {
@@ -656,7 +730,7 @@ export class LocalBackend implements Backend {
     this.#hub.emit(name);
     const waiting = this.admitPending();
     await this.#startsAnswered();
-    if (waiting > 0 && this.#isQueued(name)) ensureAgent(this.#db, this.#layout.root);
+    if (waiting > 0 && this.#isQueued(name)) this.#agentSoon();
   }
 
   async remove(name: string): Promise<void> {
@@ -677,6 +751,7 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     await this.#startsAnswered();
+    if (this.#agentTimer !== undefined) this.#agentNow();
     this.#launcher.close();
     this.#hub.close();
     this.#store?.close();

@@ -142,7 +142,8 @@ export class Store {
       `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at, priority, demand, queued_at)
        VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, @queuedAt)`,
     );
-    this.#get = this.#db.prepare('SELECT * FROM jobs WHERE name = ?');
+    // The spec holds env values and may be large: it is read only where a job starts.
+    this.#get = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS}, '' AS spec FROM jobs WHERE name = ?`);
     this.#started = this.#db.prepare(
       `UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, @startedAt),
          supervisor_pid = @pid, supervisor_start = @pidStart
@@ -196,8 +197,16 @@ export class Store {
     }
   }
 
+  /** A job's row, without its spec (`spec` is ''); see {@link Store.spec}. */
   get(name: string): JobRow | undefined {
     return this.#get.get(name) as JobRow | undefined;
+  }
+
+  /** A job's spec as stored (JSON), or undefined when there is no such job. */
+  spec(name: string): string | undefined {
+    const row = this.#statement('SELECT spec FROM jobs WHERE name = ?').get(name) as
+      { spec: string } | undefined;
+    return row?.spec;
   }
 
   markStarted(name: string, pid: number, pidStart: string, startedAt: number): void {
@@ -252,6 +261,15 @@ export class Store {
     return this.#statement(
       `SELECT ${ACTIVE_COLUMNS} FROM jobs WHERE status IN ('PENDING', 'RUNNING') ORDER BY ${QUEUE_ORDER}`,
     ).all() as ActiveRow[];
+  }
+
+  /** How many jobs wait in the queue (not admitted yet). */
+  queuedCount(): number {
+    return (
+      this.#statement(
+        `SELECT count(*) AS n FROM jobs WHERE status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL`,
+      ).get() as { n: number }
+    ).n;
   }
 
   /** How many jobs are queued or hold resources. */
