@@ -14,13 +14,7 @@
  */
 import { UsageError } from '../errors.js';
 import type { Rng } from './rng.js';
-import {
-  type Params,
-  type ParamValue,
-  type SearchSpace,
-  gridValues,
-  sampleRandom,
-} from './space.js';
+import { type Params, type ParamValue, type SearchSpace, gridAxis, sampleRandom } from './space.js';
 import { TpeSampler, type TpeOptions } from './tpe.js';
 
 /**
@@ -63,38 +57,41 @@ export class RandomSampler implements Sampler {
   }
 }
 
+/** One parameter of a grid: its name and its axis. */
+type GridAxisEntry = readonly [string, NonNullable<ReturnType<typeof gridAxis>>];
+
 /**
  * Every combination of the parameters' values, the last parameter varying fastest. Needs discrete
  * parameters only (`grid`, `choice`, `int`).
  */
 export class GridSampler implements Sampler {
   readonly capacity: number;
-  readonly #axes: readonly (readonly [string, readonly ParamValue[]])[];
+  readonly #axes: readonly GridAxisEntry[];
 
   /** @throws {UsageError} when a parameter is continuous. */
   constructor(space: SearchSpace) {
-    const axes: (readonly [string, readonly ParamValue[]])[] = [];
+    const axes: GridAxisEntry[] = [];
     for (const [name, spec] of Object.entries(space)) {
-      const values = gridValues(spec);
-      if (values === undefined) {
+      const axis = gridAxis(spec);
+      if (axis === undefined) {
         throw new UsageError(
           `the grid sampler cannot enumerate the ${spec.type} parameter '${name}': ` +
             'give it explicit values (grid: [...]) or use the random or tpe sampler',
         );
       }
-      axes.push([name, values]);
+      axes.push([name, axis]);
     }
     this.#axes = axes;
-    this.capacity = axes.reduce((size, [, values]) => size * values.length, 1);
+    this.capacity = axes.reduce((size, [, axis]) => size * axis.count, 1);
   }
 
   suggest(index: number): Params {
     const params: Record<string, ParamValue> = {};
     let rest = index % this.capacity;
     for (let i = this.#axes.length - 1; i >= 0; i -= 1) {
-      const [name, values] = this.#axes[i] as readonly [string, readonly ParamValue[]];
-      params[name] = values[rest % values.length] as ParamValue;
-      rest = Math.floor(rest / values.length);
+      const [name, axis] = this.#axes[i] as GridAxisEntry;
+      params[name] = axis.at(rest % axis.count);
+      rest = Math.floor(rest / axis.count);
     }
     // Keep the order of the space, not the reverse order of the loop.
     return Object.fromEntries(this.#axes.map(([name]) => [name, params[name] as ParamValue]));

@@ -129,23 +129,33 @@ export function sampleRandom(space: SearchSpace, rng: Rng): Params {
   return params;
 }
 
-/** The values a grid sampler goes through for one parameter, or undefined for a continuous one. */
-export function gridValues(spec: ParamSpec): readonly ParamValue[] | undefined {
-  if (isCategorical(spec)) return spec.values;
+/**
+ * The values a grid sampler goes through for one parameter, as a count and the value at each
+ * position (computed, never listed: an `int` from 0 to 10^12 costs nothing), or undefined for a
+ * continuous one.
+ */
+export function gridAxis(
+  spec: ParamSpec,
+): { readonly count: number; readonly at: (position: number) => ParamValue } | undefined {
+  if (isCategorical(spec)) {
+    const { values } = spec;
+    return { count: values.length, at: (position) => values[position] as ParamValue };
+  }
   if (spec.type !== 'int') return undefined;
   const step = spec.step ?? 1;
-  const values: number[] = [];
-  for (let v = spec.low; v <= spec.high; v += step) values.push(v);
-  return values;
+  return {
+    count: Math.floor((spec.high - spec.low) / step) + 1,
+    at: (position) => spec.low + position * step,
+  };
 }
 
 /** The number of points of the full grid over `space`; Infinity when a parameter is continuous. */
 export function gridSize(space: SearchSpace): number {
   let size = 1;
   for (const spec of Object.values(space)) {
-    const values = gridValues(spec);
-    if (values === undefined) return Infinity;
-    size *= values.length;
+    const axis = gridAxis(spec);
+    if (axis === undefined) return Infinity;
+    size *= axis.count;
   }
   return size;
 }

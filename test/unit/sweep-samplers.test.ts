@@ -9,7 +9,7 @@ import {
   type Observation,
   type Sampler,
 } from '../../src/sweep/sampler.js';
-import type { Params, SearchSpace } from '../../src/sweep/space.js';
+import { gridSize, type Params, type SearchSpace } from '../../src/sweep/space.js';
 import { TpeSampler } from '../../src/sweep/tpe.js';
 
 const mixed: SearchSpace = {
@@ -114,6 +114,15 @@ describe('GridSampler', () => {
     assert.deepEqual(all[17], { a: 2, b: 'z', c: 4 });
     assert.equal(new Set(all.map((p) => JSON.stringify(p))).size, 18);
     assert.deepEqual(Object.keys(all[5]!), ['a', 'b', 'c']);
+  });
+
+  it('walks an int range of 10^12 values without listing them', () => {
+    const started = performance.now();
+    const grid = new GridSampler({ seed: { type: 'int', low: 0, high: 1e12, step: 1 } });
+    assert.equal(grid.capacity, 1e12 + 1);
+    assert.deepEqual(grid.suggest(7), { seed: 7 });
+    assert.equal(gridSize({ seed: { type: 'int', low: 5, high: 1e12, step: 5 } }), 2e11);
+    assert.ok(performance.now() - started < 100, 'computed, not enumerated');
   });
 
   it('refuses continuous parameters with a hint', () => {
