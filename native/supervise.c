@@ -57,6 +57,28 @@ static struct {
 static pid_t self;
 static int attempt;
 
+/* A message for supervisor.log in the job directory, which is created on the first one: most
+ * jobs have nothing to say. */
+static void complain(const char *format, ...) __attribute__((format(printf, 1, 2)));
+static void complain(const char *format, ...) {
+  static int log_fd = -1;
+  if (log_fd < 0 && job.dir != NULL) {
+    char log_path[PATH_MAX];
+    snprintf(log_path, sizeof log_path, "%s/supervisor.log", job.dir);
+    log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+  }
+  if (log_fd < 0) return;
+  char message[1024];
+  va_list args;
+  va_start(args, format);
+  int length = vsnprintf(message, sizeof message, format, args);
+  va_end(args);
+  if (length > 0) {
+    size_t size = (size_t)length < sizeof message ? (size_t)length : sizeof message - 1;
+    if (write(log_fd, message, size) < 0) return;
+  }
+}
+
 /* Writes `text` and a newline to `path` in one write(2), replacing what was there. */
 static void put(const char *path, const char *text) {
   size_t length = strlen(text);
@@ -66,7 +88,7 @@ static void put(const char *path, const char *text) {
   buffer[length++] = '\n';
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0 || write(fd, buffer, length) != (ssize_t)length) {
-    fprintf(stderr, "konduktor-supervise: cannot write %s: %s\n", path, strerror(errno));
+    complain("konduktor-supervise: cannot write %s: %s\n", path, strerror(errno));
   }
   if (fd >= 0) close(fd);
   free(buffer);
@@ -303,7 +325,8 @@ static void run_rank(const char *rank_dir) {
       _exit(status);
     }
   }
-  put(exit_file, "run");
+  /* Without setup, the phase can only be run: no record needed. */
+  if (stat(setup, &setup_stat) == 0 && setup_stat.st_size > 0) put(exit_file, "run");
   umask(job.umask);
   execl(job.bash, job.bash, run, (char *)NULL);
   fprintf(stderr, "konduktor: cannot run %s: %s\n", job.bash, strerror(errno));
@@ -384,9 +407,8 @@ static void supervise(const char *dir) {
     dup2(null_fd, 1);
   }
   char path[PATH_MAX];
-  int log_fd = open(path_of(path, sizeof path, "%s/supervisor.log", dir), O_WRONLY | O_CREAT | O_APPEND, 0666);
-  if (log_fd < 0) _exit(1);
-  dup2(log_fd, 2);
+  /* supervisor.log is made only when there is something to say (see complain). */
+  if (null_fd >= 0) dup2(null_fd, 2);
   if (chdir(dir) != 0) _exit(1);
   job.dir = dir;
   if (!read_launch()) _exit(0);
@@ -442,9 +464,13 @@ static void supervise(const char *dir) {
       }
     }
     put(path_of(path, sizeof path, "%s/pids", attempt_dir), pid_list);
-    snprintf(text, sizeof text, "%d", attempt);
-    put(path_of(path, sizeof path, "%s/attempt", dir), text);
-    notify();
+    /* The first attempt needs no record (readers fall back to it) and no wake-up (whoever started
+     * the job marks it running); a restart needs both. */
+    if (attempt != job.first_attempt) {
+      snprintf(text, sizeof text, "%d", attempt);
+      put(path_of(path, sizeof path, "%s/attempt", dir), text);
+      notify();
+    }
 
     int failed_rank = -1, failed_wait = 0, left = job.num_nodes;
     for (int rank = 0; rank < job.num_nodes; rank++) {
@@ -470,10 +496,10 @@ static void supervise(const char *dir) {
       left--;
       pids[rank] = 0;
       int status = status_of(wait_status);
-      char rank_wait[PATH_MAX];
-      snprintf(text, sizeof text, "%d", status);
-      put(path_of(rank_wait, sizeof rank_wait, "%s/rank-%d/wait", attempt_dir, rank), text);
       if (status != 0) {
+        char rank_wait[PATH_MAX];
+        snprintf(text, sizeof text, "%d", status);
+        put(path_of(rank_wait, sizeof rank_wait, "%s/rank-%d/wait", attempt_dir, rank), text);
         failed_rank = rank;
         failed_wait = status;
       }

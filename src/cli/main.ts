@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
  * The `konduktor` entry point. The most frequent read-only command, a plain `status`, is served
- * without loading the argument parser (about 15 ms of a 100 ms budget); everything else, and any
- * `status` with options the fast path does not know, goes through the full command line.
+ * without loading the argument parser (about 15 ms of a 100 ms budget), and from the store alone
+ * when it can be (src/cli/status-fast.ts); everything else, and any `status` with options the fast
+ * path does not know, goes through the full command line.
  * @module
  */
 import { exitCodeOf } from './exit-codes.js';
@@ -31,8 +32,14 @@ if (fast === undefined) {
   await import('./program.js');
 } else {
   try {
-    const { runStatus } = await import('./commands/status.js');
-    process.exitCode = await runStatus(fast);
+    const { fastStatus } = await import('./status-fast.js');
+    const code = fastStatus(fast);
+    if (code === undefined) {
+      const { runStatus } = await import('./commands/status.js');
+      process.exitCode = await runStatus(fast);
+    } else {
+      process.exitCode = code;
+    }
   } catch (error) {
     info(formatError(error));
     process.exitCode = exitCodeOf(error);

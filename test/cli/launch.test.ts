@@ -4,7 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { processStartTime } from '../../src/backends/local/processes.js';
 import { ROOT, runCli, tempHome, writeTask } from '../support/cli.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
@@ -236,6 +239,35 @@ describe('status, logs and down', () => {
     const jobs = JSON.parse(json.stdout) as { name: string; status: string }[];
     assert.equal(jobs[0]?.name, name);
     assert.doesNotMatch(json.stdout, /hunter2/);
+  });
+
+  it('a plain status (served from the store when every job ended) prints what the full command does', async () => {
+    // --backend local is not a plain status: it always goes through the backend.
+    const fast = await runCli(['status', '--json'], { home: ctx.home });
+    const full = await runCli(['status', '--json', '--backend', 'local'], { home: ctx.home });
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(fast.stdout, full.stdout);
+  });
+
+  it('a plain status never shows a job RUNNING after its supervisor died', async () => {
+    const task = writeTask(ctx.dir, 'orphan.yaml', 'name: orphan\nrun: sleep 600\n');
+    const orphan = (await runCli(['launch', '-d', '-y', task], { home: ctx.home })).stdout.trim();
+    const running = JSON.parse((await runCli(['status', '--json'], { home: ctx.home })).stdout) as {
+      name: string;
+      status: string;
+    }[];
+    assert.equal(running.find((job) => job.name === orphan)?.status, 'RUNNING');
+    // kill -9 of the supervisor and its ranks: the store still says RUNNING until someone looks.
+    const supervisor = readFileSync(join(ctx.home, 'jobs', orphan, 'supervisor'), 'utf8');
+    const [pid, start] = supervisor.trim().split(' ');
+    assert.equal(processStartTime(Number(pid)), start, 'the recorded supervisor is alive');
+    process.kill(-Number(pid), 'SIGKILL');
+    const after = JSON.parse((await runCli(['status', '--json'], { home: ctx.home })).stdout) as {
+      name: string;
+      status: string;
+    }[];
+    assert.equal(after.find((job) => job.name === orphan)?.status, 'FAILED');
+    await runCli(['down', '-y', orphan], { home: ctx.home });
   });
 
   it('logs -f follows a running job until it ends, and --tail limits the lines', async () => {

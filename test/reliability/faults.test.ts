@@ -210,9 +210,9 @@ async function throughLauncher(plan: Plan): Promise<Checked> {
   // Killed after recording the job and before starting its supervisor: the job stays PENDING
   // until the orphan timeout (60 s) fails it.
   if (supervisorPidOf(name) === undefined) {
-    // The supervisor writes the attempt number right after forking the ranks.
+    // The supervisor records itself first thing.
     await sleep(1000);
-    const supervisorSpawned = existsSync(join(home, 'jobs', name, 'attempt'));
+    const supervisorSpawned = existsSync(join(home, 'jobs', name, 'supervisor'));
     return { plan, struck: 'launcher-before-start', name, supervisorSpawned };
   }
   return { plan, struck: struck ? 'launcher' : 'nothing', name };

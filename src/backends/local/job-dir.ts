@@ -149,7 +149,8 @@ function describeRankEnd(dir: string, attempt: number, rank: number, wait: numbe
     signal === undefined
       ? `exited with code ${exitCode}`
       : `was killed by ${signal} (exit code ${exitCode})`;
-  const where = recorded === undefined ? 'rank' : `${phase} of rank`;
+  // A rank records its phase only when the task has a setup: without one, it can only be run.
+  const where = `${phase} of rank`;
   return {
     reason: `${where} ${rank} ${how} in attempt ${attempt}`,
     rank,

@@ -24,6 +24,7 @@ import { type Capacity, neverFits, planAdmission, usage } from './admission.js';
 import { ensureAgent, runAgent } from './agent.js';
 import { demandOf, localCapacity } from './capacity.js';
 import { ANY_JOB, EventHub } from './events.js';
+import { jobInfoOf } from './job-info.js';
 import { LAUNCH_FILE, prepareJobDir, SupervisorLauncher, type SupervisorKind } from './launcher.js';
 import { prepareHome, resolveHome, type HomeLayout } from './home.js';
 import {
@@ -418,8 +419,13 @@ export class LocalBackend implements Backend {
       // Until the launcher answers, the job shows as starting; its supervisor's own record lets
       // any konduktor process adopt it should this one die first.
       const recorded = started.then((supervisor) => {
-        if (supervisor !== undefined && this.#store !== undefined) {
-          this.#db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+        try {
+          if (supervisor !== undefined && this.#store !== undefined) {
+            this.#db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+          }
+        } catch {
+          // The store refused (a full disk): whoever reads the job next adopts it from the
+          // supervisor's own record, and gets the store's error there.
         }
         this.#starting.delete(recorded);
         this.#hub.emit(name);
@@ -498,12 +504,12 @@ export class LocalBackend implements Backend {
    */
   #refresh(name: string, admit = true): JobInfo {
     const row = this.#row(name);
-    if (isTerminal(row.status) || row.status === 'STOPPED') return infoOf(row);
+    if (isTerminal(row.status) || row.status === 'STOPPED') return jobInfoOf(row);
     const dir = this.#jobDir(name);
     if (row.status === 'PENDING') {
       // Admitted, but whoever started it died before recording its supervisor: adopt it.
       const supervisor = row.allocation === null ? undefined : readSupervisor(dir);
-      if (supervisor === undefined) return infoOf(row);
+      if (supervisor === undefined) return jobInfoOf(row);
       this.#db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
       return this.#refresh(name, admit);
     }
@@ -515,7 +521,7 @@ export class LocalBackend implements Backend {
       const attempt = readAttempt(dir, row.first_attempt);
       if (isSupervisorAlive(row)) {
         if (attempt !== row.attempt) this.#db.setAttempt(name, attempt);
-        return infoOf({ ...row, attempt });
+        return jobInfoOf({ ...row, attempt });
       }
       info = this.#recordLost(name, dir, attempt, row);
     }
@@ -539,7 +545,7 @@ export class LocalBackend implements Backend {
       ...(end.status === 'failed' ? { reason: end.reason } : {}),
       outcome,
     });
-    return infoOf(this.#row(name));
+    return jobInfoOf(this.#row(name));
   }
 
   #recordLost(name: string, dir: string, attempt: number, row: JobRow): JobInfo {
@@ -562,7 +568,7 @@ export class LocalBackend implements Backend {
         this.#graceMs,
       );
     }
-    return infoOf(this.#row(name));
+    return jobInfoOf(this.#row(name));
   }
 
   /** The info of a job, with its queue position and reason while it waits. */
@@ -639,7 +645,7 @@ export class LocalBackend implements Backend {
   async list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
     const rows = this.#db.list(options.limit ?? -1);
     const infos = rows.map((row) =>
-      isTerminal(row.status) ? infoOf(row) : this.#refresh(row.name),
+      isTerminal(row.status) ? jobInfoOf(row) : this.#refresh(row.name),
     );
     const waiting = infos.some((info) => info.status === 'PENDING')
       ? this.#waitingReasons()
@@ -782,20 +788,4 @@ function resourceSummary(spec: TaskSpec): string {
   const parts = [`${cpus}CPU`, `${memory}GiB`];
   if (accelerators !== undefined) parts.push(`${accelerators.name}:${accelerators.count}`);
   return `${spec.numNodes}x(${parts.join(', ')})`;
-}
-
-function infoOf(row: JobRow): JobInfo {
-  return {
-    name: row.name,
-    backend: 'local',
-    status: row.status,
-    numNodes: row.num_nodes,
-    resources: row.resources,
-    submittedAt: new Date(row.submitted_at),
-    ...(row.started_at === null ? {} : { startedAt: new Date(row.started_at) }),
-    ...(row.ended_at === null ? {} : { endedAt: new Date(row.ended_at) }),
-    attempt: row.attempt,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    ...(row.outcome === null ? {} : { outcome: JSON.parse(row.outcome) as Outcome }),
-  };
 }

@@ -3,7 +3,6 @@
  * @module
  */
 import type { Backend } from '../../backends/backend.js';
-import { resolveBackend } from '../../backends/resolve.js';
 import { UsageError } from '../../errors.js';
 
 /** Parses a non-negative integer option, quoting it when it is not one. */
@@ -24,6 +23,8 @@ export interface BackendFlags {
 }
 
 /** The backend chosen by a command's flags (and the user's defaults). */
-export function backendFromFlags(flags: BackendFlags): Promise<Backend> {
+export async function backendFromFlags(flags: BackendFlags): Promise<Backend> {
+  // Loaded here, not up front: the fast `status` path uses this module without any backend.
+  const { resolveBackend } = await import('../../backends/resolve.js');
   return resolveBackend(flags.backend, { context: flags.context, namespace: flags.namespace });
 }

@@ -2,13 +2,9 @@
  * `konduktor status`.
  * @module
  */
-import type { JobInfo } from '../../backends/backend.js';
-import { formatDuration } from '../../job/duration.js';
-import type { Outcome } from '../../result/outcome.js';
-import { type ExitCode, ExitCodes } from '../exit-codes.js';
-import { info, out, paintStatus } from '../output.js';
-import { renderTable } from '../table.js';
+import type { ExitCode } from '../exit-codes.js';
 import { integerOption, backendFromFlags } from './common.js';
+import { renderJobs } from './status-view.js';
 
 /** Runs `status` and returns the exit code. */
 export async function runStatus(options: {
@@ -22,84 +18,5 @@ export async function runStatus(options: {
   const limit = options.all === true ? undefined : integerOption(options.limit, '--limit');
   const backend = await backendFromFlags(options);
   const jobs = await backend.list(limit === undefined ? {} : { limit });
-  if (options.json === true) {
-    out(JSON.stringify(jobs.map(jobJson)));
-    return ExitCodes.SUCCESS;
-  }
-  if (jobs.length === 0) {
-    info(`no jobs on ${backend.description}; launch one with: konduktor launch TASK.yaml`);
-    return ExitCodes.SUCCESS;
-  }
-  const now = Date.now();
-  const rows = jobs.map((job) => [
-    job.name,
-    paintStatus(job.status),
-    job.resources,
-    `${formatDuration(now - job.submittedAt.getTime())} ago`,
-    clock(job.startedAt, now),
-    clock(job.endedAt, now),
-    job.startedAt === undefined
-      ? '-'
-      : formatDuration((job.endedAt?.getTime() ?? now) - job.startedAt.getTime()),
-    shortOutcome(job),
-  ]);
-  out(
-    renderTable(
-      ['NAME', 'STATUS', 'RESOURCES', 'SUBMITTED', 'START', 'END', 'DURATION', 'RESULT'],
-      rows,
-    ),
-  );
-  if (limit !== undefined && jobs.length === limit) {
-    info(`showing the newest ${limit} jobs; use --limit N or --all for more`);
-  }
-  return ExitCodes.SUCCESS;
-}
-
-function clock(date: Date | undefined, now: number): string {
-  if (date === undefined) return '-';
-  const sameDay = now - date.getTime() < 20 * 3_600_000;
-  const time = date.toTimeString().slice(0, 8);
-  return sameDay ? time : `${date.toISOString().slice(0, 10)} ${time}`;
-}
-
-const RESULT_WIDTH = 40;
-
-/** A one-cell summary of the outcome. */
-export function shortOutcome(job: JobInfo): string {
-  const outcome: Outcome | undefined = job.outcome;
-  if (outcome === undefined)
-    return job.status === 'PENDING' && job.reason !== undefined ? job.reason : '-';
-  switch (outcome.kind) {
-    case 'value': {
-      const text = outcome.text.trim().replace(/\s+/g, ' ');
-      return text.length > RESULT_WIDTH ? `${text.slice(0, RESULT_WIDTH - 1)}…` : text;
-    }
-    case 'no_result':
-      return 'no result';
-    case 'malformed':
-      return 'malformed result';
-    case 'too_large':
-      return `result too large (${outcome.size} B)`;
-    case 'failed':
-      if (outcome.rank === undefined) return outcome.reason;
-      return outcome.signal !== undefined
-        ? `rank ${outcome.rank} ${outcome.signal}`
-        : `rank ${outcome.rank} exit ${outcome.exitCode ?? '?'}${outcome.phase === 'setup' ? ' in setup' : ''}`;
-  }
-}
-
-function jobJson(job: JobInfo): Record<string, unknown> {
-  return {
-    name: job.name,
-    backend: job.backend,
-    status: job.status,
-    numNodes: job.numNodes,
-    resources: job.resources,
-    submittedAt: job.submittedAt.toISOString(),
-    startedAt: job.startedAt?.toISOString() ?? null,
-    endedAt: job.endedAt?.toISOString() ?? null,
-    attempt: job.attempt,
-    reason: job.reason ?? null,
-    outcome: job.outcome ?? null,
-  };
+  return renderJobs(jobs, { ...options, description: backend.description, limit });
 }

@@ -13,8 +13,10 @@
 # the supervisor's parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash,
 # umask, workdir), "+NAME=VALUE" for a variable the ranks get on top of the launcher's
 # environment, "-NAME" for one they must not inherit; gpus, when present: line R is rank R's
-# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME"), attempt,
-# attempt-K/pids, attempt-K/rank-R/{log,exit,wait}, final ("status=… attempt=… [rank=… wait=…]").
+# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME"), attempt (from the
+# first restart on), attempt-K/pids, attempt-K/rank-R/log, attempt-K/rank-R/exit (the phase, when
+# there is a setup), attempt-K/rank-R/wait (a failed rank's status), and final
+# ("status=… attempt=… [rank=… wait=…]").
 #
 # Every file is written with one short write(2) and ends with a newline: readers treat a file
 # without its newline as not written yet. Only builtins run on the common path, so a job costs
@@ -104,7 +106,8 @@ run_rank() {
       exit "$status"
     fi
   fi
-  put "$exit_file" run
+  # Without setup, the phase can only be run: no record needed.
+  [[ -s $setup_script ]] && put "$exit_file" run
   umask "$task_umask"
   exec "$task_bash" "$run_script"
 }
@@ -183,8 +186,12 @@ supervise() {
       pids+=("$!")
     done
     put "$attempt_dir/pids" "${pids[*]}"
-    put "$job_dir/attempt" "$attempt"
-    notify
+    # The first attempt needs no record (readers fall back to it) and no wake-up (whoever started
+    # the job marks it running); a restart needs both.
+    if ((attempt != first_attempt)); then
+      put "$job_dir/attempt" "$attempt"
+      notify
+    fi
 
     failed_rank=''
     failed_wait=0
@@ -214,8 +221,8 @@ supervise() {
       left=$((left - 1))
       for rank in "${!live[@]}"; do [[ ${live[rank]} == "$done_pid" ]] && break; done
       live[rank]=''
-      put "$attempt_dir/rank-$rank/wait" "$status"
       if ((status != 0)); then
+        put "$attempt_dir/rank-$rank/wait" "$status"
         failed_rank=$rank
         failed_wait=$status
         break

@@ -1,0 +1,25 @@
+/**
+ * A row of the local store as the {@link JobInfo} every backend returns. Small on purpose: the
+ * fast `konduktor status` path lists stored jobs with it without loading the backend.
+ * @module
+ */
+import type { JobInfo } from '../backend.js';
+import type { Outcome } from '../../result/outcome.js';
+import type { JobRow } from './store.js';
+
+/** The job a stored row describes, as recorded (no refresh). */
+export function jobInfoOf(row: JobRow): JobInfo {
+  return {
+    name: row.name,
+    backend: 'local',
+    status: row.status,
+    numNodes: row.num_nodes,
+    resources: row.resources,
+    submittedAt: new Date(row.submitted_at),
+    ...(row.started_at === null ? {} : { startedAt: new Date(row.started_at) }),
+    ...(row.ended_at === null ? {} : { endedAt: new Date(row.ended_at) }),
+    attempt: row.attempt,
+    ...(row.reason === null ? {} : { reason: row.reason }),
+    ...(row.outcome === null ? {} : { outcome: JSON.parse(row.outcome) as Outcome }),
+  };
+}
