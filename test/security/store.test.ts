@@ -4,12 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, lstatSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, lstatSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
-import { JobFailedError } from '../../src/errors.js';
+import { BackendError, JobFailedError } from '../../src/errors.js';
 import { Job } from '../../src/job/job.js';
 import type { TaskSpec } from '../../src/task/types.js';
 import { runCli, tempHome } from '../support/cli.js';
@@ -210,5 +210,19 @@ describe('status never prints env values', () => {
     await check('finished');
     for (const value of [secret, other])
       assert.ok(!launched.stderr.includes(value), 'launch printed it');
+  });
+});
+
+describe('the home path', () => {
+  it('refuses a home too long for the job files below it, saying so, and creates nothing', () => {
+    const long = join(ctx.dir, 'x'.repeat(200), 'y'.repeat(200).repeat(15));
+    assert.throws(
+      () => new LocalBackend({ home: long }),
+      (error: unknown) =>
+        error instanceof BackendError &&
+        /the konduktor home path is \d+ bytes long, more than 3072/.test(error.message) &&
+        /KONDUKTOR_HOME/.test(error.message),
+    );
+    assert.equal(existsSync(join(ctx.dir, 'x'.repeat(200))), false);
   });
 });

@@ -24,11 +24,21 @@ export function resolveHome(explicit?: string): string {
   return join(homedir(), '.konduktor');
 }
 
+/** The longest home path: a job's deepest file must stay under the system's 4096-byte limit. */
+export const HOME_PATH_LIMIT = 3072;
+
 /**
  * Creates the home (mode 0700) and its folders if needed and returns their paths.
  * @throws {BackendError} when the home cannot be created or is not private to this user.
  */
 export function prepareHome(root: string): HomeLayout {
+  // Job files sit a few levels below the home, and the system caps a path at 4096 bytes.
+  if (Buffer.byteLength(root) > HOME_PATH_LIMIT) {
+    throw new BackendError(
+      `the konduktor home path is ${Buffer.byteLength(root)} bytes long, more than ${HOME_PATH_LIMIT}; ` +
+        'set KONDUKTOR_HOME to a shorter path',
+    );
+  }
   const layout: HomeLayout = {
     root,
     database: join(root, 'state.db'),
