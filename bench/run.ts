@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
 import { LocalBackend } from '../src/backends/local/local-backend.js';
 import { Store } from '../src/backends/local/store.js';
 import { Job } from '../src/job/job.js';
@@ -272,17 +273,23 @@ function statusWithManyJobs(): string[] {
   const store = new Store(join(home, 'state.db'));
   const now = Date.now();
   const spec = JSON.stringify(trivial('st'));
+  const name = (i: number): string => `st-${i.toString(16).padStart(4, '0')}`;
   for (let i = 0; i < count; i += 1) {
-    const name = `st-${i.toString(16).padStart(4, '0')}`;
     store.insert({
-      name,
+      name: name(i),
       spec,
       numNodes: 1,
       resources: '1x(1CPU, 1GiB)',
       submittedAt: now - i * 1000,
     });
-    store.markStarted(name, 1, 'x', now - i * 1000 + 10);
-    store.markTerminal(name, {
+  }
+  // As admission would have left them: admitted (no GPUs), then started, then ended.
+  const raw = new Database(join(home, 'state.db'));
+  raw.prepare("UPDATE jobs SET allocation = '[[]]', admitted_at = submitted_at").run();
+  raw.close();
+  for (let i = 0; i < count; i += 1) {
+    store.markStarted(name(i), 1, 'x', now - i * 1000 + 10);
+    store.markTerminal(name(i), {
       status: 'SUCCEEDED',
       endedAt: now - i * 1000 + 500,
       attempt: 0,

@@ -167,7 +167,7 @@ export class Store {
     this.#started = this.#db.prepare(
       `UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, @startedAt),
          supervisor_pid = @pid, supervisor_start = @pidStart
-       WHERE name = @name AND status = 'PENDING'`,
+       WHERE name = @name AND status = 'PENDING' AND allocation IS NOT NULL`,
     );
     this.#attempt = this.#db.prepare(
       `UPDATE jobs SET attempt = @attempt WHERE name = @name AND status IN ('PENDING', 'RUNNING')`,
