@@ -6,6 +6,9 @@
  *   npm run bench            (all)
  *   npm run bench -- --quick (fewer repetitions)
  *   npm run bench -- --quick --local-only (the local rows on stdout; BENCHMARKS.md untouched)
+ *   npm run bench -- --sections=local        (only the local, Ray and sweep sections; best with
+ *                                             no cluster up)
+ *   npm run bench -- --sections=kubernetes   (only the Kubernetes section; needs the cluster)
  *
  * Ray: `python3 -m venv ~/.cache/konduktor/ray-venv && ~/.cache/konduktor/ray-venv/bin/pip install ray`.
  * Sweeps: `bench/sweep.ts`, when present, exports `sweepBenchmark(): Promise<string[]>` (table rows).
@@ -351,51 +354,102 @@ async function kubernetesRows(): Promise<string[]> {
   return module.kubernetesBenchmark();
 }
 
+/**
+ * BENCHMARKS.md as sections (`## ...`), each saying which command produced it and when. A run
+ * measures the sections it was asked for (`--sections local,kubernetes`; all by default) and keeps
+ * the others from the file as they were: the local figures are best taken with no cluster on the
+ * machine (its daemons slow every process start), the Kubernetes ones need it up.
+ */
+const SECTIONS = ['local', 'kubernetes'] as const;
+type Section = (typeof SECTIONS)[number];
+const sectionsArg = process.argv.find((arg) => arg.startsWith('--sections='));
+const wanted = new Set<Section>(
+  sectionsArg === undefined
+    ? SECTIONS
+    : sectionsArg
+        .slice('--sections='.length)
+        .split(',')
+        .filter((name): name is Section => (SECTIONS as readonly string[]).includes(name)),
+);
+
+/** The `## ` blocks of the current BENCHMARKS.md, by heading. */
+function existingBlocks(): Map<string, string> {
+  const blocks = new Map<string, string>();
+  const path = join(ROOT, 'BENCHMARKS.md');
+  if (!existsSync(path)) return blocks;
+  const parts = readFileSync(path, 'utf8').split(/^(?=## )/m);
+  for (const part of parts.slice(1)) blocks.set(part.split('\n')[0] ?? '', part.trimEnd());
+  return blocks;
+}
+
 try {
-  const local = [...(await latency()), ...(await throughput()), ...statusWithManyJobs()];
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const flags = [
+    ...(quick ? ['--quick'] : []),
+    ...(sectionsArg === undefined ? [] : [sectionsArg]),
+  ];
+  const command = `npm run bench${flags.length === 0 ? '' : ` -- ${flags.join(' ')}`}`;
+  const stamp = `Produced by \`${command}\` on ${when} UTC.`;
+  const header = '| benchmark | konduktor | baseline (same run) | ratio | load avg (1 min) |';
+  const blocks: [heading: string, section: Section, lines: () => Promise<string[]>][] = [
+    [
+      '## Local backend',
+      'local',
+      async () => {
+        const local = [...(await latency()), ...(await throughput()), ...statusWithManyJobs()];
+        return [header, '|---|---|---|---|---|', ...local];
+      },
+    ],
+    ['## Beside Ray', 'local', async () => [header, '|---|---|---|---|---|', ...rayRows()]],
+    [
+      '## Sweeps',
+      'local',
+      async () => [
+        '| benchmark | konduktor | baseline (same run) | ratio |',
+        '|---|---|---|---|',
+        ...(await sweepRows()),
+      ],
+    ],
+    ["## Where konduktor's time goes", 'local', () => Promise.resolve([...profile])],
+    [
+      '## Kubernetes (the real single-node cluster of `npm run cluster:up`)',
+      'kubernetes',
+      async () => [
+        '| benchmark | konduktor | baseline (same run) | ratio |',
+        '|---|---|---|---|',
+        ...(await kubernetesRows()),
+      ],
+    ],
+  ];
   if (localOnly) {
     // For iterating on the local backend: print its rows, leave BENCHMARKS.md alone.
-    process.stdout.write([...local, '', ...profile, ''].join('\n'));
+    const rows = await (blocks[0]?.[2] ?? (() => Promise.resolve([])))();
+    process.stdout.write([...rows, '', ...profile, ''].join('\n'));
     process.exit(0);
   }
-  const ray = rayRows();
-  const sweeps = await sweepRows();
-  const kubernetes = await kubernetesRows();
+  const kept = existingBlocks();
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync('uname', ['-sr'], { encoding: 'utf8' }).trim()}`;
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
-  const header = '| benchmark | konduktor | baseline (same run) | ratio | load avg (1 min) |';
-  const text = [
+  const out: string[] = [
     '# Benchmarks',
     '',
-    `Produced by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; machine: ${machine}.`,
-    'Each figure is compared with a baseline measured in the same run, on the same machine. The',
-    'machine is shared with other work: the last column is the 1-minute load average before and',
-    'after each measurement (above the core count, every figure is inflated, baselines included).',
+    `Machine: ${machine}. Each figure is compared with a baseline measured in the same run, on the`,
+    'same machine. The machine is shared with other work: the load column is the 1-minute load',
+    'average before and after each measurement (above the core count, every figure is inflated,',
+    'baselines included). Each section says the command and the time that produced it.',
     '',
-    '## Local backend',
-    '',
-    header,
-    '|---|---|---|---|---|',
-    ...local,
-    '',
-    '## Beside Ray',
-    '',
-    header,
-    '|---|---|---|---|---|',
-    ...ray,
-    '',
-    ...(sweeps.length > 0 ? ['## Sweeps', '', ...sweeps, ''] : []),
-    "## Where konduktor's time goes",
-    '',
-    ...profile,
-    '',
-    '## Kubernetes (the real single-node cluster of `npm run cluster:up`)',
-    '',
-    '| benchmark | konduktor | baseline (same run) | ratio |',
-    '|---|---|---|---|',
-    ...kubernetes,
-    '',
-  ].join('\n');
+  ];
+  for (const [heading, section, lines] of blocks) {
+    if (wanted.has(section)) {
+      out.push(heading, '', stamp, '', ...(await lines()), '');
+    } else {
+      out.push(
+        kept.get(heading) ??
+          `${heading}\n\nNot measured yet: \`npm run bench -- --sections=${section}\`.`,
+        '',
+      );
+    }
+  }
+  const text = out.join('\n');
   writeFileSync(join(ROOT, 'BENCHMARKS.md'), text);
   process.stdout.write(text);
 } finally {

@@ -219,7 +219,9 @@ export class LocalBackend implements Backend {
 
   /**
    * Until the launcher answered the starts asked so far (a fraction of a millisecond, unless the
-   * machine is swamped: then at most a few seconds), so a launch returns with its job running.
+   * machine is swamped: then at most a few seconds). `submit` does not wait for it (a burst of
+   * submissions would wait once per job); reading a job, listing, waiting and closing do, so this
+   * process never sees its own just-started job as not started.
    */
   async #startsAnswered(): Promise<void> {
     if (this.#starting.size === 0) return;
@@ -592,12 +594,15 @@ export class LocalBackend implements Backend {
   }
 
   async get(name: string): Promise<JobInfo> {
+    // A job this process just started reads as running once the launcher answered (a moment).
+    await this.#startsAnswered();
     return this.#describe(this.#refresh(name));
   }
 
   async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
     const { signal, onUpdate } = options;
     signal?.throwIfAborted();
+    await this.#startsAnswered();
     // An event may arrive while the state is being read: count them so the loop reads again.
     let events = 0;
     let wake: () => void = () => undefined;
@@ -643,6 +648,7 @@ export class LocalBackend implements Backend {
   }
 
   async list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
+    await this.#startsAnswered();
     const rows = this.#db.list(options.limit ?? -1);
     const infos = rows.map((row) =>
       isTerminal(row.status) ? jobInfoOf(row) : this.#refresh(row.name),
