@@ -280,7 +280,8 @@ static void run_rank(const char *rank_dir) {
   char path[PATH_MAX];
   int null_fd = open("/dev/null", O_RDONLY);
   if (null_fd >= 0) dup2(null_fd, 0);
-  int log_fd = open(path_of(path, sizeof path, "%s/log", rank_dir), O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  path_of(path, sizeof path, "%s/log", rank_dir);
+  int log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
   if (log_fd >= 0) {
     dup2(log_fd, 1);
     dup2(log_fd, 2);
@@ -462,7 +463,8 @@ static void supervise(const char *dir) {
       }
       pids[rank] = pid;
       if (pid > 0) {
-        listed += (size_t)snprintf(pid_list + listed, sizeof pid_list - listed, "%s%d", rank == 0 ? "" : " ", pid);
+        listed += (size_t)snprintf(pid_list + listed, sizeof pid_list - listed, "%s%d",
+                                   rank == 0 ? "" : " ", pid);
       }
     }
     put(path_of(path, sizeof path, "%s/pids", attempt_dir), pid_list);
@@ -488,7 +490,9 @@ static void supervise(const char *dir) {
       if (done == 0 || (done < 0 && errno == EINTR)) {
         siginfo_t info;
         int signal_number = sigwaitinfo(&watched, &info);
-        if (signal_number == SIGTERM || signal_number == SIGINT || signal_number == SIGHUP) on_cancel();
+        if (signal_number == SIGTERM || signal_number == SIGINT || signal_number == SIGHUP) {
+          on_cancel();
+        }
         continue;
       }
       if (done < 0) break; /* no child left: cannot happen while ranks are counted */
@@ -521,7 +525,8 @@ static void supervise(const char *dir) {
       attempt++;
       continue;
     }
-    snprintf(text, sizeof text, "status=failed attempt=%d rank=%d wait=%d", attempt, failed_rank, failed_wait);
+    snprintf(text, sizeof text, "status=failed attempt=%d rank=%d wait=%d", attempt, failed_rank,
+             failed_wait);
     put(path_of(path, sizeof path, "%s/final", dir), text);
     notify();
     _exit(0);
