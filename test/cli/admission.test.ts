@@ -367,7 +367,7 @@ describe('the admission agent', () => {
       .get() as { pid: number };
     db.close();
     assert.equal(processStartTime(agent.pid), agent.start, 'an agent runs for the queued job');
-    rmSync(own.home, { recursive: true, force: true });
+    rmSync(own.home, { recursive: true, force: true, maxRetries: 10 });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && processStartTime(agent.pid) === agent.start) await sleep(100);
     const agentGone = processStartTime(agent.pid) !== agent.start;

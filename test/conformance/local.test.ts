@@ -13,7 +13,7 @@ import { defineConformance } from './backend-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-conformance-'));
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
 });
 
 /**

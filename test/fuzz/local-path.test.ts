@@ -26,7 +26,7 @@ const BATCH = 16;
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-local-path-'));
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
 });
 
 function localPath(backend: LocalBackend): ResultPath {

@@ -76,7 +76,7 @@ interface Checked {
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-faults-'));
 const home = join(dir, 'home');
 after(() => {
-  rmSync(dir, { recursive: true, force: true });
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
 });
 
 function specOf(plan: Plan): TaskSpec {

@@ -57,7 +57,9 @@ export function tempHome(prefix = 'konduktor-test-'): {
     dir,
     home: join(dir, 'home'),
     cleanup: () => {
-      rmSync(dir, { recursive: true, force: true });
+      // An admission agent may still be recording its exit in the store while the home goes:
+      // retry on ENOTEMPTY rather than fail the suite.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
     },
   };
 }

@@ -54,11 +54,17 @@ export function renderJobs(
   return ExitCodes.SUCCESS;
 }
 
+/**
+ * Local wall-clock time, with the local date when it is not recent. Built from the date's fields:
+ * `toTimeString()` formats a time-zone name on the way (a few ms on its first call), and the date
+ * must be local like the time (`toISOString()` is UTC).
+ */
 function clock(date: Date | undefined, now: number): string {
   if (date === undefined) return '-';
-  const sameDay = now - date.getTime() < 20 * 3_600_000;
-  const time = date.toTimeString().slice(0, 8);
-  return sameDay ? time : `${date.toISOString().slice(0, 10)} ${time}`;
+  const two = (n: number): string => String(n).padStart(2, '0');
+  const time = `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}`;
+  if (now - date.getTime() < 20 * 3_600_000) return time;
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${time}`;
 }
 
 const RESULT_WIDTH = 40;
