@@ -8,7 +8,13 @@ import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { Job } from '../../src/job/job.js';
 import { JobFailedError } from '../../src/errors.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
-import { NATIVE_SUPERVISOR, type SupervisorKind } from '../../src/backends/local/launcher.js';
+import {
+  NATIVE_SUPERVISOR,
+  prepareJobDir,
+  SupervisorLauncher,
+  type SupervisorKind,
+} from '../../src/backends/local/launcher.js';
+import type { TaskSpec } from '../../src/task/types.js';
 import { defineConformance } from './backend-conformance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-conformance-'));
@@ -156,3 +162,42 @@ function defineStopping(kind: SupervisorKind): void {
     });
   });
 }
+
+describe('local backend: a native supervisor that cannot run here', () => {
+  it('falls back to the bash supervisor, and the job runs and reports', async () => {
+    // /etc/passwd exists but is not executable, like a build for another machine.
+    const launcher = new SupervisorLauncher('native', '/etc/passwd');
+    const jobDir = join(dir, 'fallback', 'job');
+    const spec: TaskSpec = {
+      name: 'fallback',
+      run: 'echo 7 > "$KONDUKTOR_OUTPUT_DIR/result.json"',
+      envs: {},
+      numNodes: 1,
+      fileMounts: {},
+      resources: { labels: {}, maxRestarts: 0 },
+    };
+    prepareJobDir(jobDir, spec);
+    try {
+      const started = await launcher.start(spec, {
+        name: 'fallback-0001',
+        dir: jobDir,
+        eventFile: join(dir, 'fallback', 'event'),
+        graceMs: 1000,
+        firstAttempt: 0,
+      });
+      assert.ok(started !== undefined, 'the launcher answered');
+      assert.equal(launcher.kind, 'bash');
+      const final = join(jobDir, 'final');
+      for (let i = 0; i < 200 && !existsSync(final); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.equal(readFileSync(final, 'utf8'), 'status=succeeded attempt=0\n');
+      assert.equal(
+        readFileSync(join(jobDir, 'attempt-0', 'rank-0', 'output', 'result.json'), 'utf8'),
+        '7\n',
+      );
+    } finally {
+      launcher.close();
+    }
+  });
+});

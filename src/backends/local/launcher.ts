@@ -132,7 +132,7 @@ export interface StartedSupervisor {
  * ```
  */
 export class SupervisorLauncher {
-  readonly #kind: SupervisorKind;
+  #kind: SupervisorKind;
   #child: ChildProcess | undefined;
   /** The environment the running launcher was started with: a job's records are relative to it. */
   #baseEnv: Record<string, string> = {};
@@ -140,8 +140,20 @@ export class SupervisorLauncher {
   #pending: { dir: string; answer: (started: StartedSupervisor | undefined) => void }[] = [];
   #partial = '';
 
-  constructor(kind: SupervisorKind = defaultSupervisor()) {
+  readonly #nativePath: string;
+
+  /**
+   * @param kind - which supervisor to run.
+   * @param nativePath - where the native one is (tests point it elsewhere).
+   */
+  constructor(kind: SupervisorKind = defaultSupervisor(), nativePath = NATIVE_SUPERVISOR) {
     this.#kind = kind;
+    this.#nativePath = nativePath;
+  }
+
+  /** The supervisor in use: `native` turns into `bash` when the native one cannot be started. */
+  get kind(): SupervisorKind {
+    return this.#kind;
   }
 
   /**
@@ -177,14 +189,23 @@ export class SupervisorLauncher {
     if (this.#child !== undefined) return this.#child;
     const env = inheritedEnv();
     const [command, args] =
-      this.#kind === 'native' ? [NATIVE_SUPERVISOR, []] : [BASH, [SUPERVISOR_SCRIPT]];
+      this.#kind === 'native' ? [this.#nativePath, []] : [BASH, [SUPERVISOR_SCRIPT]];
     const child = spawn(command, args, {
       env,
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
     });
     const { stdin, stdout } = child;
-    if (child.pid === undefined) throw new Error('bash could not be started');
+    if (child.pid === undefined) {
+      child.on('error', () => undefined);
+      // A native build that cannot run here (another architecture, a noexec mount, deleted):
+      // bash does the same work.
+      if (this.#kind === 'native') {
+        this.#kind = 'bash';
+        return this.#launcher();
+      }
+      throw new Error(`${BASH} could not be started to launch ${SUPERVISOR_SCRIPT}`);
+    }
     child.on('error', () => undefined);
     stdin.on('error', () => undefined);
     stdout.setEncoding('utf8');
