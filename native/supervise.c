@@ -274,7 +274,8 @@ static void link_relative_mounts(void) {
 }
 
 /* One rank, in a fork of the supervisor: setup, then run, in the working directory. Records the
- * phase in exit ("setup N" when setup fails, else "run"); never returns. */
+ * phase in exit when there is a setup ("setup", "setup N" when it fails, then "run"); never
+ * returns. */
 static void run_rank(const char *rank_dir) {
   default_signals();
   char path[PATH_MAX];
@@ -325,9 +326,9 @@ static void run_rank(const char *rank_dir) {
       put(exit_file, text);
       _exit(status);
     }
+    /* Without setup, the phase can only be run: no record needed. */
+    put(exit_file, "run");
   }
-  /* Without setup, the phase can only be run: no record needed. */
-  if (stat(setup, &setup_stat) == 0 && setup_stat.st_size > 0) put(exit_file, "run");
   umask(job.umask);
   execl(job.bash, job.bash, run, (char *)NULL);
   fprintf(stderr, "konduktor: cannot run %s: %s\n", job.bash, strerror(errno));

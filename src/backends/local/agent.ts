@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForWake } from '../wake.js';
 import { isSameProcessAlive, processStartTime } from './processes.js';
 import type { Store } from './store.js';
 
@@ -105,16 +106,12 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
       else idleSince ??= Date.now();
       if (idleSince !== undefined && Date.now() - idleSince >= (loop.idleMs ?? 3000)) return;
       // Supervisors that die have no event: look again within a second.
-      const woken = await new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          resolve(false);
-        }, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve(true);
-        };
-      });
-      wake = () => undefined;
+      const woken = await waitForWake(
+        (next) => {
+          wake = next;
+        },
+        { ms: 1000 },
+      );
       if (woken && !eager) await new Promise((resolve) => setTimeout(resolve, DEFER_MS));
     }
   } finally {

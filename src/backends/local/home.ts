@@ -24,6 +24,21 @@ export function resolveHome(explicit?: string): string {
   return join(homedir(), '.konduktor');
 }
 
+/** Where things are in a konduktor home (nothing is created). */
+export function homeLayout(root: string): HomeLayout {
+  return {
+    root,
+    database: join(root, 'state.db'),
+    jobs: join(root, 'jobs'),
+    events: join(root, 'events'),
+  };
+}
+
+/** How messages name the local backend of a home (`Backend.description`). */
+export function localDescription(root: string): string {
+  return `the local backend (${root})`;
+}
+
 /** The longest home path: a job's deepest file must stay under the system's 4096-byte limit. */
 export const HOME_PATH_LIMIT = 3072;
 
@@ -39,12 +54,7 @@ export function prepareHome(root: string): HomeLayout {
         'set KONDUKTOR_HOME to a shorter path',
     );
   }
-  const layout: HomeLayout = {
-    root,
-    database: join(root, 'state.db'),
-    jobs: join(root, 'jobs'),
-    events: join(root, 'events'),
-  };
+  const layout = homeLayout(root);
   try {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     const stat = statSync(root);

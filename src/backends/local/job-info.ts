@@ -3,7 +3,7 @@
  * fast `konduktor status` path lists stored jobs with it without loading the backend.
  * @module
  */
-import type { JobInfo } from '../backend.js';
+import { isTerminal, type JobInfo, type JobStatus } from '../backend.js';
 import type { Outcome } from '../../result/outcome.js';
 import type { JobRow } from './store.js';
 
@@ -22,4 +22,12 @@ export function jobInfoOf(row: JobRow): JobInfo {
     ...(row.reason === null ? {} : { reason: row.reason }),
     ...(row.outcome === null ? {} : { outcome: JSON.parse(row.outcome) as Outcome }),
   };
+}
+
+/**
+ * True when a stored status cannot change without a konduktor command (ended, or held by `stop`):
+ * the row is the truth, and nothing needs to look at the job's processes or files.
+ */
+export function isSettled(status: JobStatus): boolean {
+  return isTerminal(status) || status === 'STOPPED';
 }

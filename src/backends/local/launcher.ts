@@ -2,9 +2,10 @@
  * Preparing a job directory and starting a job's supervisor. The task's scripts become files and
  * its values data records: no task text is pasted into a command line.
  *
- * Supervisors are forked by one long-lived bash per process (scripts/supervisor.sh), not spawned
- * from Node: spawning from a large Node process costs about 2 ms of its CPU per job, plus a new
- * bash; a fork of the small launcher shell costs a fraction of a millisecond.
+ * Supervisors are forked by one long-lived launcher per process (native/supervise.c, or
+ * scripts/supervisor.sh where that cannot run), not spawned from Node: spawning from a large Node
+ * process costs about 2 ms of its CPU per job, plus a new bash; a fork of the small launcher
+ * costs a fraction of a millisecond.
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -195,9 +196,10 @@ export class SupervisorLauncher {
       detached: true,
       stdio: ['pipe', 'pipe', 'ignore'],
     });
+    // A failed spawn is seen through the pid below; a later error ends in 'exit'.
+    child.on('error', () => undefined);
     const { stdin, stdout } = child;
     if (child.pid === undefined) {
-      child.on('error', () => undefined);
       // A native build that cannot run here (another architecture, a noexec mount, deleted):
       // bash does the same work.
       if (this.#kind === 'native') {
@@ -206,7 +208,6 @@ export class SupervisorLauncher {
       }
       throw new Error(`${BASH} could not be started to launch ${SUPERVISOR_SCRIPT}`);
     }
-    child.on('error', () => undefined);
     stdin.on('error', () => undefined);
     stdout.setEncoding('utf8');
     stdout.on('data', (text: string) => {

@@ -24,9 +24,9 @@ import { type Capacity, neverFits, planAdmission, usage } from './admission.js';
 import { ensureAgent, runAgent } from './agent.js';
 import { demandOf, localCapacity } from './capacity.js';
 import { ANY_JOB, EventHub } from './events.js';
-import { jobInfoOf } from './job-info.js';
+import { isSettled, jobInfoOf } from './job-info.js';
 import { LAUNCH_FILE, prepareJobDir, SupervisorLauncher, type SupervisorKind } from './launcher.js';
-import { prepareHome, resolveHome, type HomeLayout } from './home.js';
+import { localDescription, prepareHome, resolveHome, type HomeLayout } from './home.js';
 import {
   jobEndOf,
   jobPaths,
@@ -143,7 +143,7 @@ export class LocalBackend implements Backend {
     this.#capacityOverride = options.capacity;
     this.#hub = new EventHub(this.#layout.events);
     this.#launcher = new SupervisorLauncher(options.supervisor);
-    this.description = `the local backend (${this.#layout.root})`;
+    this.description = localDescription(this.#layout.root);
   }
 
   /** The home directory in use. */
@@ -402,10 +402,9 @@ export class LocalBackend implements Backend {
   }
 
   #startAdmitted(name: string, gpus: number[][], capacity: Capacity): void {
-    const row = this.#db.get(name);
-    const stored = this.#db.spec(name);
-    if (row === undefined || stored === undefined) return;
-    const spec = JSON.parse(stored) as TaskSpec;
+    const row = this.#db.startRecord(name);
+    if (row === undefined) return;
+    const spec = JSON.parse(row.spec) as TaskSpec;
     const dir = this.#jobDir(name);
     this.#startedCount += 1;
     try {
@@ -506,7 +505,7 @@ export class LocalBackend implements Backend {
    */
   #refresh(name: string, admit = true): JobInfo {
     const row = this.#row(name);
-    if (isTerminal(row.status) || row.status === 'STOPPED') return jobInfoOf(row);
+    if (isSettled(row.status)) return jobInfoOf(row);
     const dir = this.#jobDir(name);
     if (row.status === 'PENDING') {
       // Admitted, but whoever started it died before recording its supervisor: adopt it.

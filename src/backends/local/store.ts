@@ -71,6 +71,11 @@ const NATIVE_BINDING = ((): string | undefined => {
 const ACTIVE_COLUMNS =
   'name, status, demand, allocation, supervisor_pid, admitted_at, queued_at, submitted_at';
 
+/** A job waiting in the queue: enqueued, not admitted yet, not held. */
+const IN_QUEUE = "(status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL)";
+/** A job holding resources: running, or admitted and starting. */
+const HOLDS_RESOURCES = "(status = 'RUNNING' OR (status = 'PENDING' AND allocation IS NOT NULL))";
+
 /** The queue order: higher priority first, then first queued. */
 const QUEUE_ORDER = 'priority DESC, queued_at, name';
 
@@ -136,12 +141,10 @@ export function storeError(path: string, cause: unknown): BackendError {
 export class Store {
   readonly #db: Database.Database;
   readonly #path: string;
-  readonly #insert: Database.Statement;
-  readonly #get: Database.Statement;
-  readonly #started: Database.Statement;
-  readonly #attempt: Database.Statement;
-  readonly #terminal: Database.Statement;
-  /** Statements prepared on first use (preparing costs more than running a small one). */
+  /**
+   * Statements prepared on first use: preparing costs more than running a small one, and a short
+   * command (a plain `status`) should not prepare what it never runs.
+   */
   readonly #statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
@@ -158,24 +161,6 @@ export class Store {
     } catch (cause) {
       throw storeError(path, cause);
     }
-    this.#insert = this.#db.prepare(
-      `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at, priority, demand, queued_at)
-       VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, @queuedAt)`,
-    );
-    // The spec holds env values and may be large: it is read only where a job starts.
-    this.#get = this.#db.prepare(`SELECT ${SUMMARY_COLUMNS}, '' AS spec FROM jobs WHERE name = ?`);
-    this.#started = this.#db.prepare(
-      `UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, @startedAt),
-         supervisor_pid = @pid, supervisor_start = @pidStart
-       WHERE name = @name AND status = 'PENDING' AND allocation IS NOT NULL`,
-    );
-    this.#attempt = this.#db.prepare(
-      `UPDATE jobs SET attempt = @attempt WHERE name = @name AND status IN ('PENDING', 'RUNNING')`,
-    );
-    this.#terminal = this.#db.prepare(
-      `UPDATE jobs SET status = @status, ended_at = @endedAt, attempt = @attempt, reason = @reason,
-         outcome = @outcome WHERE name = @name AND status IN ('PENDING', 'RUNNING', 'STOPPED')`,
-    );
   }
 
   #migrate(): void {
@@ -204,7 +189,10 @@ export class Store {
     queued?: boolean;
   }): boolean {
     try {
-      this.#insert.run({
+      this.#statement(
+        `INSERT INTO jobs (name, status, spec, num_nodes, resources, submitted_at, priority, demand, queued_at)
+         VALUES (@name, 'PENDING', @spec, @numNodes, @resources, @submittedAt, @priority, @demand, @queuedAt)`,
+      ).run({
         ...job,
         priority: job.priority ?? 0,
         demand: job.demand === undefined ? null : JSON.stringify(job.demand),
@@ -217,21 +205,27 @@ export class Store {
     }
   }
 
-  /** A job's row, without its spec (`spec` is ''); see {@link Store.spec}. */
+  /** A job's row, without its spec (`spec` is ''); see {@link Store.startRecord}. */
   get(name: string): JobRow | undefined {
-    return this.#get.get(name) as JobRow | undefined;
+    // The spec holds env values and may be large: it is read only where a job starts.
+    return this.#statement(`SELECT ${SUMMARY_COLUMNS}, '' AS spec FROM jobs WHERE name = ?`).get(
+      name,
+    ) as JobRow | undefined;
   }
 
-  /** A job's spec as stored (JSON), or undefined when there is no such job. */
-  spec(name: string): string | undefined {
-    const row = this.#statement('SELECT spec FROM jobs WHERE name = ?').get(name) as
-      { spec: string } | undefined;
-    return row?.spec;
+  /** What starting a job needs: its spec as stored (JSON) and its first attempt. */
+  startRecord(name: string): Pick<JobRow, 'spec' | 'first_attempt'> | undefined {
+    return this.#statement('SELECT spec, first_attempt FROM jobs WHERE name = ?').get(name) as
+      Pick<JobRow, 'spec' | 'first_attempt'> | undefined;
   }
 
   markStarted(name: string, pid: number, pidStart: string, startedAt: number): void {
     try {
-      this.#started.run({ name, pid, pidStart, startedAt });
+      this.#statement(
+        `UPDATE jobs SET status = 'RUNNING', started_at = coalesce(started_at, @startedAt),
+           supervisor_pid = @pid, supervisor_start = @pidStart
+         WHERE name = @name AND status = 'PENDING' AND allocation IS NOT NULL`,
+      ).run({ name, pid, pidStart, startedAt });
     } catch (cause) {
       throw storeError(this.#path, cause);
     }
@@ -239,7 +233,9 @@ export class Store {
 
   setAttempt(name: string, attempt: number): void {
     try {
-      this.#attempt.run({ name, attempt });
+      this.#statement(
+        `UPDATE jobs SET attempt = @attempt WHERE name = @name AND status IN ('PENDING', 'RUNNING')`,
+      ).run({ name, attempt });
     } catch (cause) {
       throw storeError(this.#path, cause);
     }
@@ -248,7 +244,10 @@ export class Store {
   /** Records the end of a job unless another process already did; true when this call did. */
   markTerminal(name: string, update: TerminalUpdate): boolean {
     try {
-      const result = this.#terminal.run({
+      const result = this.#statement(
+        `UPDATE jobs SET status = @status, ended_at = @endedAt, attempt = @attempt, reason = @reason,
+           outcome = @outcome WHERE name = @name AND status IN ('PENDING', 'RUNNING', 'STOPPED')`,
+      ).run({
         name,
         status: update.status,
         endedAt: update.endedAt,
@@ -257,20 +256,6 @@ export class Store {
         outcome: JSON.stringify(update.outcome),
       });
       return result.changes === 1;
-    } catch (cause) {
-      throw storeError(this.#path, cause);
-    }
-  }
-
-  /**
-   * Enters a job whose directory is ready into the queue. Until then admission ignores it, so no
-   * process starts a job whose scripts are not written yet.
-   */
-  enqueue(name: string): void {
-    try {
-      this.#db
-        .prepare('UPDATE jobs SET queued_at = ? WHERE name = ? AND queued_at IS NULL')
-        .run(Date.now(), name);
     } catch (cause) {
       throw storeError(this.#path, cause);
     }
@@ -286,9 +271,7 @@ export class Store {
   /** How many jobs wait in the queue (not admitted yet). */
   queuedCount(): number {
     return (
-      this.#statement(
-        `SELECT count(*) AS n FROM jobs WHERE status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL`,
-      ).get() as { n: number }
+      this.#statement(`SELECT count(*) AS n FROM jobs WHERE ${IN_QUEUE}`).get() as { n: number }
     ).n;
   }
 
@@ -334,8 +317,7 @@ export class Store {
         .transaction(() => {
           const holders = (
             this.#statement(
-              `SELECT demand, allocation FROM jobs WHERE status = 'RUNNING'
-                 OR (status = 'PENDING' AND allocation IS NOT NULL)`,
+              `SELECT demand, allocation FROM jobs WHERE ${HOLDS_RESOURCES}`,
             ).all() as { demand: string | null; allocation: string | null }[]
           ).map((row) => ({
             demand: parseDemand(row.demand),
@@ -343,9 +325,7 @@ export class Store {
           }));
           // Read lazily: the planner stops at the first job that does not fit.
           const rows = this.#statement(
-            `SELECT name, demand FROM jobs
-               WHERE status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL
-               ORDER BY ${QUEUE_ORDER}`,
+            `SELECT name, demand FROM jobs WHERE ${IN_QUEUE} ORDER BY ${QUEUE_ORDER}`,
           ).iterate() as IterableIterator<{ name: string; demand: string | null }>;
           const queue = (function* (): Generator<Waiter> {
             for (const row of rows) yield { name: row.name, demand: parseDemand(row.demand) };

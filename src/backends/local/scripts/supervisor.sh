@@ -68,8 +68,9 @@ apply_env() {
   done
 }
 
-# One rank: setup, then run, in the working directory. Records the phase in exit ("setup N" when
-# setup fails, else "run"); the supervisor records the rank's status in wait.
+# One rank: setup, then run, in the working directory. With a setup, records the phase in exit
+# ("setup", "setup N" when it fails, then "run"); the supervisor records a failed rank's status in
+# wait.
 run_rank() {
   local rank_dir=$1 status
   trap - TERM INT HUP
@@ -105,9 +106,9 @@ run_rank() {
       put "$exit_file" "setup $status"
       exit "$status"
     fi
+    # Without setup, the phase can only be run: no record needed.
+    put "$exit_file" run
   fi
-  # Without setup, the phase can only be run: no record needed.
-  [[ -s $setup_script ]] && put "$exit_file" run
   umask "$task_umask"
   exec "$task_bash" "$run_script"
 }
