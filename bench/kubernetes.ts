@@ -24,6 +24,7 @@ import {
 import { JOBSET_API, LABELS } from '../src/backends/kubernetes/manifests.js';
 import { Job } from '../src/job/job.js';
 import type { TaskSpec } from '../src/task/types.js';
+import { percentile } from './stats.js';
 
 const KUBECONFIG =
   process.env['KONDUKTOR_TEST_KUBECONFIG'] ??
@@ -97,12 +98,6 @@ async function pollLikeTheOriginal(
     }
     await sleep(POLL_MS);
   }
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? NaN;
 }
 
 const ms = (v: number): string => `${Math.round(v)} ms`;

@@ -23,6 +23,7 @@ import { LocalBackend } from '../src/backends/local/local-backend.js';
 import { Store } from '../src/backends/local/store.js';
 import { Job } from '../src/job/job.js';
 import type { TaskSpec } from '../src/task/types.js';
+import { median, percentile, ROUNDS } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
@@ -37,12 +38,6 @@ const trivial = (name: string): TaskSpec => ({
   fileMounts: {},
   resources: { labels: {}, maxRestarts: 0 },
 });
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] ?? NaN;
-}
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 /** The 1-minute load average now: the machine is shared, so every row says how busy it was. */
@@ -198,11 +193,6 @@ async function throughputRound(count: number, round: number): Promise<number> {
   }
   return ours;
 }
-
-/** Rounds of (konduktor, baselines), interleaved: the machine is shared, one round can be unlucky. */
-const ROUNDS = 3;
-const median = (values: readonly number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 async function throughput(): Promise<string[]> {
   const count = 200;

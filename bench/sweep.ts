@@ -8,15 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalBackend } from '../src/backends/local/local-backend.js';
 import { sweep } from '../src/sweep/run.js';
+import { median, ROUNDS } from './stats.js';
 
 const TRIALS = 200;
 const COMMAND = `echo "{\\"v\\": $X}" > "$KONDUKTOR_OUTPUT_DIR/result.json"`;
-
-/** Rounds of (sweep, xargs), interleaved: the machine is shared, so one round can be unlucky. */
-const ROUNDS = 3;
-
-const median = (values: readonly number[]): number =>
-  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 /** One sweep of {@link TRIALS} trials; its elapsed ms and the trials' parameters. */
 async function sweepRound(work: string, round: number): Promise<{ ms: number; input: string }> {
