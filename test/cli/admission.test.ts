@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
-import { groupMembers } from '../support/processes.js';
+import { groupMembers, recordedSupervisor } from '../support/processes.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
@@ -125,13 +125,8 @@ describe('admission of GPU jobs', () => {
       const queued = (await statuses(ctx.home)).find((job) => job.name === nextName);
       assert.equal(queued?.status, 'PENDING');
       assert.match(queued?.reason ?? '', /queued #1: waiting for 1 GPU/);
-      const db = new Database(join(ctx.home, 'state.db'), { readonly: true });
-      const pid = (
-        db.prepare('SELECT supervisor_pid FROM jobs WHERE name = ?').get(hogName) as {
-          supervisor_pid: number;
-        }
-      ).supervisor_pid;
-      db.close();
+      const pid = recordedSupervisor(ctx.home, hogName)?.pid ?? 0;
+      assert.ok(pid > 0, `${hogName} has no supervisor recorded`);
       // kill -9 the whole job: every rank process and the supervisor.
       for (const member of groupMembers(pid)) process.kill(member, 'SIGKILL');
       const killedAt = Date.now();

@@ -6,22 +6,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
 import { CLI, runCli, tempHome, writeTask } from '../support/cli.js';
-import { groupMembers } from '../support/processes.js';
+import { groupMembers, recordedSupervisor } from '../support/processes.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
 function supervisorPid(home: string, name: string): number {
-  const db = new Database(join(home, 'state.db'), { readonly: true });
-  try {
-    const row = db.prepare('SELECT supervisor_pid FROM jobs WHERE name = ?').get(name) as {
-      supervisor_pid: number;
-    };
-    return row.supervisor_pid;
-  } finally {
-    db.close();
-  }
+  const supervisor = recordedSupervisor(home, name);
+  assert.ok(supervisor !== undefined, `${name} has no supervisor recorded`);
+  return supervisor.pid;
 }
 
 describe('a killed supervisor', () => {

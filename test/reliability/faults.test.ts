@@ -20,6 +20,7 @@ import type { TaskSpec } from '../../src/task/types.js';
 import { stringify } from 'yaml';
 import { CLI } from '../support/cli.js';
 import { mulberry32, sleep, waitFor } from './support.js';
+import { recordedSupervisor } from '../support/processes.js';
 
 const JOBS = 100;
 /** Jobs in flight at once (each is a supervisor, 1–2 ranks and a sleep): the machine is shared. */
@@ -104,30 +105,10 @@ function readDb<T>(query: (db: Database.Database) => T): T {
   }
 }
 
-/** The supervisor's pid, or undefined while the job was never started. */
-function supervisorPidOf(name: string): number | undefined {
-  const row = readDb(
-    (db) =>
-      db.prepare('SELECT supervisor_pid FROM jobs WHERE name = ?').get(name) as
-        { supervisor_pid: number | null } | undefined,
-  );
-  return row?.supervisor_pid ?? undefined;
-}
-
-/** The supervisor's start time as recorded with its pid. */
-function supervisorStartOf(name: string): string | undefined {
-  const row = readDb(
-    (db) =>
-      db.prepare('SELECT supervisor_start FROM jobs WHERE name = ?').get(name) as
-        { supervisor_start: string | null } | undefined,
-  );
-  return row?.supervisor_start ?? undefined;
-}
-
 function supervisorPid(name: string): number {
-  const pid = supervisorPidOf(name);
-  assert.ok(pid !== undefined, `${name} has no supervisor pid`);
-  return pid;
+  const supervisor = recordedSupervisor(home, name);
+  assert.ok(supervisor !== undefined, `${name} has no supervisor pid`);
+  return supervisor.pid;
 }
 
 /** The rank pids of attempt 0, once the supervisor wrote them. */
@@ -180,7 +161,7 @@ async function inProcess(backend: LocalBackend, plan: Plan): Promise<Checked> {
     const pid = supervisorPid(name);
     return {
       plan,
-      struck: killIfAlive(pid, supervisorStartOf(name)) ? 'supervisor' : 'nothing',
+      struck: killIfAlive(pid, recordedSupervisor(home, name)?.start) ? 'supervisor' : 'nothing',
       name,
     };
   }
@@ -209,7 +190,7 @@ async function throughLauncher(plan: Plan): Promise<Checked> {
   if (name === undefined) return { plan, struck: 'launcher-before-job' };
   // Killed after recording the job and before starting its supervisor: the job stays PENDING
   // until the orphan timeout (60 s) fails it.
-  if (supervisorPidOf(name) === undefined) {
+  if (recordedSupervisor(home, name) === undefined) {
     // The supervisor records itself first thing.
     await sleep(1000);
     const supervisorSpawned = existsSync(join(home, 'jobs', name, 'supervisor'));
@@ -306,7 +287,7 @@ describe('faults on the local backend', () => {
               : await inProcess(backend, plan);
             checked.push(result);
             if (result.name === undefined) continue;
-            const pid = supervisorPidOf(result.name);
+            const pid = recordedSupervisor(home, result.name)?.pid;
             if (pid !== undefined) supervisors.set(result.name, pid);
             // A job whose launcher died between recording and starting it is failed after 60 s.
             const info = await backend.waitTerminal(result.name, {

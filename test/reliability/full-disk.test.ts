@@ -23,6 +23,7 @@ import { liveGroups } from '../../src/backends/local/processes.js';
 import { isKonduktorError } from '../../src/errors.js';
 import { runCli, writeTask } from '../support/cli.js';
 import { waitFor } from './support.js';
+import { recordedSupervisor } from '../support/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-full-disk-'));
 const mnt = join(dir, 'mnt');
@@ -81,18 +82,8 @@ describe('a full disk under KONDUKTOR_HOME', () => {
     const launched = await runCli(['launch', '-d', '-y', task], { home });
     assert.equal(launched.code, 0, launched.stderr);
     const name = launched.stdout.trim();
-    const pgid = (() => {
-      const db = new Database(join(home, 'state.db'), { readonly: true });
-      try {
-        return (
-          db.prepare('SELECT supervisor_pid FROM jobs WHERE name = ?').get(name) as {
-            supervisor_pid: number;
-          }
-        ).supervisor_pid;
-      } finally {
-        db.close();
-      }
-    })();
+    const pgid = recordedSupervisor(home, name)?.pid ?? 0;
+    assert.ok(pgid > 0, `${name} has no supervisor recorded`);
 
     fillDisk();
     // The job tries to write its result and the supervisor its final record, on a full disk.

@@ -1,7 +1,9 @@
 /**
- * Process facts for tests, read from /proc.
+ * Process facts for tests, read from /proc and from the local store.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 
 /** Live (non-zombie) processes whose process group is `pgid`. */
 export function groupMembers(pgid: number): number[] {
@@ -17,4 +19,20 @@ export function groupMembers(pgid: number): number[] {
     }
   }
   return members;
+}
+
+/** A job's supervisor as the local store records it; undefined while it was never started. */
+export function recordedSupervisor(
+  home: string,
+  name: string,
+): { readonly pid: number; readonly start: string } | undefined {
+  const db = new Database(join(home, 'state.db'), { readonly: true, timeout: 10_000 });
+  try {
+    const row = db
+      .prepare('SELECT supervisor_pid AS pid, supervisor_start AS start FROM jobs WHERE name = ?')
+      .get(name) as { pid: number | null; start: string | null } | undefined;
+    return row?.pid == null ? undefined : { pid: row.pid, start: row.start ?? '' };
+  } finally {
+    db.close();
+  }
 }
