@@ -1,0 +1,303 @@
+/**
+ * A local job's lifecycle outside the queue: creating it, reading its supervisor's records into
+ * the store (its end, a lost supervisor), and ending its processes when it is cancelled or
+ * stopped. Which queued job starts when is the queue's concern ({@link LocalQueue}); whenever this
+ * module records that a job ended, it asks the queue to admit (the job's resources are free).
+ * @module
+ */
+import { mkdirSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { BackendError, JobNotFoundError, UsageError } from '../../errors.js';
+import { classifyOutcome, type Outcome } from '../../result/outcome.js';
+import { makeJobName } from '../../task/naming.js';
+import type { TaskSpec } from '../../task/types.js';
+import { isTerminal, type JobInfo } from '../backend.js';
+import type { Demand } from './admission.js';
+import type { LocalContext } from './context.js';
+import { isSettled, jobInfoOf } from './job-info.js';
+import {
+  jobEndOf,
+  jobPaths,
+  readAttempt,
+  readFinal,
+  readReporterFile,
+  readSupervisor,
+} from './job-dir.js';
+import { prepareJobDir } from './launcher.js';
+import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
+import type { JobRow } from './store.js';
+import { suggestNames } from './suggest.js';
+
+const NAME_ATTEMPTS = 20;
+
+/** Creating, reconciling and ending local jobs. See the module documentation. */
+export class JobLifecycle {
+  readonly #ctx: LocalContext;
+  readonly #admit: () => void;
+
+  /** @param admit serves the queue; called after a job's end is recorded. */
+  constructor(ctx: LocalContext, admit: () => void) {
+    this.#ctx = ctx;
+    this.#admit = admit;
+  }
+
+  /**
+   * Makes the job's directory, then records the job, already queued, in one statement: a launcher
+   * killed at any point leaves either no job at all (and at most an unreferenced directory) or a
+   * whole queued job that any konduktor process will start.
+   * @returns the job's name.
+   * @throws {BackendError} when the directory cannot be made (a full disk says so) or no free
+   *   name is found.
+   */
+  create(spec: TaskSpec, demand: Demand): string {
+    const row = {
+      spec: JSON.stringify(spec),
+      numNodes: spec.numNodes,
+      resources: resourceSummary(spec),
+      priority: spec.resources.priority ?? 0,
+      demand,
+    };
+    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
+      const name = makeJobName(spec.name);
+      const dir = this.#ctx.jobDir(name);
+      try {
+        // The directory reserves the name among concurrent launchers (mkdir is atomic).
+        mkdirSync(dir, { mode: 0o700 });
+      } catch (cause) {
+        if ((cause as { code?: string }).code === 'EEXIST') continue;
+        throw new BackendError(`could not create the job directory ${dir}: ${String(cause)}`, {
+          cause,
+        });
+      }
+      try {
+        prepareJobDir(dir, spec);
+      } catch (cause) {
+        rmSync(dir, { recursive: true, force: true });
+        const code = (cause as { code?: unknown }).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          throw new BackendError(
+            `the disk is full: the konduktor home ${this.#ctx.layout.root} has no room left (${code} ` +
+              'while preparing the job); free some space (or set KONDUKTOR_HOME to another disk) and try again',
+            { cause },
+          );
+        }
+        throw new BackendError(`could not prepare job ${name}: ${String(cause)}`, { cause });
+      }
+      if (this.#ctx.db.insert({ name, ...row, submittedAt: Date.now(), queued: true })) {
+        return name;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    }
+    throw new BackendError(
+      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
+    );
+  }
+
+  /** Records that a job failed before any of its processes ran. */
+  failUnstarted(name: string, reason: string): void {
+    this.#ctx.db.markTerminal(name, {
+      status: 'FAILED',
+      endedAt: Date.now(),
+      attempt: 0,
+      reason,
+      outcome: { kind: 'failed', reason, attempt: 0, logTail: [] },
+    });
+  }
+
+  /**
+   * The job's row.
+   * @throws {JobNotFoundError} when the store has no such job (with similar names).
+   */
+  row(name: string): JobRow {
+    const row = this.#ctx.db.get(name);
+    if (row === undefined) {
+      throw new JobNotFoundError(
+        name,
+        this.#ctx.description,
+        suggestNames(name, this.#ctx.db.names()),
+      );
+    }
+    return row;
+  }
+
+  /**
+   * Reads a job, recording its end first if it ended and nobody recorded it yet. A job that ends
+   * frees resources, so the queue is served again (unless `admit` is false: admission's own
+   * refreshes).
+   * @throws {JobNotFoundError} when the store has no such job.
+   */
+  refresh(name: string, admit = true): JobInfo {
+    const row = this.row(name);
+    if (isSettled(row.status)) return jobInfoOf(row);
+    const dir = this.#ctx.jobDir(name);
+    if (row.status === 'PENDING') {
+      // Admitted, but whoever started it died before recording its supervisor: adopt it.
+      const supervisor = row.allocation === null ? undefined : readSupervisor(dir);
+      if (supervisor === undefined) return jobInfoOf(row);
+      this.#ctx.db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+      return this.refresh(name, admit);
+    }
+    const final = readFinal(dir);
+    let info: JobInfo;
+    if (final !== undefined) {
+      info = this.#recordEnd(name, dir, final);
+    } else {
+      const attempt = readAttempt(dir, row.first_attempt);
+      if (isSupervisorAlive(row)) {
+        if (attempt !== row.attempt) this.#ctx.db.setAttempt(name, attempt);
+        return jobInfoOf({ ...row, attempt });
+      }
+      info = this.#recordLost(name, dir, attempt, row);
+    }
+    if (admit) this.#admit();
+    return info;
+  }
+
+  #recordEnd(name: string, dir: string, final: NonNullable<ReturnType<typeof readFinal>>): JobInfo {
+    const end = jobEndOf(dir, final);
+    const outcome = classifyOutcome(end, readReporterFile(jobPaths.result(dir, final.attempt, 0)));
+    const status =
+      final.status === 'succeeded'
+        ? 'SUCCEEDED'
+        : final.status === 'cancelled'
+          ? 'CANCELLED'
+          : 'FAILED';
+    this.#ctx.db.markTerminal(name, {
+      status,
+      endedAt: Date.now(),
+      attempt: final.attempt,
+      ...(end.status === 'failed' ? { reason: end.reason } : {}),
+      outcome,
+    });
+    return jobInfoOf(this.row(name));
+  }
+
+  #recordLost(name: string, dir: string, attempt: number, row: JobRow): JobInfo {
+    // The supervisor may have written its record just before exiting: read again before judging.
+    const final = readFinal(dir);
+    if (final !== undefined) return this.#recordEnd(name, dir, final);
+    const reason = `the job's supervising process (pid ${row.supervisor_pid ?? '?'}) exited without recording an outcome; it was probably killed`;
+    const outcome: Outcome = { kind: 'failed', reason, attempt, logTail: [] };
+    this.#ctx.db.markTerminal(name, {
+      status: 'FAILED',
+      endedAt: Date.now(),
+      attempt,
+      reason,
+      outcome,
+    });
+    // Its ranks, still in the supervisor's process group, would otherwise run on unsupervised.
+    if (row.supervisor_pid !== null) {
+      void stopGroup(
+        { pgid: row.supervisor_pid, leaderStart: row.supervisor_start },
+        this.#ctx.graceMs,
+      );
+    }
+    return jobInfoOf(this.row(name));
+  }
+
+  /** Ends the supervisor (which stops the ranks) and whatever is left of the job's group. */
+  async #stopProcesses(row: JobRow): Promise<void> {
+    if (row.supervisor_pid === null) return;
+    if (isSupervisorAlive(row)) {
+      try {
+        // The supervisor stops the ranks (SIGTERM, then SIGKILL after the grace period) and exits.
+        process.kill(row.supervisor_pid, 'SIGTERM');
+      } catch {
+        // It ended meanwhile.
+      }
+      await waitUntil(() => !isSupervisorAlive(row), this.#ctx.graceMs + 2000);
+    }
+    await stopGroup({ pgid: row.supervisor_pid, leaderStart: row.supervisor_start }, 1000);
+  }
+
+  /**
+   * Records the job as cancelled and ends its processes; nothing for a job that already ended.
+   * @returns whether the job was cancelled now (its resources are free: the caller admits).
+   */
+  async cancel(name: string): Promise<boolean> {
+    const info = this.refresh(name);
+    if (isTerminal(info.status)) return false;
+    const row = this.row(name);
+    const reason = 'the job was cancelled';
+    this.#ctx.db.markTerminal(name, {
+      status: 'CANCELLED',
+      endedAt: Date.now(),
+      attempt: info.attempt,
+      reason,
+      outcome: { kind: 'failed', reason, attempt: info.attempt, logTail: [] },
+    });
+    await this.#stopProcesses(row);
+    this.#ctx.hub.emit(name);
+    return true;
+  }
+
+  /**
+   * Holds the job (STOPPED) and ends its processes; nothing for a job already stopped.
+   * @returns whether the job was held now (its resources are free: the caller admits).
+   * @throws {UsageError} when the job has already ended.
+   */
+  async hold(name: string): Promise<boolean> {
+    const info = this.refresh(name);
+    if (info.status === 'STOPPED') return false;
+    if (isTerminal(info.status)) {
+      throw new UsageError(
+        `job ${name} has already ended (${info.status}); only a queued or running job can be stopped`,
+      );
+    }
+    const row = this.row(name);
+    if (!this.#ctx.db.hold(name)) return this.hold(name);
+    await this.#stopProcesses(row);
+    this.#ctx.hub.emit(name);
+    return true;
+  }
+
+  /**
+   * Puts a stopped job back in the queue, its next run numbered after the stopped one's attempts.
+   * @returns whether the job was stopped (and is queued now).
+   */
+  release(name: string): boolean {
+    const row = this.row(name);
+    if (row.status !== 'STOPPED') return false;
+    const dir = this.#ctx.jobDir(name);
+    const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;
+    // The stopped run's records must not be read as this run's.
+    rmSync(jobPaths.final(dir), { force: true });
+    rmSync(jobPaths.attempt(dir), { force: true });
+    rmSync(join(dir, 'supervisor'), { force: true });
+    this.#ctx.db.release(name, next);
+    this.#ctx.hub.emit(name);
+    return true;
+  }
+
+  /** Deletes an ended job's directory, event file and row. */
+  forget(name: string): void {
+    rmSync(this.#ctx.jobDir(name), { recursive: true, force: true });
+    try {
+      unlinkSync(join(this.#ctx.layout.events, name));
+    } catch {
+      // Never created.
+    }
+    this.#ctx.db.delete(name);
+  }
+}
+
+/** Polls `done` every 25 ms until it holds or `ms` pass (a non-child process has no exit event). */
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
+function isSupervisorAlive(row: JobRow): boolean {
+  if (row.supervisor_pid === null) return false;
+  if (row.supervisor_start === null || row.supervisor_start === '') {
+    return processStartTime(row.supervisor_pid) !== undefined;
+  }
+  return isSameProcessAlive(row.supervisor_pid, row.supervisor_start);
+}
+
+function resourceSummary(spec: TaskSpec): string {
+  const { cpus = 1, memory = 1, accelerators } = spec.resources;
+  const parts = [`${cpus}CPU`, `${memory}GiB`];
+  if (accelerators !== undefined) parts.push(`${accelerators.name}:${accelerators.count}`);
+  return `${spec.numNodes}x(${parts.join(', ')})`;
+}
