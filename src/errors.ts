@@ -14,6 +14,7 @@
  * ```
  * @module
  */
+import { describeFound, type FoundInstead, type NoResultDetail } from './result/decode.js';
 
 /**
  * The stable error codes. They are part of the public contract and are never renamed.
@@ -168,10 +169,7 @@ export class JobFailedError extends KonduktorError implements JobFailure {
   declare readonly value?: unknown;
 
   constructor(jobName: string, failure: JobFailure & { value?: unknown }) {
-    const tail =
-      failure.logTail.length === 0
-        ? ''
-        : `\nlast log lines of rank ${failure.rank ?? 0}:\n${failure.logTail.map((l) => `  | ${l}`).join('\n')}`;
+    const tail = formatLogTail(failure.rank ?? 0, failure.logTail);
     super('JOB_FAILED', `job ${jobName} failed: ${failure.reason}${tail}`);
     this.jobName = jobName;
     this.reason = failure.reason;
@@ -230,20 +228,40 @@ named(MalformedResultError, 'MalformedResultError');
 /** The job succeeded without writing `$KONDUKTOR_OUTPUT_DIR/result.json` on rank 0. */
 export class NoResultReportedError extends KonduktorError {
   readonly jobName: string;
-  /** What the reporter's file looked like: missing, empty or whitespace. */
-  readonly detail: 'missing' | 'empty' | 'whitespace';
+  /**
+   * What the reporter's file looked like: missing, empty, whitespace, or `not_a_file` (something
+   * else stood there: see {@link NoResultReportedError.found}).
+   */
+  readonly detail: NoResultDetail;
+  /** What stood at `result.json` instead of a file, when `detail` is `not_a_file`. */
+  declare readonly found?: FoundInstead;
+  /** The last lines of rank 0's log (empty when the backend could not read them). */
+  readonly logTail: readonly string[];
 
-  constructor(jobName: string, detail: 'missing' | 'empty' | 'whitespace') {
+  constructor(
+    jobName: string,
+    facts: {
+      readonly detail: NoResultDetail;
+      readonly found?: FoundInstead;
+      readonly logTail?: readonly string[];
+    },
+  ) {
+    const { detail, found } = facts;
+    const logTail = facts.logTail ?? [];
     const what =
-      detail === 'missing'
-        ? 'no result.json'
-        : `a result.json that is ${detail === 'empty' ? 'empty' : 'only whitespace'}`;
+      found !== undefined
+        ? `no readable result: result.json is ${describeFound(found)}`
+        : detail === 'missing' || detail === 'not_a_file'
+          ? 'no result.json'
+          : `a result.json that is ${detail === 'empty' ? 'empty' : 'only whitespace'}`;
     super(
       'NO_RESULT_REPORTED',
-      `job ${jobName} succeeded with ${what}; rank 0 must write one JSON document to "$KONDUKTOR_OUTPUT_DIR/result.json"`,
+      `job ${jobName} succeeded with ${what}; rank 0 must write one JSON document to "$KONDUKTOR_OUTPUT_DIR/result.json"${formatLogTail(0, logTail)}`,
     );
     this.jobName = jobName;
     this.detail = detail;
+    if (found !== undefined) this.found = found;
+    this.logTail = logTail;
   }
 }
 named(NoResultReportedError, 'NoResultReportedError');
@@ -302,6 +320,13 @@ export class ReportError extends KonduktorError {
   }
 }
 named(ReportError, 'ReportError');
+
+/** A log tail as it ends an error message (nothing when there are no lines). */
+function formatLogTail(rank: number, lines: readonly string[]): string {
+  return lines.length === 0
+    ? ''
+    : `\nlast log lines of rank ${rank}:\n${lines.map((l) => `  | ${l}`).join('\n')}`;
+}
 
 function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;

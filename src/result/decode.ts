@@ -11,10 +11,44 @@ export const RESULT_LIMIT_BYTES = 4096;
 /** How many bytes of a malformed document are quoted in its error. */
 const HEAD_BYTES = 64;
 
+/**
+ * What stood at `result.json` when it was not a regular file that could be read. Backends report
+ * these facts; {@link describeFound} words them the same for every backend.
+ */
+export interface FoundInstead {
+  /**
+   * What it was: `directory`, `fifo` (a named pipe), `socket`, `character-device`,
+   * `block-device`, `other` (none of these); `dangling-link` (a symbolic link to nothing),
+   * `link-loop` (links that never end), `unreadable` (a regular file whose open or read failed).
+   */
+  readonly kind:
+    | 'directory'
+    | 'fifo'
+    | 'socket'
+    | 'character-device'
+    | 'block-device'
+    | 'other'
+    | 'dangling-link'
+    | 'link-loop'
+    | 'unreadable';
+  /** The target, when `result.json` is a symbolic link. */
+  readonly link?: string;
+  /** The error of the failed open or read (`unreadable`), e.g. `EACCES: permission denied`. */
+  readonly error?: string;
+}
+
+/** Why there is no result: no file, an empty one, only whitespace, or something not a file. */
+export type NoResultDetail = 'missing' | 'empty' | 'whitespace' | 'not_a_file';
+
 /** What the reporter's file held. */
 export type ResultDecoding =
   | { readonly kind: 'value'; readonly text: string; readonly value: unknown }
-  | { readonly kind: 'none'; readonly detail: 'missing' | 'empty' | 'whitespace' }
+  | {
+      readonly kind: 'none';
+      readonly detail: NoResultDetail;
+      /** What stood at the path instead of a file (`detail: 'not_a_file'`). */
+      readonly found?: FoundInstead;
+    }
   | { readonly kind: 'malformed'; readonly parseError: string; readonly head: string }
   | { readonly kind: 'too_large'; readonly size: number; readonly limit: number };
 
@@ -27,6 +61,8 @@ export interface ReporterFile {
   readonly bytes: Uint8Array | null;
   /** The file's size in bytes (may exceed `bytes.length`). Defaults to `bytes.length`. */
   readonly size?: number;
+  /** Set (with `bytes: null`) when something other than a readable regular file was there. */
+  readonly found?: FoundInstead;
 }
 
 const BOM = [0xef, 0xbb, 0xbf] as const;
@@ -50,6 +86,7 @@ export function decodeResult(
   limit: number = RESULT_LIMIT_BYTES,
 ): ResultDecoding {
   const { bytes } = file;
+  if (file.found !== undefined) return { kind: 'none', detail: 'not_a_file', found: file.found };
   if (bytes === null) return { kind: 'none', detail: 'missing' };
   const size = file.size ?? bytes.length;
   if (size > limit) return { kind: 'too_large', size, limit };
@@ -68,9 +105,88 @@ export function decodeResult(
     return { kind: 'value', text, value };
   } catch (err) {
     const parseError = err instanceof Error ? err.message : String(err);
-    return { kind: 'malformed', parseError, head: headOf(body) };
+    return {
+      kind: 'malformed',
+      parseError: parseError + nonJsonNumberHint(text),
+      head: headOf(body),
+    };
   }
 }
+
+const NON_JSON_NUMBERS = /^(?:NaN|-?Infinity)/;
+
+/**
+ * A hint when the document would be JSON but for bare `NaN`/`Infinity`, which Python's `json`
+ * writes unless told not to; empty otherwise.
+ */
+function nonJsonNumberHint(text: string): string {
+  let found: string | undefined;
+  let replaced = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charAt(i);
+    if (inString) {
+      if (ch === '\\') {
+        replaced += text.slice(i, i + 2);
+        i += 1;
+        continue;
+      }
+      if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+    } else {
+      const token = NON_JSON_NUMBERS.exec(text.slice(i, i + 9))?.[0];
+      if (token !== undefined) {
+        found ??= token;
+        replaced += 'null';
+        i += token.length - 1;
+        continue;
+      }
+    }
+    replaced += ch;
+  }
+  if (found === undefined) return '';
+  try {
+    JSON.parse(replaced);
+  } catch {
+    return '';
+  }
+  return (
+    `; ${found} is not JSON: Python's json.dumps writes NaN and Infinity unless called with ` +
+    "allow_nan=False, and konduktor's report() refuses them (report a string or null instead)"
+  );
+}
+
+/**
+ * The words for what stood at `result.json` instead of a file, e.g. `a directory`,
+ * `a symbolic link to "/dev/zero", a character device`.
+ */
+export function describeFound(found: FoundInstead): string {
+  const link = found.link === undefined ? '' : `a symbolic link to ${JSON.stringify(found.link)}`;
+  switch (found.kind) {
+    case 'dangling-link':
+      return `${link || 'a symbolic link'}, which points to nothing`;
+    case 'link-loop':
+      return `${link || 'a symbolic link'} in a loop of links that never ends`;
+    case 'unreadable': {
+      const what = link === '' ? 'a file' : `${link}, a file`;
+      return `${what} that could not be read${found.error === undefined ? '' : ` (${found.error})`}`;
+    }
+    default: {
+      const what = KIND_WORDS[found.kind];
+      return link === '' ? what : `${link}, ${what}`;
+    }
+  }
+}
+
+const KIND_WORDS = {
+  directory: 'a directory',
+  fifo: 'a named pipe (FIFO)',
+  socket: 'a socket',
+  'character-device': 'a character device',
+  'block-device': 'a block device',
+  other: 'not a regular file',
+} as const;
 
 function hasBom(bytes: Uint8Array): boolean {
   return bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];

@@ -10,7 +10,13 @@ import {
   NoResultReportedError,
   ResultTooLargeError,
 } from '../errors.js';
-import { decodeResult, RESULT_LIMIT_BYTES, type ReporterFile } from './decode.js';
+import {
+  decodeResult,
+  type FoundInstead,
+  type NoResultDetail,
+  RESULT_LIMIT_BYTES,
+  type ReporterFile,
+} from './decode.js';
 
 /** How a terminal job ended, as a backend observed it. */
 export type JobEnd =
@@ -26,7 +32,11 @@ export type Outcome =
   | {
       readonly kind: 'no_result';
       readonly attempt: number;
-      readonly detail: 'missing' | 'empty' | 'whitespace';
+      readonly detail: NoResultDetail;
+      /** What stood at `result.json` instead of a file (`detail: 'not_a_file'`). */
+      readonly found?: FoundInstead;
+      /** The last lines of rank 0's log, when the backend could read them. */
+      readonly logTail?: readonly string[];
     }
   | {
       readonly kind: 'malformed';
@@ -66,7 +76,12 @@ export function classifyOutcome(
     case 'value':
       return { kind: 'value', attempt, text: decoded.text };
     case 'none':
-      return { kind: 'no_result', attempt, detail: decoded.detail };
+      return {
+        kind: 'no_result',
+        attempt,
+        detail: decoded.detail,
+        ...(decoded.found === undefined ? {} : { found: decoded.found }),
+      };
     case 'malformed':
       return { kind: 'malformed', attempt, parseError: decoded.parseError, head: decoded.head };
     case 'too_large':
@@ -83,7 +98,7 @@ export function outcomeError(
     case 'value':
       return undefined;
     case 'no_result':
-      return new NoResultReportedError(jobName, outcome.detail);
+      return new NoResultReportedError(jobName, outcome);
     case 'malformed':
       return new MalformedResultError(jobName, outcome.parseError, outcome.head);
     case 'too_large':
@@ -105,6 +120,6 @@ export function outcomeError(
 export function outcomeValue(jobName: string, outcome: Outcome): unknown {
   const error = outcomeError(jobName, outcome);
   if (error !== undefined) throw error;
-  if (outcome.kind !== 'value') throw new Error('unreachable');
-  return JSON.parse(outcome.text) as unknown;
+  // outcomeError returned undefined: the outcome is a value.
+  return JSON.parse((outcome as Extract<Outcome, { kind: 'value' }>).text) as unknown;
 }

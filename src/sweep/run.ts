@@ -28,6 +28,7 @@ import {
 import { type Duration, parseDuration } from '../job/duration.js';
 import type { Job } from '../job/job.js';
 import { getJob, launch } from '../launch.js';
+import { describeFound } from '../result/decode.js';
 import { applyOverrides } from '../task/overrides.js';
 import type { TaskSpec } from '../task/types.js';
 import { writeSweepFiles, type SweepFiles } from './files.js';
@@ -165,7 +166,7 @@ function endOfError(error: unknown): TrialEnd {
     return {
       state: 'failed',
       errorCode: error.code,
-      reason: `no result reported (result.json ${error.detail})`,
+      reason: `no result reported (result.json ${error.found === undefined ? error.detail : `is ${describeFound(error.found)}`})`,
     };
   }
   if (error instanceof MalformedResultError) {

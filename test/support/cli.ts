@@ -21,16 +21,24 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /** A command that runs node for the CLI, e.g. `['setpriv', '--reuid=65534', …]`. */
+  readonly via?: readonly string[];
 }
 
 /** Runs `konduktor ...args` and collects its output. */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { via } = options;
+    const node = [process.execPath, CLI, ...args];
+    const child = spawn(
+      via?.[0] ?? process.execPath,
+      via ? [...via.slice(1), ...node] : node.slice(1),
+      {
+        cwd: options.cwd ?? ROOT,
+        env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -3,12 +3,12 @@
  * shared result code turns them into an outcome.
  * @module
  */
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobFailure } from '../../errors.js';
 import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
-import type { JobEnd } from '../../result/outcome.js';
+import { classifyOutcome, type JobEnd, type Outcome } from '../../result/outcome.js';
 import { signalOfExitCode } from './processes.js';
+import { readUntrusted } from './untrusted-file.js';
 
 /** The supervisor's final record. */
 export type FinalRecord =
@@ -23,6 +23,8 @@ export type FinalRecord =
 
 const LOG_TAIL_LINES = 20;
 const LOG_TAIL_BYTES = 16 * 1024;
+/** The largest record file read; the supervisor's records are a line each. */
+const RECORD_BYTES = 4096;
 
 /** Paths inside one job directory. */
 export const jobPaths = {
@@ -37,17 +39,15 @@ export const jobPaths = {
     join(dir, `attempt-${attempt}`, `rank-${rank}`, 'output', 'result.json'),
 };
 
-/** A small record file; undefined until it is complete (the writer ends every file with \n). */
+/**
+ * A small record file; undefined until it is complete (the writer ends every file with \n), and
+ * when anything but a regular file stands there (the job's processes can reach these paths).
+ */
 function readSmall(path: string): string | undefined {
-  // Most reads find no file yet (a running job has no final record): checking first is cheaper
-  // than the exception a failed read throws.
-  if (!existsSync(path)) return undefined;
-  try {
-    const text = readFileSync(path, 'utf8');
-    return text.endsWith('\n') ? text : undefined;
-  } catch {
-    return undefined;
-  }
+  const read = readUntrusted(path, { maxBytes: RECORD_BYTES });
+  if (read.kind !== 'file') return undefined;
+  const text = read.bytes.toString('utf8');
+  return text.endsWith('\n') ? text : undefined;
 }
 
 function fields(text: string): Map<string, string> {
@@ -90,50 +90,29 @@ export function readAttempt(dir: string, fallback = 0): number {
 
 /**
  * The reporter's file, reading at most `limit + 1` bytes: a hostile multi-gigabyte file costs no
- * more than a small one.
+ * more than a small one, and whatever else stands there (a directory, a pipe, a device, a broken
+ * link, an unreadable file) is described, never read, never thrown.
  */
 export function readReporterFile(path: string, limit = RESULT_LIMIT_BYTES): ReporterFile {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return { bytes: null };
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const buffer = Buffer.alloc(Math.min(size, limit + 1));
-    let read = 0;
-    while (read < buffer.length) {
-      const n = readSync(fd, buffer, read, buffer.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return { bytes: buffer.subarray(0, read), size: Math.max(size, read) };
-  } finally {
-    closeSync(fd);
+  const read = readUntrusted(path, { maxBytes: limit + 1 });
+  switch (read.kind) {
+    case 'missing':
+      return { bytes: null };
+    case 'found':
+      return { bytes: null, found: read.found };
+    case 'file':
+      return { bytes: read.bytes, size: read.size };
   }
 }
 
-/** The last lines of a log file. */
+/** The last lines of a log file (none when it is not a readable file). */
 export function readLogTail(path: string, lines = LOG_TAIL_LINES): string[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const length = Math.min(size, LOG_TAIL_BYTES);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const all = buffer.toString('utf8').split('\n');
-    if (all.at(-1) === '') all.pop();
-    if (length < size) all.shift(); // the first line is probably cut
-    return all.slice(-lines);
-  } finally {
-    closeSync(fd);
-  }
+  const read = readUntrusted(path, { maxBytes: LOG_TAIL_BYTES, fromEnd: true });
+  if (read.kind !== 'file') return [];
+  const all = read.bytes.toString('utf8').split('\n');
+  if (all.at(-1) === '') all.pop();
+  if (read.bytes.length < read.size) all.shift(); // the first line is probably cut
+  return all.slice(-lines);
 }
 
 /** How the failing rank ended: phase and exit code as the rank recorded them, else the wait status. */
@@ -182,5 +161,26 @@ export function jobEndOf(dir: string, final: FinalRecord): JobEnd {
           : '';
       return { status: 'failed', ...failure, reason: `${failure.reason}${restarts}` };
     }
+  }
+}
+
+/**
+ * The facts of a finished job's end and its outcome, read from its directory: rank 0's result of
+ * the final attempt, and rank 0's log tail when it reported none (a command that failed inside a
+ * pipeline, `train | tee log`, exits 0 without a result; its last lines say why). Never throws:
+ * reading one job's files can only decide that job's outcome.
+ */
+export function readOutcome(dir: string, final: FinalRecord): { end: JobEnd; outcome: Outcome } {
+  try {
+    const end = jobEndOf(dir, final);
+    const outcome = classifyOutcome(end, readReporterFile(jobPaths.result(dir, final.attempt, 0)));
+    if (outcome.kind !== 'no_result') return { end, outcome };
+    const logTail = readLogTail(jobPaths.log(dir, final.attempt, 0));
+    return { end, outcome: logTail.length === 0 ? outcome : { ...outcome, logTail } };
+  } catch (error) {
+    // The readers describe what they find instead of throwing; this is the guard for the rest.
+    const reason = `konduktor could not read the job's records: ${error instanceof Error ? error.message : String(error)}`;
+    const failure = { reason, attempt: final.attempt, logTail: [] };
+    return { end: { status: 'failed', ...failure }, outcome: { kind: 'failed', ...failure } };
   }
 }

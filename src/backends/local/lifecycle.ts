@@ -8,21 +8,14 @@
 import { mkdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, JobNotFoundError, UsageError } from '../../errors.js';
-import { classifyOutcome, type Outcome } from '../../result/outcome.js';
+import type { Outcome } from '../../result/outcome.js';
 import { makeJobName } from '../../task/naming.js';
 import type { TaskSpec } from '../../task/types.js';
 import { isTerminal, type JobInfo } from '../backend.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
-import {
-  jobEndOf,
-  jobPaths,
-  readAttempt,
-  readFinal,
-  readReporterFile,
-  readSupervisor,
-} from './job-dir.js';
+import { jobPaths, readAttempt, readFinal, readOutcome, readSupervisor } from './job-dir.js';
 import { prepareJobDir } from './launcher.js';
 import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
 import type { JobRow } from './store.js';
@@ -154,8 +147,7 @@ export class JobLifecycle {
   }
 
   #recordEnd(name: string, dir: string, final: NonNullable<ReturnType<typeof readFinal>>): JobInfo {
-    const end = jobEndOf(dir, final);
-    const outcome = classifyOutcome(end, readReporterFile(jobPaths.result(dir, final.attempt, 0)));
+    const { end, outcome } = readOutcome(dir, final);
     const status =
       final.status === 'succeeded'
         ? 'SUCCEEDED'
