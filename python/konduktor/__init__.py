@@ -1,69 +1,57 @@
-"""konduktor's result helper for Python workloads (standard library only).
+"""konduktor for Python: launch batch jobs on this machine or on Kubernetes and get each job's
+small JSON result back, driving konduktor's TypeScript engine (the ``konduktor`` command).
 
-    from konduktor import report
-    report({"val_loss": 0.42})
+One job::
 
-does what ``echo '{"val_loss": 0.42}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`` does, after checking
-the value exactly like the TypeScript ``report()``.
+    import konduktor
+
+    task = konduktor.Task(name="trial", run='echo \\'{"val_loss": 0.42}\\' > "$KONDUKTOR_OUTPUT_DIR/result.json"')
+    task.set_resources(konduktor.Resources(cpus=1, memory=2, image_id="ubuntu"))
+    job = konduktor.launch(task)            # a str: the job name
+    value = job.result(timeout=600)         # {"val_loss": 0.42}; timeouts are seconds
+
+Inside a job, :func:`report` writes the result. Every error is a :class:`KonduktorError` with the
+TypeScript library's ``code``.
 """
 
-import json
-import os
+from ._report import RESULT_LIMIT_BYTES, report
+from .errors import (
+    BackendError,
+    JobFailedError,
+    JobNotFoundError,
+    KonduktorError,
+    MalformedResultError,
+    NoResultReportedError,
+    ReportError,
+    ResultTimeoutError,
+    ResultTooLargeError,
+    TaskIssue,
+    TaskValidationError,
+    UsageError,
+)
+from .job import Job, get_job, launch
+from .task import Resources, Task
 
-__all__ = ["report", "ReportError", "RESULT_LIMIT_BYTES"]
+__version__ = "0.1.0"
 
-#: The default size limit of a result document, in bytes (the kubelet's termination-message cap).
-RESULT_LIMIT_BYTES = 4096
-
-
-class ReportError(Exception):
-    """``report()`` refused a value; nothing was written."""
-
-    code = "REPORT_REFUSED"
-
-
-def _limit_from_environment():
-    raw = os.environ.get("KONDUKTOR_RESULT_LIMIT")
-    try:
-        value = int(raw) if raw is not None else 0
-    except ValueError:
-        value = 0
-    return value if value > 0 else RESULT_LIMIT_BYTES
-
-
-def report(value, output_dir=None, limit=None):
-    """Write ``value`` as this job's result and return the number of bytes written.
-
-    Raises ReportError when KONDUKTOR_OUTPUT_DIR is unset, when the value is not JSON data (NaN,
-    Infinity, or anything ``json`` cannot encode), or when the document would be over the limit
-    (``KONDUKTOR_RESULT_LIMIT``, default 4096 bytes). Nothing is written then.
-    """
-    directory = output_dir if output_dir is not None else os.environ.get("KONDUKTOR_OUTPUT_DIR", "")
-    if not directory:
-        raise ReportError(
-            "KONDUKTOR_OUTPUT_DIR is not set: report() works inside a job launched by konduktor; "
-            "to try it elsewhere, set KONDUKTOR_OUTPUT_DIR to a writable directory"
-        )
-    size_limit = limit if limit is not None else _limit_from_environment()
-    try:
-        # allow_nan=False: NaN and Infinity are not JSON; compact separators match JSON.stringify.
-        text = json.dumps(value, allow_nan=False, ensure_ascii=False, separators=(",", ":"))
-    except ValueError as err:
-        raise ReportError(f"the value is not JSON: {err}; report null or a string instead") from err
-    except TypeError as err:
-        raise ReportError(f"the value cannot be written as JSON: {err}") from err
-    document = (text + "\n").encode("utf-8")
-    if len(document) > size_limit:
-        raise ReportError(
-            f"the result would be {len(document)} bytes, over the limit of {size_limit} bytes; "
-            "nothing was written. Report a smaller document, for example a path to a file "
-            "holding the large data"
-        )
-    path = os.path.join(directory, "result.json")
-    try:
-        # "wb" truncates and writes the same inode: never write-temp-then-rename (bind mounts).
-        with open(path, "wb") as f:
-            f.write(document)
-    except OSError as err:
-        raise ReportError(f"could not write {path}: {err}") from err
-    return len(document)
+__all__ = [
+    "Task",
+    "Resources",
+    "launch",
+    "get_job",
+    "Job",
+    "report",
+    "RESULT_LIMIT_BYTES",
+    "KonduktorError",
+    "TaskIssue",
+    "TaskValidationError",
+    "UsageError",
+    "JobFailedError",
+    "NoResultReportedError",
+    "MalformedResultError",
+    "ResultTooLargeError",
+    "ResultTimeoutError",
+    "JobNotFoundError",
+    "BackendError",
+    "ReportError",
+]

@@ -153,6 +153,16 @@ withBackendOptions(
     process.exitCode = await runDown(jobs, options);
   });
 
+program
+  .command('rpc')
+  .description(
+    'serve the machine interface: JSON requests on stdin, replies on stdout, one per line (the Python package uses it; docs/python.md)',
+  )
+  .action(async () => {
+    const { runRpc } = await import('./commands/rpc.js');
+    process.exitCode = await runRpc();
+  });
+
 // --- sweeps (issue 5) ---
 const sweepCommand = program
   .command('sweep')

@@ -1,0 +1,238 @@
+"""Launching tasks and handling their jobs: :func:`launch`, :func:`get_job` and :class:`Job`.
+
+Timeouts are in **seconds** (an ``int`` or ``float``), or duration strings such as ``"90s"``,
+``"10m"``, ``"1h30m"``; ``None`` waits as long as it takes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from typing import Any, Dict, Iterator, Optional, Union
+
+from ._engine import engine
+from .errors import UsageError
+from .task import PathLike, Task
+
+__all__ = ["Job", "launch", "get_job"]
+
+Timeout = Union[int, float, str, None]
+
+
+def _timeout_ms(timeout: Timeout) -> Union[float, str, None]:
+    """Seconds to the engine's milliseconds; a duration string goes as it is (the engine parses
+    it with the TypeScript rules)."""
+    if timeout is None or isinstance(timeout, str):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise UsageError(
+            f"timeout must be a number of seconds or a duration string such as '10m', got {timeout!r}"
+        )
+    if not math.isfinite(timeout) or timeout < 0:
+        raise UsageError(f"timeout must be a non-negative number of seconds, got {timeout!r}")
+    return timeout * 1000
+
+
+def _where(backend: Optional[str], context: Optional[str], namespace: Optional[str]) -> Dict[str, Any]:
+    where: Dict[str, Any] = {}
+    if backend is not None:
+        where["backend"] = backend
+    if context is not None:
+        where["context"] = context
+    if namespace is not None:
+        where["namespace"] = namespace
+    return where
+
+
+class Job(str):
+    """A launched job. It *is* its name (a ``str``), so code that treats the return value of
+    :func:`launch` as a name keeps working; ``Job(name)`` re-attaches to an existing job from any
+    process (see also :func:`get_job`, which checks that the job exists).
+
+    Args:
+        name: the job name, e.g. ``"trial-3f2a"``.
+        backend: ``"local"`` or ``"kubernetes"``; default: ``$KONDUKTOR_BACKEND``, else
+            ``backend:`` in ``$KONDUKTOR_HOME/config.yaml``, else local.
+        context: Kubernetes: the kubeconfig context (default: the current one).
+        namespace: Kubernetes: the namespace (default: the context's).
+    """
+
+    _where: Dict[str, Any]
+
+    def __new__(
+        cls,
+        name: str,
+        backend: Optional[str] = None,
+        context: Optional[str] = None,
+        namespace: Optional[str] = None,
+    ) -> "Job":
+        job = super().__new__(cls, name)
+        job._where = _where(backend, context, namespace)
+        return job
+
+    def __reduce__(self) -> Any:
+        return (Job, (str(self), self._where.get("backend"), self._where.get("context"), self._where.get("namespace")))
+
+    def __repr__(self) -> str:
+        return f"Job({str(self)!r})"
+
+    @property
+    def name(self) -> str:
+        """The job name."""
+        return str(self)
+
+    def _params(self, **extra: Any) -> Dict[str, Any]:
+        params: Dict[str, Any] = {"job": str(self), **self._where, **extra}
+        # Read at each call, like the CLI reads it at each command.
+        home = os.environ.get("KONDUKTOR_HOME")
+        if home:
+            params["home"] = home
+        return params
+
+    def result(self, timeout: Timeout = None) -> Any:
+        """Waits until the job ends and returns the JSON document rank 0 wrote to
+        ``$KONDUKTOR_OUTPUT_DIR/result.json`` in the final attempt, parsed (``dict``, ``list``,
+        ``str``, ``int``, ``float``, ``bool`` or ``None``; numbers keep every digit).
+
+        Args:
+            timeout: seconds (or a duration string such as ``"10m"``); None waits as long as it
+                takes.
+
+        Raises:
+            JobFailedError: the job failed (the value it reported, if any, is ``.value``).
+            NoResultReportedError: it succeeded without a result.
+            MalformedResultError: its result is not JSON.
+            ResultTooLargeError: its result is over the size limit.
+            ResultTimeoutError: the timeout ran out; the job keeps running.
+            JobNotFoundError: there is no such job.
+            BackendError: the backend or konduktor's engine cannot be used.
+            KeyboardInterrupt: Ctrl+C stops the wait; the job keeps running.
+        """
+        reply = engine().call("result", self._params(timeout=_timeout_ms(timeout)))
+        return json.loads(reply["text"])
+
+    def wait(self, timeout: Timeout = None) -> str:
+        """Waits until the job ends; returns ``"succeeded"`` or ``"failed"`` (a cancelled job
+        counts as failed) without reading the result.
+
+        Args:
+            timeout: seconds (or a duration string); None waits as long as it takes.
+
+        Raises:
+            ResultTimeoutError: the timeout ran out; the job keeps running.
+            JobNotFoundError, BackendError: as for :meth:`result`.
+            KeyboardInterrupt: Ctrl+C stops the wait; the job keeps running.
+        """
+        return str(engine().call("wait", self._params(timeout=_timeout_ms(timeout))))
+
+    def info(self) -> Dict[str, Any]:
+        """Everything the backend knows about the job: ``status``, ``attempt``, ``reason``,
+        ``numNodes``, ``resources``, ``submittedAt``/``startedAt``/``endedAt`` (ISO 8601 UTC)...
+
+        Raises:
+            JobNotFoundError: there is no such job.
+        """
+        return dict(engine().call("get", self._params()))
+
+    def status(self) -> str:
+        """The job's status: ``"PENDING"``, ``"RUNNING"``, ``"STOPPED"``, ``"SUCCEEDED"``,
+        ``"FAILED"`` or ``"CANCELLED"``.
+
+        Raises:
+            JobNotFoundError: there is no such job.
+        """
+        return str(self.info()["status"])
+
+    def logs(self, follow: bool = False, rank: int = 0, tail: Optional[int] = None) -> Iterator[str]:
+        """The log lines (without their newline) of one rank of the latest attempt.
+
+        Args:
+            follow: keep yielding lines until the job ends.
+            rank: the rank (0-based).
+            tail: start with only the last ``tail`` lines.
+
+        Raises:
+            JobNotFoundError: there is no such job.
+            UsageError: ``rank`` or ``tail`` is not a non-negative integer, or there is no such rank.
+        """
+        return engine().stream("logs", self._params(follow=bool(follow), rank=rank, tail=tail))
+
+    def cancel(self) -> None:
+        """Stops the job; it ends ``CANCELLED``, and its result is a :class:`JobFailedError`.
+        Harmless on a job that has ended.
+
+        Raises:
+            JobNotFoundError: there is no such job.
+        """
+        engine().call("cancel", self._params())
+
+
+def launch(
+    task: Union[Task, PathLike],
+    dryrun: bool = False,
+    detach_run: bool = False,
+    backend: Optional[str] = None,
+    *,
+    context: Optional[str] = None,
+    namespace: Optional[str] = None,
+) -> Optional[Job]:
+    """Validates ``task`` and starts it as a job.
+
+    Args:
+        task: a :class:`Task`, or the path of a task YAML file.
+        dryrun: validate only (with the backend's own checks too) and return None.
+        detach_run: return as soon as the job is submitted. Without it, rank 0's log is printed
+            on stderr until the job ends, as ``konduktor launch`` does, and then the handle is
+            returned (whether the job succeeded or failed: ask :meth:`Job.result`).
+        backend: ``"local"`` or ``"kubernetes"``; default: ``$KONDUKTOR_BACKEND``, else the
+            ``backend:`` of ``$KONDUKTOR_HOME/config.yaml``, else local.
+        context: Kubernetes: the kubeconfig context.
+        namespace: Kubernetes: the namespace.
+
+    Returns:
+        the :class:`Job` (a ``str``: its name), or None with ``dryrun``.
+
+    Raises:
+        TaskValidationError: the task is invalid (every problem at once); nothing was launched.
+        BackendError: the backend or konduktor's engine cannot be used.
+        KeyboardInterrupt: Ctrl+C while following the log; the job keeps running.
+    """
+    if not isinstance(task, Task):
+        task = Task.from_yaml(task)
+    where = _where(backend, context, namespace)
+    home = os.environ.get("KONDUKTOR_HOME")
+    params: Dict[str, Any] = {"task": task.to_dict(), "cwd": os.getcwd(), "dryrun": bool(dryrun), **where}
+    if home:
+        params["home"] = home
+    reply = engine().call("launch", params)
+    if dryrun:
+        return None
+    job = Job(reply["job"], backend, context, namespace)
+    if not detach_run:
+        try:
+            for line in job.logs(follow=True):
+                print(line, file=sys.stderr, flush=True)
+        except KeyboardInterrupt:
+            print(f"detached; job {job} keeps running. Follow it: konduktor logs -f {job}", file=sys.stderr)
+            raise
+    return job
+
+
+def get_job(
+    name: str,
+    backend: Optional[str] = None,
+    *,
+    context: Optional[str] = None,
+    namespace: Optional[str] = None,
+) -> Job:
+    """Re-attaches to an existing job by name, from any process.
+
+    Raises:
+        JobNotFoundError: there is no such job (with ``suggestions``).
+        BackendError: the backend or konduktor's engine cannot be used.
+    """
+    job = Job(name, backend, context, namespace)
+    job.info()
+    return job
