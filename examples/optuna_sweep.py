@@ -1,117 +1,78 @@
-"""Optuna drives konduktor: Optuna's ask/tell loop chooses the parameters, konduktor runs each
-trial as an ordinary job and hands back its result.
+"""Optuna's ask/tell loop launching each trial as a konduktor job, as on the product page: the
+loop asks Optuna for a learning rate, builds a task that trains with it (examples/lr_objective.py,
+a real Python objective), launches it, and tells Optuna the job's val_loss, or FAIL when the job
+failed (training diverged past the stability limit).
 
-Each trial is `konduktor launch TASK --wait --json -y --env X1=... --env X2=...`, run as a
-subprocess with its arguments as a list (never a shell string). The JSON envelope on stdout gives
-the result (`outcome: "value"`) or why there is none; failed trials are told to Optuna as FAIL,
-with the reason kept in the trial's user attributes.
+    pip install optuna ./python          # from a konduktor checkout, konduktor on PATH
+    python examples/optuna_sweep.py --trials 30
 
-    pip install optuna
-    python examples/optuna_sweep.py --trials 20
-    python examples/optuna_sweep.py --trials 10 --fail-trial 3   # one trial crashes on purpose
-
-The konduktor command is `konduktor` on PATH, or KONDUKTOR_CLI (e.g. "node bin/konduktor.js").
-Prints a JSON summary on stdout; progress goes to stderr.
+Prints one line per trial on stderr and a JSON summary on stdout.
 """
+
 import argparse
 import json
 import os
-import shlex
-import subprocess
 import sys
 
 import optuna
 
+import konduktor
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from lr_objective import DIVERGES_ABOVE  # noqa: E402  (re-exported for the tests)
 
-# What konduktor's exit codes mean (README, "Exit codes").
-EXIT_REASONS = {
-    1: "job failed",
-    2: "invalid task or usage",
-    3: "no result reported",
-    4: "malformed result",
-    5: "result too large",
-    6: "backend unavailable",
-    124: "timed out",
-    130: "interrupted",
-}
+__all__ = ["build_task", "DIVERGES_ABOVE"]
 
 
-def konduktor_command():
-    return shlex.split(os.environ.get("KONDUKTOR_CLI", "konduktor"))
+def build_task(lr: float) -> konduktor.Task:
+    """One trial: train with learning rate ``lr`` and report {"val_loss": ..., "lr": ...}."""
+    task = konduktor.Task(
+        name="lr-trial",
+        run="python3 lr_objective.py",
+        workdir=HERE,
+        envs={"LR": repr(lr)},
+    )
+    task.set_resources(konduktor.Resources(cpus=1, memory=1))
+    return task
 
 
-def run_trial(task, name, env, timeout):
-    """Runs one trial; returns (result document, None) or (None, reason)."""
-    command = [*konduktor_command(), "launch", task, "--wait", "--json", "-y", "--name", name]
-    for key, value in env.items():
-        command += ["--env", f"{key}={value}"]
-    if timeout:
-        command += ["--timeout", timeout]
-    proc = subprocess.run(command, capture_output=True, text=True, check=False)
-    envelope = None
-    lines = proc.stdout.strip().splitlines()
-    if lines:
-        try:
-            envelope = json.loads(lines[-1])
-        except json.JSONDecodeError:
-            envelope = None
-    if proc.returncode == 0 and envelope and envelope.get("outcome") == "value":
-        return envelope["value"], None
-    reason = EXIT_REASONS.get(proc.returncode, f"exit status {proc.returncode}")
-    error = (envelope or {}).get("error") or {}
-    detail = error.get("reason") or error.get("message") or proc.stderr.strip().splitlines()[-1:] or ""
-    if isinstance(detail, list):
-        detail = detail[0] if detail else ""
-    job = (envelope or {}).get("job")
-    return None, f"{reason}: {detail}" + (f" (job {job})" if job else "")
-
-
-def main():
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default=os.path.join(HERE, "sweep-branin-task.yaml"))
-    parser.add_argument("--trials", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--objective", default="value", help="the result field to minimize")
-    parser.add_argument("--timeout", default=None, help="per-trial wait limit, e.g. 10m")
-    parser.add_argument("--fail-trial", type=int, action="append", default=[],
-                        help="make this trial number crash (FAIL=1), to show failure handling")
+    parser.add_argument("--trials", type=int, default=30)
     args = parser.parse_args()
-
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=args.seed))
+
+    study = optuna.create_study(direction="minimize")
     for _ in range(args.trials):
         trial = study.ask()
-        x1 = trial.suggest_float("x1", -5, 10)
-        x2 = trial.suggest_float("x2", 0, 15)
-        env = {"X1": repr(x1), "X2": repr(x2)}
-        if trial.number in args.fail_trial:
-            env["FAIL"] = "1"
-        value, reason = run_trial(args.task, f"optuna-{trial.number}", env, args.timeout)
-        objective = value.get(args.objective) if isinstance(value, dict) else value
-        if reason is None and not isinstance(objective, (int, float)):
-            reason = f"the result has no number at '{args.objective}': {json.dumps(value)[:80]}"
-        if reason is not None:
-            trial.set_user_attr("fail_reason", reason)
+        lr = trial.suggest_float("lr", 1e-5, 1e-2, log=True)
+        task = build_task(lr=lr)
+        job = konduktor.launch(task, detach_run=True)
+        try:
+            val_loss = job.result(timeout=3600)["val_loss"]
+            study.tell(trial, val_loss)
+            print(f"trial {trial.number} lr={lr:.3g} -> val_loss {val_loss:.6g} ({job})", file=sys.stderr)
+        except konduktor.JobFailedError as err:
+            trial.set_user_attr("job", str(job))
+            trial.set_user_attr("fail_reason", err.reason)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
-            print(f"trial {trial.number} FAIL: {reason}", file=sys.stderr)
-        else:
-            study.tell(trial, float(objective))
-            print(f"trial {trial.number} x1={x1:.4f} x2={x2:.4f} -> {objective:.6f}", file=sys.stderr)
+            print(f"trial {trial.number} lr={lr:.3g} FAIL: {err.reason} ({job})", file=sys.stderr)
 
     complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     failed = [t for t in study.trials if t.state == optuna.trial.TrialState.FAIL]
-    summary = {
+    print(json.dumps({
         "n_trials": len(study.trials),
         "n_complete": len(complete),
         "n_fail": len(failed),
         "best_value": study.best_value if complete else None,
         "best_params": study.best_params if complete else None,
-        "best_trial": study.best_trial.number if complete else None,
-        "values": {t.number: t.value for t in complete},
-        "failures": [{"trial": t.number, "reason": t.user_attrs.get("fail_reason")} for t in failed],
-    }
-    print(json.dumps(summary))
+        "trials": [
+            {"number": t.number, "lr": t.params["lr"], "state": t.state.name, "value": t.value,
+             "job": t.user_attrs.get("job"), "fail_reason": t.user_attrs.get("fail_reason")}
+            for t in study.trials
+        ],
+    }))
     return 0 if complete else 1
 
 

@@ -1,0 +1,130 @@
+"""Across processes: get_job re-attaches from a second process; Ctrl+C inside result() or while
+launch() follows the log leaves the job running and raises KeyboardInterrupt; the engine ends
+with the Python process; a missing konduktor command is named with how to install it."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+import konduktor
+from conftest import run_python, write_result
+
+
+def test_get_job_re_attaches_from_a_second_process():
+    job = konduktor.launch(konduktor.Task(name="first", run="sleep 1; " + write_result('{"n": 1}')), detach_run=True)
+    other = run_python(
+        f"""
+        import konduktor
+        job = konduktor.get_job({str(job)!r})
+        print(job.result(timeout=120), job.wait(), job.status(), konduktor.Job({str(job)!r}).status())
+        """
+    )
+    assert other.returncode == 0, other.stderr
+    assert other.stdout.strip() == "{'n': 1} succeeded SUCCEEDED SUCCEEDED"
+    # And the other way round: a job launched by a process that has ended.
+    launched = run_python(
+        """
+        import konduktor
+        print(konduktor.launch(konduktor.Task(name="second", run="sleep 1; echo 2 > $KONDUKTOR_OUTPUT_DIR/result.json"), detach_run=True))
+        """
+    )
+    assert launched.returncode == 0, launched.stderr
+    assert konduktor.get_job(launched.stdout.strip()).result(timeout=120) == 2
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+INTERRUPTED = {
+    "result": """
+        job = konduktor.launch(konduktor.Task(name="interrupted", run="sleep 4; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json"), detach_run=True)
+        print(job, engine()._proc.pid, flush=True)
+        job.result(timeout=600)
+    """,
+    "launch": """
+        task = konduktor.Task(name="interrupted", run="echo started; sleep 4; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json")
+        print("-", engine()._proc.pid, flush=True)
+        konduktor.launch(task)
+    """,
+}
+
+
+@pytest.mark.parametrize("where", ["result", "launch"])
+def test_ctrl_c_stops_the_wait_not_the_job(where):
+    script = "import os, konduktor\nfrom konduktor._engine import engine\n" + textwrap.dedent(INTERRUPTED[where])
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline().split()
+    assert len(first) == 2, proc.stderr.read()
+    engine_pid = int(first[1])
+    if where == "launch":
+        # Wait until launch() is following the log (the job printed its first line).
+        deadline = time.monotonic() + 60
+        line = ""
+        while "started" not in line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+    else:
+        time.sleep(1)  # inside result()'s wait
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode in (-signal.SIGINT, 130), stderr
+    assert "KeyboardInterrupt" in stderr
+    jobs = konduktor_jobs("interrupted-")
+    job = jobs[-1]
+    assert konduktor.get_job(job).status() in ("PENDING", "RUNNING"), "the job was stopped"
+    assert job.result(timeout=120) == 7
+    if where == "launch":
+        assert f"detached; job {job} keeps running" in stderr
+    # The engine of the interrupted process ended with it.
+    deadline = time.monotonic() + 30
+    while _alive(engine_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(engine_pid)
+
+
+def konduktor_jobs(prefix):
+    from conftest import all_jobs
+
+    names = [j["name"] for j in sorted(all_jobs(), key=lambda j: j["submittedAt"]) if j["name"].startswith(prefix)]
+    return [konduktor.Job(n) for n in names]
+
+
+@pytest.mark.parametrize(
+    "cli, expected",
+    [
+        (None, ["KONDUKTOR_CLI is not set", "no `konduktor` on PATH", "npm install -g .", "npm link"]),
+        ("/no/such/konduktor", ["could not start konduktor (/no/such/konduktor, from KONDUKTOR_CLI)", "npm install -g ."]),
+        ("false", ["exited with status 1", "npm install -g ."]),
+        (f"{sys.executable} -c 'import sys; sys.stderr.write(\"unknown command rpc\")'", ["unknown command rpc"]),
+    ],
+)
+def test_a_missing_or_wrong_konduktor_command_is_a_backend_error_that_says_how_to_install(cli, expected):
+    env = {k: v for k, v in os.environ.items() if k != "KONDUKTOR_CLI"}
+    if cli is not None:
+        env["KONDUKTOR_CLI"] = cli
+    env["PATH"] = os.path.dirname(sys.executable) + ":/usr/bin:/bin"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import konduktor\ntry:\n    konduktor.get_job('x')\nexcept konduktor.BackendError as e:\n    print(e.code); print(e)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("BACKEND_UNAVAILABLE\n"), proc.stdout
+    for text in expected:
+        assert text in proc.stdout, proc.stdout
