@@ -73,7 +73,8 @@ export function ensureVenv(): void {
   if (venvReady()) return;
   withVenvLock(() => {
     if (venvReady()) return;
-    if (!existsSync(PYTHON)) run('python3', ['-m', 'venv', VENV], 'creating the virtual environment');
+    if (!existsSync(PYTHON))
+      run('python3', ['-m', 'venv', VENV], 'creating the virtual environment');
     run(PYTHON, ['-m', 'pip', 'install', '--quiet', ...REQUIREMENTS], 'pip install optuna pytest');
   });
 }
