@@ -21,6 +21,22 @@ describe('report()', () => {
     if (decoded.kind === 'value') assert.deepEqual(decoded.value, { val_loss: 0.42 });
   });
 
+  it('writes lone surrogates (undecodable file names) as escapes: valid UTF-8, the same value back', () => {
+    // What Python's os.fsdecode(b"/ckpt/run\xff.pt") gives; the Python report() writes the same bytes.
+    for (const value of [
+      { ckpt: '/ckpt/run\udcff.pt' },
+      { 'key\udcfe': ['\udc80\udc81', '\ud800', 'x\udfffy'] },
+    ]) {
+      report(value, { outputDir: dir });
+      const bytes = readFileSync(file);
+      assert.ok(!bytes.toString('latin1').includes('\xed'), 'no CESU-8 surrogate bytes');
+      const decoded = decodeResult({ bytes });
+      assert.equal(decoded.kind, 'value');
+      if (decoded.kind === 'value') assert.deepEqual(decoded.value, value);
+    }
+    assert.equal(readFileSync(file, 'utf8').split('"')[1], 'key\\udcfe');
+  });
+
   it('refuses values over the limit and writes nothing', () => {
     rmSync(file, { force: true });
     assert.throws(
