@@ -273,16 +273,24 @@ export class ResultTimeoutError extends KonduktorError {
   readonly timeoutMs: number;
   /** The job's status when the wait gave up. */
   readonly lastStatus: string;
+  /**
+   * Why the job was not running when the wait gave up, as the backend said it (e.g. `queued #2:
+   * waiting for 2 GPUs`, `unschedulable: 0/1 nodes are available: 1 Insufficient cpu.`), when
+   * it said anything.
+   */
+  readonly waitingReason?: string;
 
-  constructor(jobName: string, timeoutMs: number, lastStatus: string) {
+  constructor(jobName: string, timeoutMs: number, lastStatus: string, waitingReason?: string) {
+    const why = waitingReason === undefined ? '' : `: ${waitingReason}`;
     super(
       'RESULT_TIMEOUT',
-      `timed out after ${formatMs(timeoutMs)} waiting for job ${jobName} (status ${lastStatus}); ` +
+      `timed out after ${formatMs(timeoutMs)} waiting for job ${jobName} (status ${lastStatus}${why}); ` +
         `the job keeps running: wait again with \`konduktor result ${jobName}\``,
     );
     this.jobName = jobName;
     this.timeoutMs = timeoutMs;
     this.lastStatus = lastStatus;
+    if (waitingReason !== undefined) this.waitingReason = waitingReason;
   }
 }
 named(ResultTimeoutError, 'ResultTimeoutError');

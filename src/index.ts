@@ -22,7 +22,7 @@
  * @module
  */
 export { launch, getJob, type LaunchOptions, type GetJobOptions } from './launch.js';
-export { Job, type WaitOptions, type LogOptions } from './job/job.js';
+export { Job, waitingReasonOf, type WaitOptions, type LogOptions } from './job/job.js';
 export { parseDuration, type Duration } from './job/duration.js';
 export { Task, Resources } from './task/task.js';
 export type { TaskOptions, ResourcesOptions } from './task/task.js';

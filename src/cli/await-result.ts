@@ -3,6 +3,8 @@
  * code per outcome. Shared by `launch --wait` and `result`.
  * @module
  */
+import type { JobStatus } from '../backends/backend.js';
+import { JobNotFoundError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import { type Duration } from '../job/duration.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
@@ -57,7 +59,7 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
       const status =
         code === ExitCodes.TIMEOUT || code === ExitCodes.INTERRUPTED
           ? undefined
-          : (await job.info()).status;
+          : await statusAfter(job, error);
       process.stdout.write(
         `${JSON.stringify({ job: job.name, ...(status === undefined ? {} : { status }), outcome: outcomeName(code), error: errorJson(error) })}\n`,
       );
@@ -65,6 +67,19 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
     return code;
   } finally {
     process.removeListener('SIGINT', onSigint);
+  }
+}
+
+/**
+ * The job's status for the envelope of a failed wait, or `undefined` when it cannot be read: the
+ * job may be what went away (`down` while waiting), and the one error is already reported.
+ */
+async function statusAfter(job: Job, error: unknown): Promise<JobStatus | undefined> {
+  if (error instanceof JobNotFoundError) return undefined;
+  try {
+    return (await job.info()).status;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,16 +1,26 @@
 /**
- * A spinner with the job's state while waiting, on a TTY only.
+ * A spinner with the job's state while waiting, on a TTY only; plain state-change lines otherwise.
+ * Both show why a job that is not running waits (the backend's `reason`), so a job that cannot be
+ * placed says so while the wait goes on, not only when it times out.
  * @module
  */
 import yoctoSpinner from 'yocto-spinner';
 import type { JobInfo } from '../backends/backend.js';
 import { formatDuration } from '../job/duration.js';
+import { waitingReasonOf } from '../job/job.js';
 import { isFancy } from './output.js';
 
 /** Shows what a job is doing while the CLI waits for it. */
 export interface Progress {
   update(info: JobInfo): void;
   stop(): void;
+}
+
+/** `train-1a2b: PENDING (attempt 1): queued #2: waiting for 2 GPUs`. */
+export function describeProgress(jobName: string, info: JobInfo): string {
+  const attempt = info.attempt > 0 ? ` (attempt ${info.attempt})` : '';
+  const reason = waitingReasonOf(info);
+  return `${jobName}: ${info.status}${attempt}${reason === undefined ? '' : `: ${reason}`}`;
 }
 
 /** A spinner on a TTY; plain state-change lines on stderr otherwise (unless quiet). */
@@ -20,7 +30,7 @@ export function startProgress(jobName: string, options: { quiet: boolean }): Pro
     let last = '';
     return {
       update(info) {
-        const line = `${jobName}: ${info.status}${info.attempt > 0 ? ` (attempt ${info.attempt})` : ''}`;
+        const line = describeProgress(jobName, info);
         if (!options.quiet && line !== last) process.stderr.write(`${line}\n`);
         last = line;
       },
@@ -30,18 +40,15 @@ export function startProgress(jobName: string, options: { quiet: boolean }): Pro
     };
   }
   const spinner = yoctoSpinner({ text: `${jobName}: waiting`, stream: process.stderr }).start();
-  let status = 'PENDING';
-  let attempt = 0;
+  let state = `${jobName}: PENDING`;
   const render = (): void => {
-    const elapsed = formatDuration(Date.now() - started);
-    spinner.text = `${jobName}: ${status}${attempt > 0 ? ` (attempt ${attempt})` : ''} · ${elapsed}`;
+    spinner.text = `${state} · ${formatDuration(Date.now() - started)}`;
   };
   const timer = setInterval(render, 1000);
   timer.unref();
   return {
     update(info) {
-      status = info.status;
-      attempt = info.attempt;
+      state = describeProgress(jobName, info);
       render();
     },
     stop() {

@@ -16,8 +16,20 @@ export interface WaitOptions {
   readonly timeout?: Duration;
   /** Aborts the wait (never the job); the wait rejects with `signal.reason`. */
   readonly signal?: AbortSignal;
-  /** Called whenever the job's status or attempt changes while waiting. */
+  /**
+   * Called whenever the job's status, attempt or waiting reason changes while waiting. While the
+   * job is not running, `info.reason` says why (a queue position and what it waits for, the
+   * scheduler's message, Kueue admission): {@link waitingReasonOf} picks it.
+   */
   readonly onUpdate?: (info: JobInfo) => void;
+}
+
+/**
+ * Why a job that is not running waits, or `undefined` when it runs or has ended. The same text the
+ * CLI's progress line and {@link ResultTimeoutError.waitingReason} show.
+ */
+export function waitingReasonOf(info: JobInfo): string | undefined {
+  return info.status === 'PENDING' || info.status === 'STOPPED' ? info.reason : undefined;
 }
 
 /** Options of {@link Job.logs}. */
@@ -26,6 +38,8 @@ export interface LogOptions {
   readonly follow?: boolean;
   /** The rank whose log to read. @default 0 */
   readonly rank?: number;
+  /** The attempt whose log to read (0-based). @default the latest */
+  readonly attempt?: number;
   /** Start with only the last N lines. */
   readonly tail?: number;
   readonly signal?: AbortSignal;
@@ -105,7 +119,11 @@ export class Job {
     return this.#backend.get(this.name);
   }
 
-  /** The log lines of one rank, as an async iterable. */
+  /**
+   * The log lines of one rank of the latest attempt (or `options.attempt`), as an async iterable;
+   * following goes on across restarts until the job ends.
+   * @throws {LogsUnavailableError} when that log is gone (on Kubernetes: its pod was deleted).
+   */
   logs(options: LogOptions = {}): AsyncIterable<string> {
     return this.#backend.logs(this.name, options);
   }
@@ -132,18 +150,23 @@ export class Job {
       (s): s is AbortSignal => s !== undefined,
     );
     const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
-    let lastStatus: JobStatus = 'PENDING';
+    let last: JobInfo | undefined;
     try {
       return await this.#backend.waitTerminal(this.name, {
         ...(signal === undefined ? {} : { signal }),
         onUpdate: (info) => {
-          lastStatus = info.status;
+          last = info;
           options.onUpdate?.(info);
         },
       });
     } catch (err) {
       if (timeoutSignal?.aborted === true && options.signal?.aborted !== true) {
-        throw new ResultTimeoutError(this.name, timeoutMs ?? 0, lastStatus);
+        throw new ResultTimeoutError(
+          this.name,
+          timeoutMs ?? 0,
+          last?.status ?? 'PENDING',
+          last === undefined ? undefined : waitingReasonOf(last),
+        );
       }
       throw err;
     }
