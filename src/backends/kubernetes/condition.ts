@@ -36,7 +36,12 @@ export function readCondition(jobset: JobSetObject): Outcome | undefined {
 
 /** An outcome small enough for a condition message: the log tail is shortened first. */
 export function fitOutcome(outcome: Outcome): Outcome {
-  if (JSON.stringify(outcome).length <= MESSAGE_MAX || outcome.kind !== 'failed') return outcome;
+  if (
+    JSON.stringify(outcome).length <= MESSAGE_MAX ||
+    (outcome.kind !== 'failed' && outcome.kind !== 'no_result') ||
+    outcome.logTail === undefined
+  )
+    return outcome;
   let tail = outcome.logTail.map((line) => (line.length > 500 ? `${line.slice(0, 500)}…` : line));
   let fitted: Outcome = { ...outcome, logTail: tail };
   while (JSON.stringify(fitted).length > MESSAGE_MAX && tail.length > 0) {

@@ -349,7 +349,15 @@ class KubernetesBackendImpl implements Backend {
           CONTAINER_NAME,
         );
     }
-    return this.#writeOutcome(js, outcomeOf(js, current, logTail));
+    let outcome = outcomeOf(js, current, logTail);
+    // A job that reported nothing often failed inside a pipeline (`train | tee log` exits 0):
+    // rank 0's last lines say why.
+    const rank0 = podOf(current, attempt, 0)?.metadata?.name;
+    if (outcome.kind === 'no_result' && rank0 !== undefined) {
+      const tail = await readPodLogTail(this.#core, this.namespace, rank0, CONTAINER_NAME);
+      if (tail.length > 0) outcome = { ...outcome, logTail: tail };
+    }
+    return this.#writeOutcome(js, outcome);
   }
 
   /**

@@ -10,6 +10,9 @@
 import { TaskValidationError, type TaskIssue } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import type { TaskSpec } from '../../task/types.js';
+import { CONTAINER_SCRIPT } from './container-script.js';
+
+export { CONTAINER_SCRIPT, INVALID_HEAD_BYTES, MARKERS } from './container-script.js';
 
 /** The JobSet API konduktor targets. */
 export const JOBSET_API = {
@@ -62,128 +65,6 @@ export const OUTPUT_DIR = '/konduktor/output';
  * `result.json` (or a marker, see {@link MARKERS}) here once `run` has ended.
  */
 export const TERMINATION_PATH = `${OUTPUT_DIR}/.konduktor-termination-log`;
-
-/**
- * What the script writes instead of the result when the raw bytes would not arrive intact: the
- * kubelet keeps only the last 4096 bytes, the API's JSON replaces invalid UTF-8, and an absent
- * file and an empty one give the same empty message. Each begins with a NUL byte, so no marker is
- * ever a valid JSON document; a workload that writes one of these exact texts gets the
- * corresponding classification instead of "malformed".
- */
-export const MARKERS = {
-  /** `result.json` does not exist. */
-  missing: '\0konduktor:missing\n',
-  /** `result.json` is over the limit: `\0konduktor:too-large:<size>\n`. */
-  tooLarge: '\0konduktor:too-large:',
-  /**
-   * `result.json` is not valid UTF-8: `\0konduktor:invalid-utf8:<size>:<hex of the first 68 bytes>\n`.
-   */
-  invalidUtf8: '\0konduktor:invalid-utf8:',
-  /** `setup` failed on this node; `run` never ran. */
-  setupFailed: '\0konduktor:setup-failed\n',
-} as const;
-
-/** How many leading bytes of an invalid-UTF-8 result travel in its marker (BOM + 65). */
-export const INVALID_HEAD_BYTES = 68;
-
-/**
- * The container's entrypoint. Static text: inputs arrive through the environment
- * (`_KONDUKTOR_RUN`, `_KONDUKTOR_SETUP`, `_KONDUKTOR_RESULT_LIMIT`, `_KONDUKTOR_TERMINATION_FILE`,
- * plus the reserved variables). It runs setup, then run, captures `$?` right after run, and on rank
- * 0 copies `result.json` into the termination-message file only after checking its size and
- * encoding. Bash is PID 1 in the container, which ignores an untrapped SIGTERM: the trap makes a
- * stopped or cancelled pod end at once instead of after the grace period.
- */
-export const CONTAINER_SCRIPT = String.raw`set -u
-run_script=$_KONDUKTOR_RUN
-setup_script=${'$'}{_KONDUKTOR_SETUP-}
-limit=$_KONDUKTOR_RESULT_LIMIT
-term=$_KONDUKTOR_TERMINATION_FILE
-unset _KONDUKTOR_RUN _KONDUKTOR_SETUP _KONDUKTOR_RESULT_LIMIT _KONDUKTOR_TERMINATION_FILE
-child=
-phase=setup
-
-# Succeeds when file $1 (BOM already accounted for) is valid UTF-8, by the rules of a fatal
-# TextDecoder: no overlongs, no surrogates, nothing above U+10FFFF.
-valid_utf8() {
-  local -a b
-  b=($(od -An -v -tu1 -- "$1")) || return 1
-  local n=${'$'}{#b[@]} i=0 need=0 lo=128 hi=191 c
-  if ((n >= 3 && b[0] == 239 && b[1] == 187 && b[2] == 191)); then i=3; fi
-  while ((i < n)); do
-    c=${'$'}{b[i]}
-    if ((need == 0)); then
-      if ((c < 128)); then :
-      elif ((c >= 194 && c <= 223)); then need=1
-      elif ((c == 224)); then need=2; lo=160
-      elif ((c >= 225 && c <= 236 || c == 238 || c == 239)); then need=2
-      elif ((c == 237)); then need=2; hi=159
-      elif ((c == 240)); then need=3; lo=144
-      elif ((c >= 241 && c <= 243)); then need=3
-      elif ((c == 244)); then need=3; hi=143
-      else return 1
-      fi
-    else
-      ((c < lo || c > hi)) && return 1
-      lo=128; hi=191; need=$((need - 1))
-    fi
-    i=$((i + 1))
-  done
-  ((need == 0))
-}
-
-# Rank 0 hands its result to the kubelet through the termination-message file.
-report() {
-  local f=$KONDUKTOR_OUTPUT_DIR/result.json size hex
-  if [[ $RANK != 0 ]]; then
-    [[ -e $f ]] && echo "konduktor: rank $RANK wrote result.json; only rank 0's result counts" >&2
-    return 0
-  fi
-  if [[ ! -e $f ]]; then printf '\000konduktor:missing\n' >"$term"; return 0; fi
-  size=$(wc -c <"$f") || size=0
-  size=$((size + 0))
-  if ((size > limit)); then
-    printf '\000konduktor:too-large:%s\n' "$size" >"$term"
-  elif ((size > 0)) && ! valid_utf8 "$f"; then
-    hex=$(head -c ${INVALID_HEAD_BYTES} -- "$f" | od -An -v -tx1 | tr -d ' \n')
-    printf '\000konduktor:invalid-utf8:%s:%s\n' "$size" "$hex" >"$term"
-  else
-    cat -- "$f" >"$term"
-  fi
-}
-
-finish() {
-  trap '' TERM INT
-  if [[ $phase == setup ]]; then printf '\000konduktor:setup-failed\n' >"$term"; else report; fi
-  exit "$1"
-}
-
-on_signal() {
-  [[ -n $child ]] && kill -TERM "$child" 2>/dev/null
-  if [[ $phase == setup ]]; then phase=run; fi
-  finish 143
-}
-trap on_signal TERM INT
-
-if [[ -n $setup_script ]]; then
-  bash -c "$setup_script" konduktor-setup &
-  child=$!
-  wait "$child"
-  status=$?
-  child=
-  if ((status != 0)); then
-    echo "konduktor: setup failed with exit code $status" >&2
-    finish "$status"
-  fi
-fi
-phase=run
-bash -c "$run_script" konduktor-run &
-child=$!
-wait "$child"
-status=$?
-child=
-finish "$status"
-`;
 
 /** Options of {@link buildJobSet}. */
 export interface JobSetOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { JobFailure } from '../../errors.js';
-import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
+import { type FoundInstead, RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
 import { classifyOutcome, type JobEnd, type Outcome } from '../../result/outcome.js';
 import {
   ANNOTATIONS,
@@ -121,7 +121,35 @@ export function readMessage(message: string | undefined): Message {
       return { file: { bytes, size }, setupFailed: false };
     }
   }
+  if (text.startsWith(MARKERS.notAFile)) {
+    const found = foundOf(text.slice(MARKERS.notAFile.length).replace(/\n$/, ''));
+    if (found !== undefined) return { file: { bytes: null, found }, setupFailed: false };
+  }
   return { file: { bytes: Buffer.from(text, 'utf8') }, setupFailed: false };
+}
+
+const FOUND_KINDS: ReadonlySet<string> = new Set<FoundInstead['kind']>([
+  'directory',
+  'fifo',
+  'socket',
+  'character-device',
+  'block-device',
+  'other',
+  'dangling-link',
+  'link-loop',
+  'unreadable',
+]);
+
+/** `<kind>:<hex of the link target>:<error text>` from the not-a-file marker. */
+function foundOf(fields: string): FoundInstead | undefined {
+  const [kind = '', hex = '', ...rest] = fields.split(':');
+  if (!FOUND_KINDS.has(kind) || !/^(?:[0-9a-f]{2})*$/.test(hex)) return undefined;
+  const error = rest.join(':');
+  return {
+    kind: kind as FoundInstead['kind'],
+    ...(hex === '' ? {} : { link: Buffer.from(hex, 'hex').toString('utf8') }),
+    ...(error === '' ? {} : { error }),
+  };
 }
 
 function time(value: string | Date | undefined): number {

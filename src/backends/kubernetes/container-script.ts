@@ -1,0 +1,176 @@
+/**
+ * The script every konduktor container runs, and the markers it writes into the termination
+ * message in place of a result that would not arrive intact (decoded by `readMessage` in
+ * `outcome.ts`).
+ * @module
+ */
+
+/**
+ * What the script writes instead of the result when the raw bytes would not arrive intact: the
+ * kubelet keeps only the last 4096 bytes, the API's JSON replaces invalid UTF-8, and an absent
+ * file and an empty one give the same empty message. Each begins with a NUL byte, so no marker is
+ * ever a valid JSON document; a workload that writes one of these exact texts gets the
+ * corresponding classification instead of "malformed".
+ */
+export const MARKERS = {
+  /** `result.json` does not exist. */
+  missing: '\0konduktor:missing\n',
+  /** `result.json` is over the limit: `\0konduktor:too-large:<size>\n`. */
+  tooLarge: '\0konduktor:too-large:',
+  /**
+   * `result.json` is not valid UTF-8: `\0konduktor:invalid-utf8:<size>:<hex of the first 68 bytes>\n`.
+   */
+  invalidUtf8: '\0konduktor:invalid-utf8:',
+  /** `setup` failed on this node; `run` never ran. */
+  setupFailed: '\0konduktor:setup-failed\n',
+  /**
+   * Something that is not a readable regular file stands at `result.json`:
+   * `\0konduktor:not-a-file:<kind>:<hex of the link target>:<error text>\n`, where kind is a
+   * `FoundInstead` kind (`directory`, `fifo`, …) and the link target is empty when it is no link.
+   */
+  notAFile: '\0konduktor:not-a-file:',
+} as const;
+
+/** How many leading bytes of an invalid-UTF-8 result travel in its marker (BOM + 65). */
+export const INVALID_HEAD_BYTES = 68;
+
+/**
+ * The container's entrypoint. Static text: inputs arrive through the environment
+ * (`_KONDUKTOR_RUN`, `_KONDUKTOR_SETUP`, `_KONDUKTOR_RESULT_LIMIT`, `_KONDUKTOR_TERMINATION_FILE`,
+ * plus the reserved variables). It runs setup, then run, captures `$?` right after run, and on rank
+ * 0 copies `result.json` into the termination-message file only after checking its size and
+ * encoding, and only when it is a regular file: anything else there (a directory, a named pipe, a
+ * device link, a broken link, an unreadable file) is described in a marker without being opened,
+ * so the pod always ends at once. Bash is PID 1 in the container, which ignores an untrapped SIGTERM: the trap makes a
+ * stopped or cancelled pod end at once instead of after the grace period.
+ */
+export const CONTAINER_SCRIPT = String.raw`set -u
+run_script=$_KONDUKTOR_RUN
+setup_script=${'$'}{_KONDUKTOR_SETUP-}
+limit=$_KONDUKTOR_RESULT_LIMIT
+term=$_KONDUKTOR_TERMINATION_FILE
+unset _KONDUKTOR_RUN _KONDUKTOR_SETUP _KONDUKTOR_RESULT_LIMIT _KONDUKTOR_TERMINATION_FILE
+child=
+phase=setup
+
+# Succeeds when file $1 (BOM already accounted for) is valid UTF-8, by the rules of a fatal
+# TextDecoder: no overlongs, no surrogates, nothing above U+10FFFF.
+valid_utf8() {
+  local -a b
+  b=($(od -An -v -tu1 -- "$1")) || return 1
+  local n=${'$'}{#b[@]} i=0 need=0 lo=128 hi=191 c
+  if ((n >= 3 && b[0] == 239 && b[1] == 187 && b[2] == 191)); then i=3; fi
+  while ((i < n)); do
+    c=${'$'}{b[i]}
+    if ((need == 0)); then
+      if ((c < 128)); then :
+      elif ((c >= 194 && c <= 223)); then need=1
+      elif ((c == 224)); then need=2; lo=160
+      elif ((c >= 225 && c <= 236 || c == 238 || c == 239)); then need=2
+      elif ((c == 237)); then need=2; hi=159
+      elif ((c == 240)); then need=3; lo=144
+      elif ((c >= 241 && c <= 243)); then need=3
+      elif ((c == 244)); then need=3; hi=143
+      else return 1
+      fi
+    else
+      ((c < lo || c > hi)) && return 1
+      lo=128; hi=191; need=$((need - 1))
+    fi
+    i=$((i + 1))
+  done
+  ((need == 0))
+}
+
+# What stands at $1 when it is not a regular file: a FoundInstead kind, or nothing for a file.
+# Only tests, never an open: opening a named pipe waits for a writer, a device never ends.
+found_kind() {
+  local f=$1 t next n=0
+  if [[ -L $f && ! -e $f ]]; then
+    # A link to nothing, or a loop: follow it by hand (readlink, no -f: busybox lacks it).
+    t=$f
+    while [[ -L $t ]] && ((n < 40)); do
+      next=$(readlink -- "$t" 2>/dev/null) || break
+      [[ $next == /* ]] || next=${'$'}{t%/*}/$next
+      t=$next
+      n=$((n + 1))
+    done
+    if ((n >= 40)); then echo link-loop; else echo dangling-link; fi
+  elif [[ -d $f ]]; then echo directory
+  elif [[ -p $f ]]; then echo fifo
+  elif [[ -S $f ]]; then echo socket
+  elif [[ -c $f ]]; then echo character-device
+  elif [[ -b $f ]]; then echo block-device
+  elif [[ ! -f $f ]]; then echo other
+  fi
+}
+
+# Writes the not-a-file marker: kind $1, error text $2.
+not_a_file() {
+  local f=$KONDUKTOR_OUTPUT_DIR/result.json link=
+  [[ -L $f ]] && link=$(printf '%s' "$(readlink -- "$f" 2>/dev/null)" | head -c 200 | od -An -v -tx1 | tr -d ' \n')
+  printf '\000konduktor:not-a-file:%s:%s:%s\n' "$1" "$link" "${'$'}{2//$'\n'/ }" >"$term"
+}
+
+# Rank 0 hands its result to the kubelet through the termination-message file: at most limit + 1
+# bytes of a regular file are read, once; size and encoding are checked on that copy.
+report() {
+  local f=$KONDUKTOR_OUTPUT_DIR/result.json size hex kind err
+  if [[ $RANK != 0 ]]; then
+    [[ -e $f || -L $f ]] && echo "konduktor: rank $RANK wrote result.json; only rank 0's result counts" >&2
+    return 0
+  fi
+  if [[ ! -e $f && ! -L $f ]]; then printf '\000konduktor:missing\n' >"$term"; return 0; fi
+  kind=$(found_kind "$f")
+  if [[ -n $kind ]]; then not_a_file "$kind" ""; return 0; fi
+  if ! err=$(head -c "$((limit + 1))" -- "$f" 2>&1 >"$term"); then
+    # Keep the reason, not the path: "head: cannot open '…' for reading: Permission denied".
+    not_a_file unreadable "${'$'}{err##*: }"
+    return 0
+  fi
+  size=$(wc -c <"$term") || size=0
+  size=$((size + 0))
+  if ((size > limit)); then
+    # The true size: stat reads it without reading the file (a sparse file may be huge).
+    size=$(stat -L -c %s -- "$f" 2>/dev/null) || size=$((limit + 1))
+    size=$((size + 0))
+    ((size > limit)) || size=$((limit + 1))
+    printf '\000konduktor:too-large:%s\n' "$size" >"$term"
+  elif ((size > 0)) && ! valid_utf8 "$term"; then
+    hex=$(head -c ${INVALID_HEAD_BYTES} -- "$term" | od -An -v -tx1 | tr -d ' \n')
+    printf '\000konduktor:invalid-utf8:%s:%s\n' "$size" "$hex" >"$term"
+  fi
+}
+
+finish() {
+  trap '' TERM INT
+  if [[ $phase == setup ]]; then printf '\000konduktor:setup-failed\n' >"$term"; else report; fi
+  exit "$1"
+}
+
+on_signal() {
+  [[ -n $child ]] && kill -TERM "$child" 2>/dev/null
+  if [[ $phase == setup ]]; then phase=run; fi
+  finish 143
+}
+trap on_signal TERM INT
+
+if [[ -n $setup_script ]]; then
+  bash -c "$setup_script" konduktor-setup &
+  child=$!
+  wait "$child"
+  status=$?
+  child=
+  if ((status != 0)); then
+    echo "konduktor: setup failed with exit code $status" >&2
+    finish "$status"
+  fi
+fi
+phase=run
+bash -c "$run_script" konduktor-run &
+child=$!
+wait "$child"
+status=$?
+child=
+finish "$status"
+`;
