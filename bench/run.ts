@@ -9,6 +9,7 @@
  *   npm run bench -- --sections=local        (only the local, Ray and sweep sections; best with
  *                                             no cluster up)
  *   npm run bench -- --sections=kubernetes   (only the Kubernetes section; needs the cluster)
+ *   npm run bench -- --sections=python       (only the Python API section: bench/python.ts)
  *
  * Ray: `python3 -m venv ~/.cache/konduktor/ray-venv && ~/.cache/konduktor/ray-venv/bin/pip install ray`.
  * Sweeps: `bench/sweep.ts`, when present, exports `sweepBenchmark(): Promise<string[]>` (table rows).
@@ -350,7 +351,7 @@ async function kubernetesRows(): Promise<string[]> {
  * the others from the file as they were: the local figures are best taken with no cluster on the
  * machine (its daemons slow every process start), the Kubernetes ones need it up.
  */
-const SECTIONS = ['local', 'kubernetes'] as const;
+const SECTIONS = ['local', 'kubernetes', 'python'] as const;
 type Section = (typeof SECTIONS)[number];
 const sectionsArg = process.argv.find((arg) => arg.startsWith('--sections='));
 const wanted = new Set<Section>(
@@ -401,6 +402,14 @@ try {
       ],
     ],
     ["## Where konduktor's time goes", 'local', () => Promise.resolve([...profile])],
+    [
+      '## Python API',
+      'python',
+      async () => {
+        const { pythonBenchmark } = await import('./python.js');
+        return [header, '|---|---|---|---|---|', ...pythonBenchmark()];
+      },
+    ],
     [
       '## Kubernetes (the real single-node cluster of `npm run cluster:up`)',
       'kubernetes',
