@@ -163,6 +163,22 @@ program
     process.exitCode = await runRpc();
   });
 
+withBackendOptions(
+  program
+    .command('dashboard')
+    .description('serve a web UI of jobs, logs, results, sweeps and the queue (until Ctrl+C)')
+    .option('--port <port>', 'the port (0 picks a free one)', '8765')
+    .option(
+      '--host <address>',
+      'the address to serve on (beyond loopback needs the token)',
+      '127.0.0.1',
+    )
+    .option('--open', 'open the page in the browser'),
+).action(async (options) => {
+  const { runDashboard } = await import('./commands/dashboard.js');
+  process.exitCode = await runDashboard(options);
+});
+
 // --- sweeps (issue 5) ---
 const sweepCommand = program
   .command('sweep')

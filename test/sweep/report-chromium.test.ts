@@ -3,25 +3,13 @@
  * playwright-core), renders its charts, logs no error; the screenshot is kept as a test artifact.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { chromium } from 'playwright-core';
 import { sweep } from '../../src/sweep/run.js';
+import { launchChromium } from '../support/chromium.js';
 import { ROOT, tempHome } from '../support/cli.js';
-
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('sweep HTML report in Chromium', () => {
   const tmp = tempHome('konduktor-sweep-report-');
@@ -30,10 +18,6 @@ describe('sweep HTML report in Chromium', () => {
   });
 
   it('renders the objective chart and the parallel coordinates with no console error', async () => {
-    assert.ok(
-      existsSync(CHROMIUM),
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`,
-    );
     const result = await sweep(
       {
         name: 'report',
@@ -60,7 +44,7 @@ describe('sweep HTML report in Chromium', () => {
     assert.equal(succeeded + failed, 16);
     assert.ok(succeeded >= 5 && failed >= 1, `succeeded ${succeeded}, failed ${failed}`);
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
       const problems: string[] = [];

@@ -51,7 +51,7 @@ export interface ActiveRow {
 }
 
 /** Columns listed by `status`: everything but the spec, which holds env values. */
-const SUMMARY_COLUMNS =
+export const SUMMARY_COLUMNS =
   'name, status, num_nodes, resources, submitted_at, started_at, ended_at, supervisor_pid, supervisor_start, attempt, reason, outcome, priority, demand, allocation, queued_at, admitted_at, first_attempt';
 
 /**

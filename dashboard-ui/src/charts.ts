@@ -1,0 +1,163 @@
+/**
+ * A sweep's charts with Apache ECharts (only the parts used, bundled with the page): the objective
+ * per trial with the best so far, and parallel coordinates of the parameters and the objective.
+ * Each chart's container says how many trials it draws (`data-points`), for tests and scripts.
+ * @module
+ */
+import { LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
+import {
+  GridComponent,
+  LegendComponent,
+  ParallelComponent,
+  TooltipComponent,
+  VisualMapComponent,
+} from 'echarts/components';
+import * as echarts from 'echarts/core';
+import { CanvasRenderer } from 'echarts/renderers';
+import type { SweepDetail } from '../../src/dashboard/types.js';
+
+echarts.use([
+  LineChart,
+  ParallelChart,
+  ScatterChart,
+  GridComponent,
+  LegendComponent,
+  ParallelComponent,
+  TooltipComponent,
+  VisualMapComponent,
+  CanvasRenderer,
+]);
+
+/** Drawn charts: redraw with a newer sweep, or dispose. */
+export interface SweepCharts {
+  update(sweep: SweepDetail): void;
+  dispose(): void;
+}
+
+const succeeded = (sweep: SweepDetail): SweepDetail['trials'] =>
+  sweep.trials.filter((t) => t.state === 'succeeded' && t.value !== undefined);
+
+function objectiveOption(sweep: SweepDetail): echarts.EChartsCoreOption {
+  const ok = succeeded(sweep);
+  const failed = sweep.trials.filter((t) => t.state === 'failed');
+  const values = ok.map((t) => t.value as number);
+  const log =
+    values.length > 1 && Math.min(...values) > 0 && Math.max(...values) / Math.min(...values) > 100;
+  return {
+    animation: false,
+    tooltip: { trigger: 'item' },
+    legend: { data: ['trial', 'best so far', 'failed'] },
+    grid: { left: 70, right: 20, top: 40, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      name: 'trial',
+      min: -0.5,
+      max: Math.max(sweep.planned, sweep.trials.length) - 0.5,
+      minInterval: 1,
+    },
+    yAxis: { type: log ? 'log' : 'value', name: sweep.objective, scale: true },
+    series: [
+      { name: 'trial', type: 'scatter', symbolSize: 8, data: ok.map((t) => [t.index, t.value]) },
+      {
+        name: 'best so far',
+        type: 'line',
+        step: 'end',
+        showSymbol: false,
+        data: sweep.bestSoFar.flatMap((v, i) => (v === null ? [] : [[i, v]])),
+      },
+      {
+        name: 'failed',
+        type: 'scatter',
+        symbol: 'triangle',
+        symbolSize: 9,
+        itemStyle: { color: '#d73027' },
+        // Failed trials have no objective: drawn on the lowest value shown.
+        data: failed.map((t) => [t.index, values.length === 0 ? 0 : Math.min(...values)]),
+      },
+    ],
+  };
+}
+
+function parallelOption(sweep: SweepDetail): echarts.EChartsCoreOption {
+  const ok = succeeded(sweep);
+  const names = Object.keys(sweep.parameters);
+  const axes = names.map((name, dim) => {
+    const param = sweep.parameters[name];
+    if (param?.values !== undefined) {
+      return { dim, name, type: 'category', data: param.values.map(String) };
+    }
+    const log = param?.type === 'loguniform' || param?.log === true;
+    return { dim, name, type: log ? 'log' : 'value', min: param?.low, max: param?.high };
+  });
+  axes.push({
+    dim: names.length,
+    name: sweep.objective,
+    type: 'value',
+    min: undefined,
+    max: undefined,
+  });
+  const values = ok.map((t) => t.value as number);
+  const lo = values.length === 0 ? 0 : Math.min(...values);
+  const hi = values.length === 0 ? 1 : Math.max(...values);
+  return {
+    animation: false,
+    tooltip: { trigger: 'item' },
+    parallel: { left: 60, right: 80, top: 40, bottom: 30 },
+    parallelAxis: axes,
+    visualMap: {
+      show: true,
+      dimension: names.length,
+      min: lo,
+      max: hi === lo ? lo + 1 : hi,
+      // The best end is blue.
+      inRange: {
+        color:
+          sweep.direction === 'minimize'
+            ? ['#2166ac', '#f4a582', '#d6604d']
+            : ['#d6604d', '#f4a582', '#2166ac'],
+      },
+      right: 0,
+      top: 'center',
+      calculable: true,
+    },
+    series: [
+      {
+        type: 'parallel',
+        lineStyle: { width: 1.5, opacity: 0.7 },
+        data: ok.map((t) => [
+          ...names.map((n) => {
+            const v = t.params[n];
+            return typeof v === 'number' ? v : String(v);
+          }),
+          t.value,
+        ]),
+      },
+    ],
+  };
+}
+
+/** Draws a sweep's two charts into the given containers. */
+export function sweepCharts(objective: HTMLElement, params: HTMLElement): SweepCharts {
+  const first = echarts.init(objective);
+  const second = echarts.init(params);
+  const resize = (): void => {
+    first.resize();
+    second.resize();
+  };
+  window.addEventListener('resize', resize);
+  return {
+    update(sweep) {
+      first.setOption(objectiveOption(sweep), { notMerge: true });
+      second.setOption(parallelOption(sweep), { notMerge: true });
+      const points = String(succeeded(sweep).length);
+      objective.dataset['points'] = points;
+      params.dataset['points'] = points;
+      objective.dataset['failed'] = String(sweep.trials.filter((t) => t.state === 'failed').length);
+    },
+    dispose() {
+      window.removeEventListener('resize', resize);
+      first.dispose();
+      second.dispose();
+    },
+  };
+}

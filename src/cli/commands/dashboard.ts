@@ -1,0 +1,61 @@
+/**
+ * `konduktor dashboard`: serves the web UI until Ctrl+C (or SIGTERM), printing its URL on stderr.
+ * @module
+ */
+import { spawn } from 'node:child_process';
+import { UsageError } from '../../errors.js';
+import { type ExitCode, ExitCodes } from '../exit-codes.js';
+import { info } from '../output.js';
+import { backendFromFlags, type BackendFlags, integerOption } from './common.js';
+
+/** Runs `dashboard` and returns the exit code once it is stopped. */
+export async function runDashboard(
+  options: BackendFlags & { readonly port: string; readonly host: string; readonly open?: true },
+): Promise<ExitCode> {
+  const port = integerOption(options.port, '--port') ?? 0;
+  if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
+  const backend = await backendFromFlags(options);
+  const { startDashboard } = await import('../../dashboard/server.js');
+  const { isLoopback } = await import('../../dashboard/security.js');
+  let dashboard;
+  try {
+    dashboard = await startDashboard({ backend, host: options.host, port });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new UsageError(
+        `cannot serve on ${options.host}:${port} (${code}); choose another --port or --host`,
+      );
+    }
+    throw error;
+  }
+  if (!isLoopback(options.host)) {
+    info(
+      `warning: serving beyond this machine on ${options.host}: anyone who can reach it and has the URL's token can see and act on your jobs (every request needs the token)`,
+    );
+  }
+  info(`konduktor dashboard for ${backend.description}`);
+  info(`open ${dashboard.url}   (Ctrl+C stops)`);
+  // The URL, token included, goes to the user's own browser only: never through a shell.
+  if (options.open === true) openBrowser(dashboard.url);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await dashboard.close();
+  await backend.close();
+  return ExitCodes.SUCCESS;
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === 'darwin' ? 'open' : 'xdg-open';
+  try {
+    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {
+      info(`could not start ${command}; open the URL yourself`);
+    });
+    child.unref();
+  } catch {
+    info(`could not start ${command}; open the URL yourself`);
+  }
+}
