@@ -40,6 +40,8 @@ export const ErrorCodes = {
   BACKEND_UNAVAILABLE: 'BACKEND_UNAVAILABLE',
   /** `report()` refused a value (too large, not JSON, no output directory). */
   REPORT_REFUSED: 'REPORT_REFUSED',
+  /** A wait was interrupted (Ctrl+C in the CLI); the job keeps its state. */
+  INTERRUPTED: 'INTERRUPTED',
 } as const;
 
 /** One of {@link ErrorCodes}. */
@@ -320,6 +322,18 @@ export class BackendError extends KonduktorError {
   }
 }
 named(BackendError, 'BackendError');
+
+/**
+ * A wait was interrupted by the person or program that started it (Ctrl+C in the CLI). Use it as
+ * the reason of an `AbortSignal` to have waits reject with a documented code; the job is not
+ * touched.
+ */
+export class InterruptedError extends KonduktorError {
+  constructor(message = 'interrupted') {
+    super('INTERRUPTED', message);
+  }
+}
+named(InterruptedError, 'InterruptedError');
 
 /** `report()` refused to write a value. */
 export class ReportError extends KonduktorError {

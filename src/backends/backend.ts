@@ -65,9 +65,19 @@ export interface BackendWaitOptions {
 export interface BackendLogOptions {
   /** @default 0 */
   readonly rank?: number;
-  /** Keep following until the job ends. @default false */
+  /**
+   * Keep following until the job ends. Following the latest attempt goes on into later attempts
+   * (restarts, and a run resumed by `start`), each announced by a `[konduktor] restart attempt N`
+   * line; following a chosen {@link BackendLogOptions.attempt} ends when that attempt does.
+   * @default false
+   */
   readonly follow?: boolean;
-  /** Only the last N lines (before following). */
+  /**
+   * The attempt (0-based `RESTART_ATTEMPT`) whose log to read.
+   * @default the latest attempt (`JobInfo.attempt`)
+   */
+  readonly attempt?: number;
+  /** Only the last N lines (before following): exactly N, or all when there are fewer. */
   readonly tail?: number;
   readonly signal?: AbortSignal;
 }
@@ -97,7 +107,11 @@ export interface Backend {
   waitTerminal(name: string, options?: BackendWaitOptions): Promise<TerminalJobInfo>;
   /** Jobs, newest first. */
   list(options?: { readonly limit?: number }): Promise<JobInfo[]>;
-  /** The log lines of one rank of the latest attempt. */
+  /**
+   * The log lines of one rank, of the latest attempt unless `options.attempt` names one.
+   * @throws {JobNotFoundError} when iteration starts and the job does not exist.
+   * @throws {UsageError} when `options.attempt` is after the job's latest attempt.
+   */
   logs(name: string, options?: BackendLogOptions): AsyncIterable<string>;
   /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */
   cancel(name: string): Promise<void>;
@@ -109,7 +123,8 @@ export interface Backend {
   stop(name: string): Promise<void>;
   /**
    * Puts a stopped job back in the queue; it runs again from the start with the next
-   * `RESTART_ATTEMPT`. Harmless on a job that is not stopped.
+   * `RESTART_ATTEMPT`. Harmless on a queued or running job.
+   * @throws {UsageError} when the job has already ended.
    */
   start(name: string): Promise<void>;
   /** Cancels the job if needed and deletes it and everything it left. */

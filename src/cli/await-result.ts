@@ -8,7 +8,10 @@ import { JobNotFoundError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import { type Duration } from '../job/duration.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
-import { errorJson, formatError, info } from './output.js';
+import { isatty } from 'node:tty';
+import { errorJson, formatError, info, out, outExact } from './output.js';
+import { leftMessage } from './held.js';
+import { onInterrupt } from './interrupt.js';
 import { startProgress } from './progress.js';
 
 /** Options of {@link awaitResult}. */
@@ -23,51 +26,62 @@ export interface AwaitResultOptions {
  * `--json`). Ctrl+C stops the wait, never the job.
  */
 export async function awaitResult(job: Job, options: AwaitResultOptions): Promise<ExitCode> {
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    controller.abort(new DOMException('interrupted', 'AbortError'));
-  };
-  process.once('SIGINT', onSigint);
+  const interrupt = onInterrupt();
   const progress = startProgress(job.name, { quiet: options.quiet ?? false });
+  let lastStatus: string | undefined;
+  let text: string;
   try {
-    const text = await job.resultText({
-      signal: controller.signal,
+    text = await job.resultText({
+      signal: interrupt.signal,
       ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       onUpdate: (update) => {
+        lastStatus = update.status;
         progress.update(update);
       },
     });
-    progress.stop();
-    if (options.json) {
-      process.stdout.write(
-        `${JSON.stringify({ job: job.name, status: 'SUCCEEDED', outcome: 'value', value: JSON.parse(text) as unknown })}\n`,
-      );
-    } else {
-      // The document exactly as the job wrote it; a newline only for a person's terminal.
-      process.stdout.write(text.endsWith('\n') || !process.stdout.isTTY ? text : `${text}\n`);
-    }
-    return ExitCodes.SUCCESS;
   } catch (error) {
     progress.stop();
     const code = exitCodeOf(error);
     if (code === ExitCodes.INTERRUPTED) {
-      info(`stopped waiting; job ${job.name} keeps running: konduktor result ${job.name}`);
+      info(
+        leftMessage(job.name, lastStatus, {
+          stopped: 'stopped waiting',
+          again: `konduktor result ${job.name}`,
+        }),
+      );
     } else {
       info(formatError(error));
     }
     if (options.json) {
-      const status =
-        code === ExitCodes.TIMEOUT || code === ExitCodes.INTERRUPTED
-          ? undefined
-          : await statusAfter(job, error);
-      process.stdout.write(
-        `${JSON.stringify({ job: job.name, ...(status === undefined ? {} : { status }), outcome: outcomeName(code), error: errorJson(error) })}\n`,
+      const status = await statusAfter(job, error);
+      out(
+        JSON.stringify({
+          job: job.name,
+          ...(status === undefined ? {} : { status }),
+          outcome: outcomeName(code),
+          error: errorJson(error),
+        }),
       );
     }
     return code;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    interrupt.dispose();
   }
+  progress.stop();
+  if (options.json) {
+    out(
+      JSON.stringify({
+        job: job.name,
+        status: 'SUCCEEDED',
+        outcome: 'value',
+        value: JSON.parse(text) as unknown,
+      }),
+    );
+  } else {
+    // The document exactly as the job wrote it; a newline only for a person's terminal.
+    outExact(text.endsWith('\n') || !isatty(1) ? text : `${text}\n`);
+  }
+  return ExitCodes.SUCCESS;
 }
 
 /**

@@ -31,6 +31,7 @@ const BY_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   RESULT_TIMEOUT: ExitCodes.TIMEOUT,
   BACKEND_UNAVAILABLE: ExitCodes.BACKEND,
   REPORT_REFUSED: ExitCodes.USAGE,
+  INTERRUPTED: ExitCodes.INTERRUPTED,
 };
 
 /** The exit code for an error: its konduktor code's, 130 for an abort, else the backend code. */

@@ -6,8 +6,7 @@
  * path does not know, goes through the full command line.
  * @module
  */
-import { exitCodeOf } from './exit-codes.js';
-import { formatError, info } from './output.js';
+import { reportFatal } from './output.js';
 
 /** `status [--json] [-a|--all] [-l N|--limit N]`, or undefined for anything else. */
 function plainStatus(
@@ -41,7 +40,6 @@ if (fast === undefined) {
       process.exitCode = code;
     }
   } catch (error) {
-    info(formatError(error));
-    process.exitCode = exitCodeOf(error);
+    process.exitCode = reportFatal(error);
   }
 }

@@ -8,6 +8,7 @@ import { isatty } from 'node:tty';
 import pc from 'picocolors';
 import { isKonduktorError } from '../errors.js';
 import type { JobInfo } from '../backends/backend.js';
+import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 
 /** True when decorations (colour, spinner) may be written to stderr. */
 export function isFancy(): boolean {
@@ -16,23 +17,52 @@ export function isFancy(): boolean {
 }
 
 /**
+ * Raised by {@link out} when the reader of stdout went away (`konduktor logs JOB | head -1`):
+ * unwinding the command ends it, and {@link reportFatal} ends the process quietly with exit 0.
+ */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('the reader of stdout went away');
+    this.name = 'OutputClosedError';
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
  * Writes to stdout or stderr with write(2) directly: the first touch of `process.stdout` builds a
- * stream (~2.5 ms on a pipe, a noticeable part of `status`). Writes to a pipe or file are
- * synchronous on Linux either way, so the order with `process.stdout.write` elsewhere holds. A
- * non-blocking descriptor that is full hands the rest to the stream; a reader that went away
- * (`konduktor status | head -1`) ends the output quietly.
+ * stream (~2.5 ms on a pipe, a noticeable part of `status`), and a synchronous write keeps the
+ * order of every line and lets a closed reader be noticed where the data is written. A
+ * non-blocking descriptor that is full is retried after a moment (a slow reader). A reader of
+ * stdout that went away raises {@link OutputClosedError}; one of stderr loses the message.
  */
 function writeAll(fd: 1 | 2, text: string): void {
   const bytes = Buffer.from(text);
   let offset = 0;
-  try {
-    while (offset < bytes.length) offset += writeSync(fd, bytes, offset);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPIPE') return;
-    if (code !== 'EAGAIN') throw error;
-    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(offset));
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(pause, 0, 0, 5);
+        continue;
+      }
+      if (code !== 'EPIPE') throw error;
+      if (fd === 1) throw new OutputClosedError();
+      return;
+    }
   }
+}
+
+/**
+ * Reports an error that ended a command on stderr and returns the exit code; a closed stdout ends
+ * the command quietly with exit 0, as `status | head -1` always did.
+ */
+export function reportFatal(error: unknown): ExitCode {
+  if (error instanceof OutputClosedError) return ExitCodes.SUCCESS;
+  info(formatError(error));
+  return exitCodeOf(error);
 }
 
 const colors = pc.createColors(isFancy());
@@ -40,9 +70,20 @@ const colors = pc.createColors(isFancy());
 /** Colour helpers that are no-ops off a TTY. */
 export const paint = colors;
 
-/** Writes data to stdout. */
+/**
+ * Writes data to stdout, ending it with a newline.
+ * @throws {OutputClosedError} when the reader went away.
+ */
 export function out(text: string): void {
   writeAll(1, text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/**
+ * Writes data to stdout exactly as given.
+ * @throws {OutputClosedError} when the reader went away.
+ */
+export function outExact(text: string): void {
+  writeAll(1, text);
 }
 
 /** Writes a message for people to stderr. */

@@ -4,8 +4,8 @@
  * @module
  */
 import { Command, CommanderError, Option, type OptionValues } from '@commander-js/extra-typings';
-import { ExitCodes, exitCodeOf } from './exit-codes.js';
-import { formatError, info } from './output.js';
+import { ExitCodes } from './exit-codes.js';
+import { reportFatal } from './output.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -98,7 +98,8 @@ withBackendOptions(
     .argument('<job>', 'the job name')
     .option('-f, --follow', 'keep printing until the job ends')
     .option('--rank <n>', 'the rank', '0')
-    .option('--tail <n>', 'only the last N lines'),
+    .option('--attempt <n>', 'the attempt (RESTART_ATTEMPT) to show (default: the latest)')
+    .option('--tail <n>', 'only the last N lines (0: none; with -f, only what comes next)'),
 ).action(async (job, options) => {
   const { runLogs } = await import('./commands/logs.js');
   process.exitCode = await runLogs(job, options);
@@ -130,9 +131,11 @@ withBackendOptions(
     process.exitCode = await runHold('start', jobs, options);
   });
 
-program
-  .command('queue')
-  .description('the local capacity in use, and the queued jobs with what they wait for')
+withBackendOptions(
+  program
+    .command('queue')
+    .description('the local capacity in use, and the queued jobs with what they wait for'),
+)
   .option('--json', 'machine-readable output')
   .action(async (options) => {
     const { runQueue } = await import('./commands/queue.js');
@@ -236,7 +239,6 @@ try {
         ? ExitCodes.SUCCESS
         : ExitCodes.USAGE;
   } else {
-    info(formatError(error));
-    process.exitCode = exitCodeOf(error);
+    process.exitCode = reportFatal(error);
   }
 }

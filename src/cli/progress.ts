@@ -8,7 +8,8 @@ import yoctoSpinner from 'yocto-spinner';
 import type { JobInfo } from '../backends/backend.js';
 import { formatDuration } from '../job/duration.js';
 import { waitingReasonOf } from '../job/job.js';
-import { isFancy } from './output.js';
+import { heldMessage } from './held.js';
+import { info as writeErr, isFancy } from './output.js';
 
 /** Shows what a job is doing while the CLI waits for it. */
 export interface Progress {
@@ -31,7 +32,9 @@ export function startProgress(jobName: string, options: { quiet: boolean }): Pro
     return {
       update(info) {
         const line = describeProgress(jobName, info);
-        if (!options.quiet && line !== last) process.stderr.write(`${line}\n`);
+        // A held job is said even when quiet: the wait does not end until someone resumes it.
+        if (line !== last && info.status === 'STOPPED') writeErr(heldMessage(jobName));
+        else if (!options.quiet && line !== last) writeErr(line);
         last = line;
       },
       stop() {
@@ -48,7 +51,7 @@ export function startProgress(jobName: string, options: { quiet: boolean }): Pro
   timer.unref();
   return {
     update(info) {
-      state = describeProgress(jobName, info);
+      state = info.status === 'STOPPED' ? heldMessage(jobName) : describeProgress(jobName, info);
       render();
     },
     stop() {

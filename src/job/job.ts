@@ -3,7 +3,13 @@
  * @module
  */
 import { ResultTimeoutError } from '../errors.js';
-import type { Backend, JobInfo, JobStatus, TerminalJobInfo } from '../backends/backend.js';
+import type {
+  Backend,
+  BackendLogOptions,
+  JobInfo,
+  JobStatus,
+  TerminalJobInfo,
+} from '../backends/backend.js';
 import { outcomeValue } from '../result/outcome.js';
 import { type Duration, parseDuration } from './duration.js';
 
@@ -33,17 +39,7 @@ export function waitingReasonOf(info: JobInfo): string | undefined {
 }
 
 /** Options of {@link Job.logs}. */
-export interface LogOptions {
-  /** Keep yielding lines until the job ends. @default false */
-  readonly follow?: boolean;
-  /** The rank whose log to read. @default 0 */
-  readonly rank?: number;
-  /** The attempt whose log to read (0-based). @default the latest */
-  readonly attempt?: number;
-  /** Start with only the last N lines. */
-  readonly tail?: number;
-  readonly signal?: AbortSignal;
-}
+export type LogOptions = BackendLogOptions;
 
 /**
  * A handle on a launched job. `${job}` is the job name.
@@ -120,8 +116,10 @@ export class Job {
   }
 
   /**
-   * The log lines of one rank of the latest attempt (or `options.attempt`), as an async iterable;
-   * following goes on across restarts until the job ends.
+   * The log lines of one rank, as an async iterable: the latest attempt's unless
+   * `options.attempt` names an earlier one; with `follow`, from that attempt on until the job
+   * ends (across restarts and a resumed run).
+   * @throws {UsageError} when `options.attempt` is after the latest attempt.
    * @throws {LogsUnavailableError} when that log is gone (on Kubernetes: its pod was deleted).
    */
   logs(options: LogOptions = {}): AsyncIterable<string> {
@@ -138,7 +136,11 @@ export class Job {
     return this.#backend.stop(this.name);
   }
 
-  /** Puts a stopped job back in the queue; it runs again from the start. */
+  /**
+   * Puts a stopped job back in the queue; it runs again from the start. Harmless on a queued or
+   * running job.
+   * @throws {UsageError} when the job has already ended.
+   */
   start(): Promise<void> {
     return this.#backend.start(this.name);
   }

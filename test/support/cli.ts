@@ -21,7 +21,7 @@ export interface CliOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   readonly timeoutMs?: number;
-  /** A command that runs node for the CLI, e.g. `['setpriv', '--reuid=65534', …]`. */
+  /** A command that runs the CLI (the bin and its arguments follow), e.g. `['setpriv', '--reuid=65534', …]`. */
   readonly via?: readonly string[];
 }
 
@@ -29,16 +29,13 @@ export interface CliOptions {
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const { via } = options;
-    const node = [process.execPath, CLI, ...args];
-    const child = spawn(
-      via?.[0] ?? process.execPath,
-      via ? [...via.slice(1), ...node] : node.slice(1),
-      {
-        cwd: options.cwd ?? ROOT,
-        env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // The bin itself, as a user runs it: its shebang decides how Node is started.
+    const command = [...(via ?? []), CLI, ...args];
+    const child = spawn(command[0] ?? CLI, command.slice(1), {
+      cwd: options.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -77,4 +74,79 @@ export function writeTask(dir: string, fileName: string, yaml: string): string {
   const path = join(dir, fileName);
   writeFileSync(path, yaml);
   return path;
+}
+
+/** A `konduktor` process the test talks to while it runs (signals, output so far). */
+export interface RunningCli {
+  readonly child: ReturnType<typeof spawn>;
+  /** What it printed so far. */
+  readonly output: () => { readonly stdout: string; readonly stderr: string };
+  /** Resolves once stdout or stderr (as chosen) matches, rejecting after `timeoutMs`. */
+  readonly waitFor: (
+    stream: 'stdout' | 'stderr',
+    pattern: RegExp,
+    timeoutMs?: number,
+  ) => Promise<void>;
+  /** Resolves when it exits. */
+  readonly done: Promise<CliResult>;
+}
+
+/** Starts `konduktor ...args` and returns at once. */
+export function startCli(args: readonly string[], options: CliOptions): RunningCli {
+  const child = spawn(CLI, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const text = { stdout: '', stderr: '' };
+  let closed = false;
+  const waiters = new Set<() => void>();
+  const changed = (): void => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    text.stdout += chunk;
+    changed();
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    text.stderr += chunk;
+    changed();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      closed = true;
+      changed();
+      resolvePromise({ code, signal, ...text });
+    });
+  });
+  const waitFor = (
+    stream: 'stdout' | 'stderr',
+    pattern: RegExp,
+    timeoutMs = 60_000,
+  ): Promise<void> =>
+    new Promise((resolvePromise, reject) => {
+      const check = (): void => {
+        if (pattern.test(text[stream])) {
+          finish();
+          resolvePromise();
+        } else if (closed) {
+          finish();
+          reject(new Error(`exited before ${stream} matched ${pattern}: ${JSON.stringify(text)}`));
+        }
+      };
+      const giveUp = setTimeout(() => {
+        finish();
+        reject(new Error(`${stream} did not match ${pattern}: ${JSON.stringify(text)}`));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(giveUp);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+  return { child, output: () => ({ ...text }), waitFor, done };
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { JobFailure } from '../../errors.js';
 import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
 import { classifyOutcome, type JobEnd, type Outcome } from '../../result/outcome.js';
+import { readLastLines } from './log-file.js';
 import { signalOfExitCode } from './processes.js';
 import { readUntrusted } from './untrusted-file.js';
 
@@ -22,7 +23,6 @@ export type FinalRecord =
     };
 
 const LOG_TAIL_LINES = 20;
-const LOG_TAIL_BYTES = 16 * 1024;
 /** The largest record file read; the supervisor's records are a line each. */
 const RECORD_BYTES = 4096;
 
@@ -105,14 +105,12 @@ export function readReporterFile(path: string, limit = RESULT_LIMIT_BYTES): Repo
   }
 }
 
-/** The last lines of a log file (none when it is not a readable file). */
+/**
+ * The last lines of a log file as a failure message shows them (long lines shortened, progress
+ * bars as last drawn); exact however large the log is or however its lines look.
+ */
 export function readLogTail(path: string, lines = LOG_TAIL_LINES): string[] {
-  const read = readUntrusted(path, { maxBytes: LOG_TAIL_BYTES, fromEnd: true });
-  if (read.kind !== 'file') return [];
-  const all = read.bytes.toString('utf8').split('\n');
-  if (all.at(-1) === '') all.pop();
-  if (read.bytes.length < read.size) all.shift(); // the first line is probably cut
-  return all.slice(-lines);
+  return readLastLines(path, lines);
 }
 
 /** How the failing rank ended: phase and exit code as the rank recorded them, else the wait status. */

@@ -246,9 +246,15 @@ export class JobLifecycle {
   /**
    * Puts a stopped job back in the queue, its next run numbered after the stopped one's attempts.
    * @returns whether the job was stopped (and is queued now).
+   * @throws {UsageError} when the job has already ended.
    */
   release(name: string): boolean {
     const row = this.row(name);
+    if (isTerminal(row.status)) {
+      throw new UsageError(
+        `job ${name} has already ended (${row.status}); only a stopped job can be started`,
+      );
+    }
     if (row.status !== 'STOPPED') return false;
     const dir = this.#ctx.jobDir(name);
     const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;

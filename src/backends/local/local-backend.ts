@@ -207,13 +207,14 @@ export class LocalBackend implements Backend {
 
   logs(name: string, options: BackendLogOptions = {}): AsyncIterable<string> {
     return followLog({
-      exists: () => this.#jobs.row(name),
+      name,
       dir: this.#ctx.jobDir(name),
       rank: options.rank ?? 0,
       follow: options.follow ?? false,
+      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
       ...(options.tail === undefined ? {} : { tail: options.tail }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      isDone: () => isTerminal(this.#jobs.refresh(name).status),
+      state: () => this.#jobs.refresh(name),
       subscribe: (listener) => this.#ctx.hub.subscribe(name, listener),
     });
   }

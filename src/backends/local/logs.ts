@@ -1,106 +1,78 @@
 /**
- * Reading and following a rank's log file.
+ * Reading and following a rank's log: the latest attempt's by default (following on into the
+ * attempts that come after it), or one chosen attempt's.
  * @module
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, watch } from 'node:fs';
-import { jobPaths, readAttempt, readLogTail } from './job-dir.js';
+import { watch } from 'node:fs';
+import { UsageError } from '../../errors.js';
+import { isTerminal, type JobStatus } from '../backend.js';
+import { jobPaths } from './job-dir.js';
+import { LogLineReader, tailOffset } from './log-file.js';
 
 /** What {@link followLog} needs from the backend. */
 export interface FollowLogOptions {
+  readonly name: string;
   readonly dir: string;
   readonly rank: number;
   readonly follow: boolean;
+  /** Only this attempt's log; unset: the latest attempt's, and with `follow` the later ones'. */
+  readonly attempt?: number;
   readonly tail?: number;
   readonly signal?: AbortSignal;
-  /** True once the job is terminal (and its supervisor wrote everything it will write). */
-  readonly isDone: () => boolean;
+  /**
+   * The job's status and current attempt, recording its end if it ended (so a terminal status
+   * means its supervisor wrote everything it will write). Throws JobNotFoundError.
+   */
+  readonly state: () => { readonly status: JobStatus; readonly attempt: number };
   /** Subscribes to the job's change events. */
   readonly subscribe: (listener: () => void) => () => void;
-  /** Throws JobNotFoundError when the job does not exist (checked when iteration starts). */
-  readonly exists: () => unknown;
 }
 
-const CHUNK = 64 * 1024;
 /** Log growth has no supervisor event; a file watch wakes us, this is the fallback. */
 const FOLLOW_INTERVAL_MS = 250;
 
-/** Yields the lines of a rank's log (the latest attempt's), following it when asked. */
+/**
+ * Yields the lines of a rank's log. Following the latest attempt goes on across restarts and
+ * across `stop`/`start`, announcing each new attempt with a `[konduktor] restart attempt N` line,
+ * until the job ends; following a chosen attempt ends with that attempt.
+ * @throws {UsageError} when the chosen attempt is after the job's latest.
+ */
 export async function* followLog(options: FollowLogOptions): AsyncGenerator<string> {
   const { dir, rank, signal } = options;
-  options.exists();
-  let attempt = readAttempt(dir);
-  let path = jobPaths.log(dir, attempt, rank);
-  let offset = 0;
-  let partial = '';
-
-  if (options.tail !== undefined && existsSync(path)) {
-    const lines = readLogTail(path, options.tail);
-    for (const line of lines) yield line;
-    offset = sizeOf(path);
+  const first = options.state();
+  const chosen = options.attempt;
+  if (chosen !== undefined && chosen > first.attempt) {
+    throw new UsageError(
+      `job ${options.name} has no attempt ${chosen} yet: its latest is attempt ${first.attempt}`,
+    );
   }
-
+  let attempt = chosen ?? first.attempt;
+  const path = (n: number): string => jobPaths.log(dir, n, rank);
+  let reader = new LogLineReader(
+    path(attempt),
+    options.tail === undefined ? 0 : tailOffset(path(attempt), options.tail),
+  );
+  if (!options.follow) {
+    yield* reader.rest();
+    return;
+  }
   for (;;) {
     signal?.throwIfAborted();
-    // Read everything new in the current file.
-    for (;;) {
-      const chunk = readFrom(path, offset);
-      if (chunk.length === 0) break;
-      offset += chunk.length;
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) yield line;
-    }
-    if (!options.follow) break;
-    const current = readAttempt(dir);
-    if (current !== attempt) {
-      if (partial !== '') yield partial;
-      partial = '';
-      attempt = current;
-      path = jobPaths.log(dir, attempt, rank);
-      offset = 0;
+    yield* reader.lines();
+    const state = options.state();
+    if (chosen === undefined && state.attempt > attempt) {
+      // The attempt we read has ended for good: its last line may lack a newline.
+      yield* reader.rest();
+      attempt = state.attempt;
+      reader = new LogLineReader(path(attempt));
       yield `[konduktor] restart attempt ${attempt}`;
       continue;
     }
-    if (options.isDone()) {
-      // Drain what was written between the last read and the end.
-      const rest = readFrom(path, offset);
-      const text = partial + rest.toString('utf8');
-      for (const line of text.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1))
-        yield line;
-      break;
+    if (isTerminal(state.status) || state.attempt > attempt) {
+      yield* reader.rest();
+      return;
     }
-    await waitForChange(path, options);
-  }
-  if (!options.follow && partial !== '') yield partial;
-}
-
-function sizeOf(path: string): number {
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      return fstatSync(fd).size;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return 0;
-  }
-}
-
-function readFrom(path: string, offset: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return Buffer.alloc(0);
-  }
-  try {
-    const buffer = Buffer.alloc(CHUNK);
-    const n = readSync(fd, buffer, 0, CHUNK, offset);
-    return buffer.subarray(0, n);
-  } finally {
-    closeSync(fd);
+    await waitForChange(reader.path, options);
   }
 }
 

@@ -2,22 +2,18 @@
  * `konduktor stop JOB...` and `konduktor start JOB...`.
  * @module
  */
-import { backendFromFlags } from './common.js';
+import { backendFromFlags, type BackendFlags } from './common.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
-import { info, out } from '../output.js';
+import { info, out, reportFatal } from '../output.js';
+import { type Backend, isTerminal } from '../../backends/backend.js';
 import { globToRegExp } from './down.js';
 
 /** Runs `stop` or `start` over names or globs and returns the exit code. */
 export async function runHold(
   action: 'stop' | 'start',
   patterns: string[],
-  options: {
-    readonly backend?: 'local' | 'kubernetes';
-    readonly context?: string;
-    readonly namespace?: string;
-    readonly json?: true;
-  },
+  options: BackendFlags & { readonly json?: true },
 ): Promise<ExitCode> {
   if (patterns.length === 0) throw new UsageError(`no jobs given: name the jobs to ${action}`);
   const backend = await backendFromFlags(options);
@@ -33,14 +29,35 @@ export async function runHold(
     }
     for (const name of matches) names.add(name);
   }
+  let code: ExitCode = ExitCodes.SUCCESS;
+  const done: string[] = [];
   for (const name of names) {
-    await (action === 'stop' ? backend.stop(name) : backend.start(name));
-    info(
-      action === 'stop'
-        ? `stopped ${name}; resume it with: konduktor start ${name}`
-        : `started ${name}`,
+    try {
+      const message = await (action === 'stop' ? stopOne(backend, name) : startOne(backend, name));
+      info(message);
+      done.push(name);
+    } catch (error) {
+      // One job that cannot be held or resumed does not keep the others from it.
+      code = reportFatal(error);
+    }
+  }
+  if (options.json === true) out(JSON.stringify(done));
+  return code;
+}
+
+async function stopOne(backend: Backend, name: string): Promise<string> {
+  await backend.stop(name);
+  return `stopped ${name}; resume it with: konduktor start ${name}`;
+}
+
+async function startOne(backend: Backend, name: string): Promise<string> {
+  const { status } = await backend.get(name);
+  if (isTerminal(status)) {
+    throw new UsageError(
+      `job ${name} has already ended (${status}): start resumes only a stopped job; to run the task again, launch it again`,
     );
   }
-  if (options.json === true) out(JSON.stringify([...names]));
-  return ExitCodes.SUCCESS;
+  if (status !== 'STOPPED') return `job ${name} is not stopped (${status}): nothing to start`;
+  await backend.start(name);
+  return `started ${name}: it is queued to run again from the start`;
 }

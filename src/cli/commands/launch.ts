@@ -2,6 +2,7 @@
  * `konduktor launch TASK`.
  * @module
  */
+import { ResultTimeoutError, UsageError } from '../../errors.js';
 import { Job } from '../../job/job.js';
 import { parseDuration } from '../../job/duration.js';
 import { loadTaskFile } from '../../task/load.js';
@@ -11,7 +12,9 @@ import { awaitResult } from '../await-result.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
 import { backendFromFlags } from './common.js';
-import { formatError, info, out, paint } from '../output.js';
+import { info, out, paint } from '../output.js';
+import { leftMessage, watchHeld } from '../held.js';
+import { onInterrupt } from '../interrupt.js';
 
 /** The options of `launch`, as commander parses them. */
 export interface LaunchCommandOptions {
@@ -57,6 +60,26 @@ function describePlan(spec: TaskSpec, backend: string): string {
   return `${spec.name}: ${spec.numNodes} node${spec.numNodes === 1 ? '' : 's'} × (${cpus} CPU, ${memory} GiB${gpus})${restarts} on ${backend}`;
 }
 
+/**
+ * Refuses options that would do nothing with the others given: `--json` and `--timeout` are
+ * about waiting (`--wait`; `--timeout` also bounds following the log), `-d` does not wait.
+ */
+function checkCombination(options: LaunchCommandOptions): void {
+  if (options.detach === true && options.wait === true) {
+    throw new UsageError('--detach and --wait contradict each other: pick one');
+  }
+  if (options.detach === true && options.timeout !== undefined) {
+    throw new UsageError(
+      '--timeout bounds a wait, and --detach does not wait: drop one (wait later with `konduktor result JOB --timeout D`)',
+    );
+  }
+  if (options.json === true && options.wait !== true && options.detach !== true) {
+    throw new UsageError(
+      '--json needs --wait (prints the result envelope) or --detach (prints {"job": NAME}); following the log prints text',
+    );
+  }
+}
+
 /** Runs `launch` and returns the exit code. */
 export async function runLaunch(
   taskPath: string,
@@ -65,10 +88,7 @@ export async function runLaunch(
   // Validate everything before touching a backend: bad input launches nothing.
   const timeout =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
-  if (options.detach === true && options.wait === true) {
-    info(formatError(new Error('--detach and --wait contradict each other: pick one')));
-    return ExitCodes.USAGE;
-  }
+  checkCombination(options);
   const spec = applyOverrides(loadTaskFile(taskPath), overridesOf(options));
   const backend = await backendFromFlags(options);
   if (options.dryrun === true) {
@@ -94,21 +114,23 @@ export async function runLaunch(
       ...(timeout === undefined ? {} : { timeout }),
     });
   }
-  return followUntilEnd(job);
+  return followUntilEnd(job, timeout);
 }
 
-/** Prints rank 0's log until the job ends; Ctrl+C detaches. */
-async function followUntilEnd(job: Job): Promise<ExitCode> {
-  const controller = new AbortController();
-  const onSigint = (): void => {
-    controller.abort(new DOMException('interrupted', 'AbortError'));
-  };
-  process.once('SIGINT', onSigint);
+/**
+ * Prints rank 0's log until the job ends (across restarts and a stop/start); Ctrl+C detaches,
+ * and a timeout stops following (exit 124); either way the job keeps its state.
+ */
+async function followUntilEnd(job: Job, timeoutMs: number | undefined): Promise<ExitCode> {
+  const interrupt = onInterrupt();
+  const timer = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const signal =
+    timer === undefined ? interrupt.signal : AbortSignal.any([interrupt.signal, timer]);
+  const watching = new AbortController();
+  const lastStatus = watchHeld(job, AbortSignal.any([signal, watching.signal]));
   try {
-    for await (const line of job.logs({ follow: true, signal: controller.signal })) {
-      process.stdout.write(`${line}\n`);
-    }
-    const outcome = await job.wait();
+    for await (const line of job.logs({ follow: true, signal })) out(line);
+    const outcome = await job.wait({ signal });
     const finished = await job.info();
     if (outcome === 'succeeded') {
       info(`job ${job.name} ${paint.green('succeeded')}; its result: konduktor result ${job.name}`);
@@ -119,13 +141,22 @@ async function followUntilEnd(job: Job): Promise<ExitCode> {
     );
     return ExitCodes.JOB_FAILED;
   } catch (error) {
+    if (timer?.aborted === true && !interrupt.signal.aborted) {
+      throw new ResultTimeoutError(job.name, timeoutMs ?? 0, lastStatus() ?? 'PENDING');
+    }
     const code = exitCodeOf(error);
     if (code === ExitCodes.INTERRUPTED) {
-      info(`detached; job ${job.name} keeps running. Follow it: konduktor logs -f ${job.name}`);
+      info(
+        leftMessage(job.name, lastStatus(), {
+          stopped: 'detached',
+          again: `konduktor logs -f ${job.name}`,
+        }),
+      );
       return code;
     }
     throw error;
   } finally {
-    process.removeListener('SIGINT', onSigint);
+    watching.abort();
+    interrupt.dispose();
   }
 }

@@ -8,9 +8,18 @@ import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { out } from '../output.js';
 import { renderTable } from '../table.js';
+import type { BackendFlags } from './common.js';
 
 /** Runs `queue` and returns the exit code. */
-export async function runQueue(options: { readonly json?: true }): Promise<ExitCode> {
+export async function runQueue(
+  options: BackendFlags & { readonly json?: true },
+): Promise<ExitCode> {
+  if (options.backend === 'kubernetes') {
+    throw new UsageError(
+      "queue shows the local backend's capacity and queue; on Kubernetes the cluster (and Kueue) queues jobs: " +
+        '`konduktor status --backend kubernetes` shows why each pending job waits',
+    );
+  }
   const backend = await resolveBackend('local');
   if (!(backend instanceof LocalBackend))
     throw new UsageError('the queue belongs to the local backend');
