@@ -66,14 +66,14 @@ export interface BackendLogOptions {
   /** @default 0 */
   readonly rank?: number;
   /**
-   * Keep following until the job ends. Following the latest attempt goes on into later attempts
-   * (restarts, and a run resumed by `start`), each announced by a `[konduktor] restart attempt N`
-   * line; following a chosen {@link BackendLogOptions.attempt} ends when that attempt does.
+   * Keep following until the job ends: from {@link BackendLogOptions.attempt} on into the later
+   * attempts (restarts, and a run resumed by `start`), each announced by a
+   * `[konduktor] restart attempt N` line.
    * @default false
    */
   readonly follow?: boolean;
   /**
-   * The attempt (0-based `RESTART_ATTEMPT`) whose log to read.
+   * The attempt (0-based `RESTART_ATTEMPT`) whose log to read; with `follow`, the one to start at.
    * @default the latest attempt (`JobInfo.attempt`)
    */
   readonly attempt?: number;

@@ -98,7 +98,10 @@ withBackendOptions(
     .argument('<job>', 'the job name')
     .option('-f, --follow', 'keep printing until the job ends')
     .option('--rank <n>', 'the rank', '0')
-    .option('--attempt <n>', 'the attempt (RESTART_ATTEMPT) to show (default: the latest)')
+    .option(
+      '--attempt <n>',
+      'the attempt (RESTART_ATTEMPT) to show, with -f to start at (default: the latest)',
+    )
     .option('--tail <n>', 'only the last N lines (0: none; with -f, only what comes next)'),
 ).action(async (job, options) => {
   const { runLogs } = await import('./commands/logs.js');

@@ -15,7 +15,7 @@ export interface FollowLogOptions {
   readonly dir: string;
   readonly rank: number;
   readonly follow: boolean;
-  /** Only this attempt's log; unset: the latest attempt's, and with `follow` the later ones'. */
+  /** The attempt to read (with `follow`: to start at); unset: the latest. */
   readonly attempt?: number;
   readonly tail?: number;
   readonly signal?: AbortSignal;
@@ -32,9 +32,9 @@ export interface FollowLogOptions {
 const FOLLOW_INTERVAL_MS = 250;
 
 /**
- * Yields the lines of a rank's log. Following the latest attempt goes on across restarts and
- * across `stop`/`start`, announcing each new attempt with a `[konduktor] restart attempt N` line,
- * until the job ends; following a chosen attempt ends with that attempt.
+ * Yields the lines of a rank's log: one attempt's, or with `follow` from that attempt on across
+ * restarts and `stop`/`start` (each new attempt announced by a `[konduktor] restart attempt N`
+ * line) until the job ends.
  * @throws {UsageError} when the chosen attempt is after the job's latest.
  */
 export async function* followLog(options: FollowLogOptions): AsyncGenerator<string> {
@@ -60,7 +60,7 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<stri
     signal?.throwIfAborted();
     yield* reader.lines();
     const state = options.state();
-    if (chosen === undefined && state.attempt > attempt) {
+    if (state.attempt > attempt) {
       // The attempt we read has ended for good: its last line may lack a newline.
       yield* reader.rest();
       attempt = state.attempt;
@@ -68,7 +68,7 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<stri
       yield `[konduktor] restart attempt ${attempt}`;
       continue;
     }
-    if (isTerminal(state.status) || state.attempt > attempt) {
+    if (isTerminal(state.status)) {
       yield* reader.rest();
       return;
     }

@@ -129,7 +129,8 @@ async function followUntilEnd(job: Job, timeoutMs: number | undefined): Promise<
   const watching = new AbortController();
   const lastStatus = watchHeld(job, AbortSignal.any([signal, watching.signal]));
   try {
-    for await (const line of job.logs({ follow: true, signal })) out(line);
+    // From the first attempt: one that failed and restarted before this follow began shows too.
+    for await (const line of job.logs({ follow: true, attempt: 0, signal })) out(line);
     const outcome = await job.wait({ signal });
     const finished = await job.info();
     if (outcome === 'succeeded') {
