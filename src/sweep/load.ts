@@ -17,25 +17,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments } from 'yaml';
-import type { Document } from 'yaml';
-import type { z } from 'zod';
+import { formatPath, sortIssues, type Diagnostic, type PathSegment } from '../diagnostics/issue.js';
+import { parseYamlDocument } from '../diagnostics/yaml.js';
+import { fieldGuide, fromZodIssues, readableError } from '../diagnostics/zod.js';
 import { TaskValidationError, type TaskIssue } from '../errors.js';
 import { parseDuration } from '../job/duration.js';
 import { loadTaskFile } from '../task/load.js';
 import { ENV_NAME_PATTERN } from '../task/schema.js';
-import { closestMatch } from '../task/suggest.js';
 import { Task } from '../task/task.js';
 import { RESERVED_ENV_NAMES, type TaskSpec } from '../task/types.js';
-import { formatPath, validateTask, type PathSegment } from '../task/validate.js';
+import { validateTask } from '../task/validate.js';
 import type { SamplerSpec } from './sampler.js';
-import {
-  SWEEP_FIELDS,
-  SweepSchema,
-  type SweepParam,
-  type SweepSpec,
-  type SweepYaml,
-} from './schema.js';
+import { SweepSchema, type SweepParam, type SweepSpec, type SweepYaml } from './schema.js';
 import { gridSize, type ParamSpec } from './space.js';
 
 /** The sampler part of a {@link SweepDefinition}. */
@@ -86,92 +79,13 @@ export interface ParseSweepOptions {
   readonly baseDir?: string;
 }
 
-interface RawIssue {
-  readonly path: readonly PathSegment[];
-  readonly message: string;
-  readonly at: 'key' | 'value';
-}
+type RawIssue = Diagnostic;
 
 type Built =
   { ok: true; spec: SweepSpec } | { ok: false; issues: RawIssue[]; external: TaskIssue[] };
 
-const PARAM_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  uniform: ['type', 'low', 'high', 'env'],
-  loguniform: ['type', 'low', 'high', 'env'],
-  int: ['type', 'low', 'high', 'step', 'log', 'env'],
-  choice: ['type', 'values', 'env'],
-  grid: ['type', 'values', 'env'],
-};
-const SAMPLER_FIELDS = ['type', 'n_startup_trials', 'n_candidates', 'gamma', 'prior_weight'];
-
-/** The fields allowed in the mapping at `path`, for "did you mean" hints. */
-function fieldsAt(path: readonly PathSegment[], input: unknown): readonly string[] {
-  if (path.length === 0) return SWEEP_FIELDS;
-  if (path[0] === 'sampler') return SAMPLER_FIELDS;
-  if (path[0] === 'parameters' && path.length === 2) {
-    const param = (input as { parameters?: Record<string, { type?: unknown }> }).parameters?.[
-      String(path[1])
-    ];
-    return (
-      PARAM_FIELDS[String(param?.type)] ?? ['type', 'low', 'high', 'step', 'log', 'values', 'env']
-    );
-  }
-  return [];
-}
-
-function zodIssues(
-  issues: readonly z.core.$ZodIssue[],
-  input: unknown,
-  prefix: readonly PathSegment[] = [],
-): RawIssue[] {
-  const out: RawIssue[] = [];
-  const seen = new Set<string>();
-  for (const issue of issues) {
-    const path = [...prefix, ...issue.path.filter((s): s is PathSegment => typeof s !== 'symbol')];
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = fieldsAt(path, input);
-      for (const key of issue.keys) {
-        const near = closestMatch(key, allowed);
-        const hint =
-          near === undefined
-            ? ` (allowed here: ${allowed.join(', ')})`
-            : `; did you mean '${near}'?`;
-        out.push({ path: [...path, key], message: `unknown field '${key}'${hint}`, at: 'key' });
-      }
-      continue;
-    }
-    // A union reports every branch: follow the one that got furthest, so the messages and
-    // positions are those of the form the user was writing.
-    const branch = issue.code === 'invalid_union' ? furthestBranch(issue.errors) : undefined;
-    if (branch !== undefined) {
-      out.push(...zodIssues(branch, input, path));
-      continue;
-    }
-    const key = path.join('.');
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ path, message: issue.message, at: issue.code === 'invalid_key' ? 'key' : 'value' });
-  }
-  return out;
-}
-
-/** The union branch whose issues go deepest, when one goes deeper than the union itself. */
-function furthestBranch(
-  branches: readonly (readonly z.core.$ZodIssue[])[],
-): readonly z.core.$ZodIssue[] | undefined {
-  let best: readonly z.core.$ZodIssue[] | undefined;
-  let depth = 0;
-  for (const branch of branches) {
-    for (const issue of branch) {
-      const d = issue.path.length + (issue.code === 'unrecognized_keys' ? 1 : 0);
-      if (d > depth) {
-        best = branch;
-        depth = d;
-      }
-    }
-  }
-  return best;
-}
+// What "did you mean" knows about sweep files: the fields, read from the schema.
+const SWEEP_GUIDE = fieldGuide(SweepSchema);
 
 function defaultEnvName(param: string): string {
   return param.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
@@ -207,6 +121,7 @@ function build(input: unknown, baseDir: string, defaultName: string | undefined)
     typeof rawTask === 'object' && rawTask !== null && !Array.isArray(rawTask)
       ? { ...(input as object), task: {} }
       : input,
+    { error: readableError },
   );
   let task: TaskSpec | undefined;
   if (rawTask instanceof Task) {
@@ -233,7 +148,7 @@ function build(input: unknown, baseDir: string, defaultName: string | undefined)
     else issues.push(...checked.issues.map((i) => ({ ...i, path: ['task', ...i.path] })));
   }
   if (!parsed.success) {
-    issues.push(...zodIssues(parsed.error.issues, input));
+    issues.push(...fromZodIssues(parsed.error.issues, input, SWEEP_GUIDE));
   }
   if (!parsed.success || task === undefined) return { ok: false, issues, external };
 
@@ -318,38 +233,6 @@ function build(input: unknown, baseDir: string, defaultName: string | undefined)
   return { ok: true, spec };
 }
 
-function positionOf(
-  doc: Document.Parsed,
-  counter: LineCounter,
-  raw: RawIssue,
-): { line: number; col: number } | undefined {
-  let node: unknown = doc.contents;
-  let found: { range?: [number, number, number] | null } | undefined = isMap(node)
-    ? node
-    : undefined;
-  for (const segment of raw.path) {
-    if (isMap(node)) {
-      const pair = node.items.find(
-        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
-      );
-      if (pair === undefined) break;
-      const keyNode = pair.key as { range?: [number, number, number] | null };
-      const valueNode = pair.value as { range?: [number, number, number] | null } | null;
-      found = raw.at === 'key' || valueNode === null ? keyNode : valueNode;
-      node = pair.value;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      const item = node.items[segment] as { range?: [number, number, number] | null } | undefined;
-      if (item === undefined) break;
-      found = item;
-      node = item;
-    } else {
-      break;
-    }
-  }
-  const offset = found?.range?.[0];
-  return offset === undefined ? undefined : counter.linePos(offset);
-}
-
 function nameFromFile(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   const stem = basename(file, extname(file))
@@ -363,13 +246,10 @@ function nameFromFile(file: string | undefined): string | undefined {
 
 /** A {@link TaskValidationError} (code `TASK_INVALID`) whose message speaks of a sweep. */
 function invalidSweep(issues: readonly TaskIssue[], cause?: unknown): TaskValidationError {
-  const sorted = [...issues].sort(
-    (a, b) =>
-      Number(a.file !== issues[0]?.file) - Number(b.file !== issues[0]?.file) ||
-      (a.line ?? Infinity) - (b.line ?? Infinity) ||
-      (a.col ?? 0) - (b.col ?? 0),
+  const error = new TaskValidationError(
+    sortIssues(issues),
+    cause === undefined ? undefined : { cause },
   );
-  const error = new TaskValidationError(sorted, cause === undefined ? undefined : { cause });
   error.message = error.message.replace(/^invalid task/, 'invalid sweep');
   return error;
 }
@@ -381,63 +261,31 @@ function invalidSweep(issues: readonly TaskIssue[], cause?: unknown): TaskValida
  */
 export function parseSweepYaml(text: string, options: ParseSweepOptions = {}): SweepSpec {
   const file = options.file;
-  const baseDir = options.baseDir ?? process.cwd();
-  const counter = new LineCounter();
-  const docs = parseAllDocuments(text.replace(/^\uFEFF/, ''), {
-    lineCounter: counter,
-    prettyErrors: false,
-  });
-  const located = (
-    path: string,
-    message: string,
-    pos: { line: number; col: number } | undefined,
-  ): TaskIssue => ({
-    path,
-    message,
+  const parsed = parseYamlDocument(text, {
     ...(file === undefined ? {} : { file }),
-    ...(pos === undefined ? {} : pos),
+    empty: "the sweep is empty; it needs at least 'task', 'parameters' and 'objective'",
+    kind: 'sweep',
   });
-  const doc = docs[0];
-  const syntax = docs
-    .flatMap((d) => d.errors)
-    .map((e) =>
-      located(
-        '',
-        `YAML syntax error: ${e.message.split('\n')[0] ?? ''}`,
-        counter.linePos(e.pos[0]),
-      ),
-    );
-  if (syntax.length > 0) throw invalidSweep(syntax);
-  if (doc === undefined || doc.contents === null || docs.length > 1) {
-    throw invalidSweep([
-      located(
-        '',
-        docs.length > 1
-          ? 'a sweep file holds exactly one YAML document'
-          : "the sweep is empty; it needs at least 'task', 'parameters' and 'objective'",
-        undefined,
-      ),
-    ]);
-  }
-  const input = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  if (!parsed.ok) throw invalidSweep(parsed.issues, parsed.cause);
+  const { yaml } = parsed;
+  const input = yaml.input;
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw invalidSweep([
-      located(
-        '',
-        'a sweep is a mapping with task, parameters and objective',
-        counter.linePos(doc.contents.range[0]),
-      ),
-    ]);
+    throw invalidSweep(
+      yaml.issues([
+        {
+          path: [],
+          at: 'value',
+          message: 'a sweep is a mapping with task, parameters and objective',
+        },
+      ]),
+    );
   }
-  const result = build(input, baseDir, nameFromFile(file));
-  if (result.ok) return result.spec;
-  const issues = [
-    ...result.issues.map((raw) =>
-      located(formatPath(raw.path), raw.message, positionOf(doc, counter, raw)),
-    ),
-    ...result.external,
-  ];
-  throw invalidSweep(issues);
+  const result = build(input, options.baseDir ?? process.cwd(), nameFromFile(file));
+  if (result.ok && yaml.structure.length === 0) return result.spec;
+  throw invalidSweep([
+    ...yaml.issues(result.ok ? [] : result.issues),
+    ...(result.ok ? [] : result.external),
+  ]);
 }
 
 /**

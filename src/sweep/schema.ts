@@ -15,29 +15,15 @@
  * @module
  */
 import { z } from 'zod';
-import { ENV_NAME_PATTERN, TASK_NAME_PATTERN } from '../task/schema.js';
+import { describeValue } from '../diagnostics/issue.js';
+import { wholeNumber } from '../task/quantity.js';
+import { ENV_NAME_PATTERN, taskNameProblem } from '../task/schema.js';
 import type { TaskSpec } from '../task/types.js';
 import type { SamplerSpec } from './sampler.js';
 import type { ParamSpec } from './space.js';
 
 /** The longest sweep name: trial jobs are `<sweep>-<trial>-<hex>` within the task name limit. */
 export const SWEEP_NAME_MAX_LENGTH = 32;
-
-/** The fields of a sweep, at the top level of the YAML. */
-export const SWEEP_FIELDS = [
-  'name',
-  'task',
-  'parameters',
-  'objective',
-  'direction',
-  'trials',
-  'parallelism',
-  'sampler',
-  'seed',
-  'max_failures',
-  'trial_timeout',
-  'output_dir',
-] as const;
 
 /** A parameter after validation, with the environment variable it reaches the trial as. */
 export type SweepParam = ParamSpec & {
@@ -71,20 +57,13 @@ export interface SweepSpec {
 }
 
 const finite = (what: string) =>
-  z.number({ error: (iss) => `${what} must be a number, got ${describe(iss.input)}` });
-
-function describe(value: unknown): string {
-  if (value === undefined || value === null) return 'nothing';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value);
-}
+  z.number({ error: (iss) => `${what} must be a number, got ${describeValue(iss.input)}` });
 
 const paramValue = z.union([z.number(), z.string(), z.boolean()], {
-  error: (iss) => `values must be numbers, strings or booleans, got ${describe(iss.input)}`,
+  error: (iss) => `values must be numbers, strings or booleans, got ${describeValue(iss.input)}`,
 });
 const valueList = z
-  .array(paramValue, { error: (iss) => `values must be a list, got ${describe(iss.input)}` })
+  .array(paramValue, { error: (iss) => `values must be a list, got ${describeValue(iss.input)}` })
   .min(1, 'give at least one value');
 const envName = z
   .string()
@@ -108,7 +87,7 @@ const ParamSchema = z
           z.strictObject({
             type: z.literal('int'),
             ...range,
-            step: z.int().positive().optional(),
+            step: wholeNumber(1).optional(),
             log: z.boolean().optional(),
           }),
           z.strictObject({ type: z.literal('choice'), values: valueList, env: envName }),
@@ -125,7 +104,7 @@ const ParamSchema = z
     {
       error: (iss) =>
         !Array.isArray(iss.input) && typeof iss.input !== 'object'
-          ? `a parameter is a mapping with a type (uniform, loguniform, int, choice, grid) or a list of values, got ${describe(iss.input)}`
+          ? `a parameter is a mapping with a type (uniform, loguniform, int, choice, grid) or a list of values, got ${describeValue(iss.input)}`
           : undefined,
     },
   )
@@ -176,14 +155,16 @@ const ParamSchema = z
   });
 
 const SamplerSchema = z.union([
-  z.enum(['grid', 'random', 'tpe'], { error: () => 'sampler must be grid, random or tpe' }),
+  z.enum(['grid', 'random', 'tpe'], {
+    error: (iss) => `must be grid, random or tpe, got ${describeValue(iss.input)}`,
+  }),
   z.discriminatedUnion('type', [
     z.strictObject({ type: z.literal('grid') }),
     z.strictObject({ type: z.literal('random') }),
     z.strictObject({
       type: z.literal('tpe'),
-      n_startup_trials: z.int().nonnegative().optional(),
-      n_candidates: z.int().positive().optional(),
+      n_startup_trials: wholeNumber(0).optional(),
+      n_candidates: wholeNumber(1).optional(),
       gamma: z.number().gt(0).lte(1).optional(),
       prior_weight: z.number().positive().optional(),
     }),
@@ -195,25 +176,32 @@ const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 /** A sweep in its YAML form. */
 export const SweepSchema = z.strictObject({
   name: z
-    .string({ error: (iss) => `name must be a string, got ${describe(iss.input)}` })
-    .regex(
-      TASK_NAME_PATTERN,
-      "name must use lower-case letters, digits and '-', start with a letter and not end with '-'",
-    )
-    .max(SWEEP_NAME_MAX_LENGTH, `name must be at most ${SWEEP_NAME_MAX_LENGTH} characters`)
+    .string({
+      error: (iss) => `must be a string such as my-sweep, got ${describeValue(iss.input)}`,
+    })
+    .superRefine((name, ctx) => {
+      const problem =
+        taskNameProblem(name) ??
+        (name.length > SWEEP_NAME_MAX_LENGTH
+          ? `${JSON.stringify(name)} is ${name.length} characters long; the limit is ` +
+            `${SWEEP_NAME_MAX_LENGTH} so that trial jobs "<sweep>-<trial>-<hex>" stay within ` +
+            'the limit of job names'
+          : undefined);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: name });
+    })
     .optional(),
   task: z.union([z.string().min(1), z.record(z.string(), z.unknown())], {
     error: (iss) =>
       iss.input === undefined
         ? "missing 'task': the path of a task file (relative to the sweep file) or an inline task"
-        : `task must be a file path or an inline task mapping, got ${describe(iss.input)}`,
+        : `task must be a file path or an inline task mapping, got ${describeValue(iss.input)}`,
   }),
   parameters: z
     .record(z.string().min(1), ParamSchema, {
       error: (iss) =>
         iss.input === undefined
           ? "missing 'parameters': a mapping from parameter name to its definition"
-          : `parameters must be a mapping, got ${describe(iss.input)}`,
+          : `parameters must be a mapping, got ${describeValue(iss.input)}`,
     })
     .refine((p) => Object.keys(p).length > 0, 'give at least one parameter'),
   objective: z
@@ -221,27 +209,33 @@ export const SweepSchema = z.strictObject({
       error: (iss) =>
         iss.input === undefined
           ? "missing 'objective': the path of the objective in each trial's result, e.g. val_loss or metrics.acc"
-          : `objective must be a dotted path such as metrics.acc, got ${describe(iss.input)}`,
+          : `objective must be a dotted path such as metrics.acc, got ${describeValue(iss.input)}`,
     })
     .regex(
       /^(?:\.|[^.\s]+(?:\.[^.\s]+)*)$/,
       'objective must be a dotted path such as metrics.acc, or . for the whole result',
     ),
   direction: z
-    .enum(['minimize', 'maximize'], { error: () => 'direction must be minimize or maximize' })
+    .enum(['minimize', 'maximize'], {
+      error: (iss) => `must be minimize or maximize, got ${describeValue(iss.input)}`,
+    })
     .optional(),
-  trials: z.int().positive().optional(),
-  parallelism: z.int().positive().optional(),
+  trials: wholeNumber(1).optional(),
+  parallelism: wholeNumber(1).optional(),
   sampler: SamplerSchema.optional(),
-  seed: z.int().nonnegative().optional(),
-  max_failures: z.int().nonnegative().optional(),
+  seed: wholeNumber(0).optional(),
+  max_failures: wholeNumber(0).optional(),
   trial_timeout: z
-    .union([
-      z.number().positive(),
-      z.string().regex(DURATION, 'trial_timeout is a duration such as 90s, 10m or 1h'),
-    ])
+    .union([z.number().positive(), z.string().regex(DURATION)], {
+      error: (iss) =>
+        `must be a duration such as 90s, 10m or 1h (or milliseconds, more than 0), got ` +
+        describeValue(iss.input),
+    })
     .optional(),
-  output_dir: z.string().min(1).optional(),
+  output_dir: z
+    .string()
+    .min(1, 'must not be empty (the folder for the CSV, JSON and HTML files)')
+    .optional(),
 });
 
 /** The YAML form of a sweep, as the schema reads it. */

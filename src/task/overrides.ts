@@ -18,7 +18,8 @@ import { TaskValidationError } from '../errors.js';
 import type { TaskIssue } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
 import type { TaskSpec } from './types.js';
-import { formatPath, specToInput, validateTaskInput } from './validate.js';
+import { formatPath } from '../diagnostics/issue.js';
+import { specToInput, validateTaskInput } from './validate.js';
 
 /**
  * Overrides from the command line. Numbers may be given as strings, as they come from argv; they

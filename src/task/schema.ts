@@ -16,158 +16,23 @@
  * @module
  */
 import { z } from 'zod';
+import { describeValue } from '../diagnostics/issue.js';
+import { labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem } from './names.js';
+import { parsedWith, quantity, wholeNumber } from './quantity.js';
+import { RESERVED_ENV_NAMES } from './types.js';
 
 export { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem };
-import { RESERVED_ENV_NAMES } from './types.js';
 import type { AcceleratorSpec, ResourcesSpec, TaskSpec } from './types.js';
 
 /** A valid environment variable name. */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** The fields of a task, at the top level of the YAML. */
-export const TASK_FIELDS = [
-  'name',
-  'run',
-  'setup',
-  'envs',
-  'workdir',
-  'num_nodes',
-  'resources',
-  'file_mounts',
-] as const;
-
-/** The fields of `resources`. */
-export const RESOURCES_FIELDS = [
-  'cpus',
-  'memory',
-  'accelerators',
-  'image_id',
-  'labels',
-  'job_config',
-] as const;
-
-/** The fields of `resources.job_config`. */
-export const JOB_CONFIG_FIELDS = ['max_restarts', 'priority'] as const;
-
 const RESERVED = new Set<string>(RESERVED_ENV_NAMES);
-
-/**
- * Describes a value for an error message: strings are quoted, collections named by kind.
- *
- * @example
- * ```ts
- * describeValue('4+'); // '"4+"'
- * describeValue([1]); // 'a list'
- * ```
- */
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return 'an empty value';
-  if (Array.isArray(value)) return 'a list';
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(value);
-    case 'number':
-    case 'boolean':
-    case 'bigint':
-      return String(value);
-    case 'object':
-      return 'a mapping';
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      break;
-  }
-  return typeof value;
-}
 
 function lastKey(path: readonly PropertyKey[] | undefined): string {
   const key = path?.at(-1);
   return typeof key === 'string' ? key : 'KEY';
-}
-
-const DECIMAL = /^\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
-
-function formatNumber(n: number): string {
-  return String(Number(n.toFixed(4)));
-}
-
-/** Reads a count of CPUs or GiB from a number or a numeric string, with hints for unit suffixes. */
-function parseQuantity(value: number | string, kind: 'cpus' | 'memory'): number | string {
-  const what = kind === 'cpus' ? 'the number of CPUs per node' : 'the memory per node in GiB';
-  const example = kind === 'cpus' ? 'such as 4 or 0.5' : 'such as 16 or 0.5';
-  let n: number;
-  if (typeof value === 'number') {
-    n = value;
-  } else {
-    const text = value.trim();
-    if (!DECIMAL.test(text))
-      return `${JSON.stringify(value)} is not a number: ${unitHint(text, kind) ?? `give ${what}, ${example}`}`;
-    n = Number(text);
-  }
-  if (!Number.isFinite(n)) return `must be a finite number ${example}, got ${describeValue(value)}`;
-  if (n <= 0) return `must be greater than 0, got ${describeValue(value)}`;
-  return n;
-}
-
-function unitHint(text: string, kind: 'cpus' | 'memory'): string | undefined {
-  const plus = /^(\d+(?:\.\d+)?)\s*\+$/.exec(text);
-  if (plus?.[1] !== undefined) {
-    const what = kind === 'cpus' ? 'number of CPUs per node' : 'memory per node in GiB';
-    return `give the exact ${what}, such as ${plus[1]}; minimums like "${text}" are not supported`;
-  }
-  if (kind === 'cpus') {
-    const milli = /^(\d+(?:\.\d+)?)\s*m$/.exec(text);
-    if (milli?.[1] !== undefined) {
-      return `CPUs are counted in cores, so write ${formatNumber(Number(milli[1]) / 1000)} for ${text}`;
-    }
-    return undefined;
-  }
-  const unit = /^(\d+(?:\.\d+)?)\s*([KMGT])(i?B?|b)?$/i.exec(text);
-  if (unit?.[1] === undefined || unit[2] === undefined) return undefined;
-  const scale: Record<string, number> = { K: 1 / 1024 ** 2, M: 1 / 1024, G: 1, T: 1024 };
-  const gib = Number(unit[1]) * (scale[unit[2].toUpperCase()] ?? 1);
-  return `memory is counted in GiB, so write ${formatNumber(gib)} for ${text}`;
-}
-
-/** Reads a whole number (or a string of digits) of at least `min`. */
-function parseWholeNumber(value: number | string, min: number): number | string {
-  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min) {
-    return `must be a whole number of at least ${min}, got ${describeValue(value)}`;
-  }
-  return n;
-}
-
-function quantity(kind: 'cpus' | 'memory') {
-  const example = kind === 'cpus' ? 'such as 4 or 0.5' : 'in GiB, such as 16';
-  return z
-    .union([z.number(), z.string()], {
-      error: (iss) => `must be a number ${example}, got ${describeValue(iss.input)}`,
-    })
-    .transform((value, ctx) => {
-      const parsed = parseQuantity(value, kind);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed, input: value });
-        return z.NEVER;
-      }
-      return parsed;
-    });
-}
-
-function wholeNumber(min: number) {
-  return z
-    .union([z.number(), z.string()], {
-      error: (iss) => `must be a whole number of at least ${min}, got ${describeValue(iss.input)}`,
-    })
-    .transform((value, ctx) => {
-      const parsed = parseWholeNumber(value, min);
-      if (typeof parsed === 'string') {
-        ctx.addIssue({ code: 'custom', message: parsed, input: value });
-        return z.NEVER;
-      }
-      return parsed;
-    });
 }
 
 /**
@@ -207,33 +72,6 @@ export function parseAccelerators(text: string): AcceleratorSpec | string {
   return { name, count: n };
 }
 
-const LABEL_NAME = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
-
-function labelKeyProblem(key: string): string | undefined {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash === -1 ? undefined : key.slice(0, slash);
-  const name = slash === -1 ? key : key.slice(slash + 1);
-  const rule =
-    'a label key is an optional DNS prefix and "/" followed by at most 63 letters, digits, ' +
-    "'-', '_' or '.', starting and ending with a letter or digit";
-  if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) {
-    return `${JSON.stringify(key)} is not a valid label key: ${rule}`;
-  }
-  if (name.length > 63 || !LABEL_NAME.test(name)) {
-    return `${JSON.stringify(key)} is not a valid label key: ${rule}`;
-  }
-  return undefined;
-}
-
-function labelValueProblem(value: string): string | undefined {
-  if (value === '' || (value.length <= 63 && LABEL_NAME.test(value))) return undefined;
-  return (
-    `${JSON.stringify(value)} is not a valid label value: at most 63 letters, digits, '-', '_' ` +
-    "or '.', starting and ending with a letter or digit"
-  );
-}
-
 /** The problem with the remote side of a file mount, or undefined when it is valid. */
 function remotePathProblem(remote: string): string | undefined {
   if (remote.trim() === '') return 'a file mount needs a remote path; it must not be empty';
@@ -265,7 +103,10 @@ function script(field: 'run' | 'setup') {
         if (iss.input === null) return `is empty; give ${purpose}`;
         const several = Array.isArray(iss.input)
           ? `; to run several commands write a block, "${field}: |", followed by indented lines`
-          : '';
+          : typeof iss.input === 'object'
+            ? `; in YAML a value starting with '{' is a mapping: quote the command or write it ` +
+              `as a block, "${field}: |", with the command on the next line, indented`
+            : '';
         return `must be a string (${purpose}), got ${describeValue(iss.input)}${several}`;
       },
     })
@@ -338,14 +179,7 @@ const acceleratorsSchema = z
       `must be NAME or NAME:COUNT as one string, e.g. accelerators: H100:8, got ` +
       describeValue(iss.input),
   })
-  .transform((text, ctx) => {
-    const parsed = parseAccelerators(text);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed, input: text });
-      return z.NEVER;
-    }
-    return parsed;
-  });
+  .transform(parsedWith(parseAccelerators));
 
 const imageIdSchema = z
   .string({
@@ -418,23 +252,22 @@ const jobConfigSchema = z.strictObject(
   },
 );
 
-const resourcesSchema = z.strictObject(
-  {
-    cpus: quantity('cpus').nullish(),
-    memory: quantity('memory').nullish(),
-    accelerators: acceleratorsSchema.nullish(),
-    image_id: imageIdSchema.nullish(),
-    labels: labelsSchema.nullish(),
-    job_config: jobConfigSchema.nullish(),
-  },
-  {
-    error: (iss) =>
-      iss.code === 'invalid_type'
-        ? `must be a mapping with some of ${RESOURCES_FIELDS.join(', ')}; got ` +
-          describeValue(iss.input)
-        : undefined,
-  },
-);
+const resourcesShape = {
+  cpus: quantity('cpus').nullish(),
+  memory: quantity('memory').nullish(),
+  accelerators: acceleratorsSchema.nullish(),
+  image_id: imageIdSchema.nullish(),
+  labels: labelsSchema.nullish(),
+  job_config: jobConfigSchema.nullish(),
+};
+
+const resourcesSchema = z.strictObject(resourcesShape, {
+  error: (iss) =>
+    iss.code === 'invalid_type'
+      ? `must be a mapping with some of ${Object.keys(resourcesShape).join(', ')}; got ` +
+        describeValue(iss.input)
+      : undefined,
+});
 
 const fileMountsSchema = z.record(
   z.string().superRefine((remote, ctx) => {

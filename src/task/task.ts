@@ -19,8 +19,9 @@ import { statSync } from 'node:fs';
 import { TaskValidationError } from '../errors.js';
 import { loadTaskFile, parseTaskYaml } from './load.js';
 import type { ResourcesSpec, TaskSpec } from './types.js';
-import { formatPath, validateTask } from './validate.js';
-import type { PathSegment } from './validate.js';
+import { formatPath } from '../diagnostics/issue.js';
+import type { PathSegment } from '../diagnostics/issue.js';
+import { validateTask } from './validate.js';
 
 /** Options of {@link Resources}: the camelCase form of the YAML `resources` block. */
 export interface ResourcesOptions {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../src/errors.js';
 import { JOB_NAME_MAX_LENGTH, isValidJobName, makeJobName } from '../../src/task/naming.js';
-import { closestMatch, editDistance } from '../../src/task/suggest.js';
+import { closestMatch, editDistance } from '../../src/diagnostics/suggest.js';
 
 describe('makeJobName', () => {
   it('appends 4 hex digits from the random source', () => {

@@ -30,7 +30,7 @@ import {
   type JobStatus,
   type TerminalJobInfo,
 } from '../backend.js';
-import { suggestNames } from '../local/suggest.js';
+import { suggestNames } from '../../diagnostics/suggest.js';
 import { CONDITION_TYPE, readCondition, withCondition } from './condition.js';
 import { NamespaceInformers, type InformerStats } from './informers.js';
 import { followPodLog, readPodLogTail } from './logs.js';

@@ -10,6 +10,7 @@
 import { TaskValidationError, type TaskIssue } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import type { TaskSpec } from '../../task/types.js';
+import { LABEL_MAX_LENGTH, labelKeyProblem, labelValueProblem } from '../../task/k8s-names.js';
 import { CONTAINER_SCRIPT } from './container-script.js';
 
 export { CONTAINER_SCRIPT, INVALID_HEAD_BYTES, MARKERS } from './container-script.js';
@@ -134,7 +135,7 @@ export function resourceSummary(spec: TaskSpec): string {
 export function labelValue(text: string): string {
   const cleaned = text
     .replace(/[^A-Za-z0-9._-]/g, '-')
-    .slice(0, 63)
+    .slice(0, LABEL_MAX_LENGTH)
     .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return cleaned === '' ? 'unknown' : cleaned;
 }
@@ -165,11 +166,8 @@ export function validateForKubernetes(spec: TaskSpec): void {
         'are not supported on the kubernetes backend yet: bake the files into the image, or run on the local backend',
     });
   for (const [key, value] of Object.entries(spec.resources.labels)) {
-    if (value.length > 63 || !/^(?:[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)?$/.test(value))
-      issues.push({
-        path: `resources.labels.${key}`,
-        message: `${JSON.stringify(value)} is not a valid Kubernetes label value (at most 63 characters: letters, digits, '-', '_', '.', alphanumeric at both ends)`,
-      });
+    const problem = labelKeyProblem(key) ?? labelValueProblem(value);
+    if (problem !== undefined) issues.push({ path: `resources.labels.${key}`, message: problem });
   }
   if (issues.length > 0) throw new TaskValidationError(issues);
 }

@@ -19,7 +19,7 @@ import { jobPaths, readAttempt, readFinal, readOutcome, readSupervisor } from '.
 import { prepareJobDir } from './launcher.js';
 import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
 import type { JobRow } from './store.js';
-import { suggestNames } from './suggest.js';
+import { suggestNames } from '../../diagnostics/suggest.js';
 
 const NAME_ATTEMPTS = 20;
 

@@ -17,7 +17,8 @@ import { BackendError, JobFailedError, TaskValidationError, UsageError } from '.
 import { isKonduktorError } from '../../errors.js';
 import { Job } from '../../job/job.js';
 import { loadTaskFile } from '../../task/load.js';
-import { formatPath, specToInput, validateTask } from '../../task/validate.js';
+import { formatPath } from '../../diagnostics/issue.js';
+import { specToInput, validateTask } from '../../task/validate.js';
 import type { TaskSpec } from '../../task/types.js';
 import { errorJson } from '../output.js';
 

@@ -1,5 +1,12 @@
 /**
- * "Did you mean" hints for unknown task fields.
+ * "Did you mean" for everything konduktor names: fields of task, sweep and config files, keys of
+ * the object API and of overrides, and job names. One edit distance serves them all.
+ *
+ * @example
+ * ```ts
+ * closestMatch('memroy', ['cpus', 'memory']); // 'memory'
+ * suggestNames('trian-3f9a', ['train-3f9a', 'eval-0001']); // ['train-3f9a']
+ * ```
  * @module
  */
 
@@ -32,8 +39,16 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** Lower-cases and drops `_`/`-` so that `numNodes`, `num-nodes` and `NUM_NODES` all compare equal. */
-function normalize(word: string): string {
+/**
+ * Lower-cases and drops `_`, `-` and spaces, so that `numNodes`, `num-nodes` and `NUM_NODES` all
+ * compare equal.
+ *
+ * @example
+ * ```ts
+ * normalizeSpelling('num_nodes') === normalizeSpelling('numNodes'); // true
+ * ```
+ */
+export function normalizeSpelling(word: string): string {
   return word.toLowerCase().replace(/[-_\s]/g, '');
 }
 
@@ -50,18 +65,37 @@ function normalize(word: string): string {
  * ```
  */
 export function closestMatch(word: string, candidates: readonly string[]): string | undefined {
-  const norm = normalize(word);
-  const exact = candidates.find((c) => normalize(c) === norm);
+  const norm = normalizeSpelling(word);
+  const exact = candidates.find((c) => normalizeSpelling(c) === norm);
   if (exact !== undefined) return exact;
   const limit = Math.max(1, Math.round(norm.length * 0.4));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = editDistance(norm, normalize(candidate));
+    const distance = editDistance(norm, normalizeSpelling(candidate));
     if (distance <= limit && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
   return best;
+}
+
+/**
+ * Up to three job names close to `wanted`: those it is a prefix of, then those within a small
+ * edit distance, nearest first.
+ *
+ * @example
+ * ```ts
+ * suggestNames('train', ['train-3f9a', 'eval-0001']); // ['train-3f9a']
+ * ```
+ */
+export function suggestNames(wanted: string, names: readonly string[]): string[] {
+  const limit = Math.max(2, Math.floor(wanted.length / 3));
+  return names
+    .map((name) => ({ name, distance: name.startsWith(wanted) ? 0 : editDistance(wanted, name) }))
+    .filter((entry) => entry.distance <= limit)
+    .sort((x, y) => x.distance - y.distance || x.name.localeCompare(y.name))
+    .slice(0, 3)
+    .map((entry) => entry.name);
 }

@@ -1,0 +1,80 @@
+/**
+ * Reading the text of `config.yaml`: its schema and its diagnostics, in the words of task files
+ * (every problem at once, `file:line:col`, "did you mean"). Loaded only when a config file
+ * exists, by {@link readUserConfig}.
+ * @module
+ */
+import { z } from 'zod';
+import { describeValue } from './diagnostics/issue.js';
+import { parseYamlDocument } from './diagnostics/yaml.js';
+import { fieldGuide, fromZodIssues, readableError } from './diagnostics/zod.js';
+import { UsageError, formatTaskIssue, type TaskIssue } from './errors.js';
+import type { UserConfig } from './config.js';
+import { quantity, wholeNumber } from './task/quantity.js';
+
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: (iss) => `must be ${what}, got ${describeValue(iss.input)}` })
+    .min(1, `must not be empty; give ${what} or remove the field`);
+
+const ConfigSchema = z.strictObject({
+  backend: z
+    .enum(['local', 'kubernetes'], {
+      error: (iss) => `must be local or kubernetes, got ${describeValue(iss.input)}`,
+    })
+    .optional(),
+  local: z
+    .strictObject({
+      capacity: z
+        .strictObject({
+          cpus: quantity('cpus').optional(),
+          memory: quantity('memory').optional(),
+          gpus: z
+            .union([wholeNumber(0), z.array(wholeNumber(0))], {
+              error: (iss) =>
+                `must be a number of GPUs such as 2, or a list of GPU indices such as [0, 1], ` +
+                `got ${describeValue(iss.input)}`,
+            })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  kubernetes: z
+    .strictObject({
+      context: nonEmpty('a kubeconfig context name').optional(),
+      namespace: nonEmpty('a namespace').optional(),
+      kubeconfig: nonEmpty('the path of a kubeconfig file').optional(),
+    })
+    .optional(),
+});
+
+const CONFIG_GUIDE = fieldGuide(ConfigSchema, {
+  aliases: {
+    'local.capacity': { gpu: 'gpus', cpu: 'cpus', mem: 'memory', accelerators: 'gpus' },
+  },
+});
+
+function invalidConfig(issues: readonly TaskIssue[], cause?: unknown): UsageError {
+  const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+  const lines = issues.map((issue) => `  ${formatTaskIssue(issue)}`);
+  return new UsageError(
+    `invalid konduktor configuration (${count}):\n${lines.join('\n')}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * Parses and validates the text of a config file; an empty file is an empty configuration.
+ * @throws {UsageError} naming the file, line, column and field of every problem.
+ */
+export function parseUserConfig(text: string, file: string): UserConfig {
+  const parsed = parseYamlDocument(text, { file, kind: 'configuration' });
+  if (!parsed.ok) throw invalidConfig(parsed.issues, parsed.cause);
+  const { yaml } = parsed;
+  const result = ConfigSchema.safeParse(yaml.input ?? {}, { error: readableError });
+  if (result.success && yaml.structure.length === 0) return result.data;
+  throw invalidConfig(
+    yaml.issues(result.success ? [] : fromZodIssues(result.error.issues, yaml.input, CONFIG_GUIDE)),
+  );
+}
