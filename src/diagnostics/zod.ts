@@ -245,7 +245,7 @@ export const readableError: z.core.$ZodErrorMap = (issue) => {
     case 'not_multiple_of':
       return `must be a multiple of ${issue.divisor}${got}`;
     case 'invalid_format':
-      return `${describeValue(issue.input)} is not in the expected form`;
+      return `${describeValue(issue.input)} does not have the required form`;
     case 'invalid_union':
       return `is none of the accepted forms${got}`;
     default:

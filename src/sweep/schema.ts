@@ -173,6 +173,13 @@ const SamplerSchema = z.union([
 
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
+function durationProblem(iss: { readonly input?: unknown }): string {
+  return (
+    'must be a duration such as 90s, 10m or 1h (or milliseconds, more than 0), got ' +
+    describeValue(iss.input)
+  );
+}
+
 /** A sweep in its YAML form. */
 export const SweepSchema = z.strictObject({
   name: z
@@ -226,11 +233,15 @@ export const SweepSchema = z.strictObject({
   seed: wholeNumber(0).optional(),
   max_failures: wholeNumber(0).optional(),
   trial_timeout: z
-    .union([z.number().positive(), z.string().regex(DURATION)], {
-      error: (iss) =>
-        `must be a duration such as 90s, 10m or 1h (or milliseconds, more than 0), got ` +
-        describeValue(iss.input),
-    })
+    .union(
+      [
+        z.number().positive({ error: durationProblem }),
+        z.string().regex(DURATION, { error: durationProblem }),
+      ],
+      {
+        error: durationProblem,
+      },
+    )
     .optional(),
   output_dir: z
     .string()

@@ -84,6 +84,99 @@ const cases: { field: string; yaml: string; line: number; message: RegExp }[] = 
   },
 ];
 
+// YAML reads these plain values as structure, not text: the error says which value, why, and how
+// to write it (issue 10 §8). The README's one-liner is the first.
+const yamlValueCases: { what: string; yaml: string; at: string; hint: RegExp }[] = [
+  {
+    what: 'the README one-liner (": " inside a plain run value)',
+    yaml: `name: ok\nrun: echo '{"val_loss": 0.1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
+    at: '2:6',
+    hint: /The value of 'run' contains ': '.*write it as a block \("run: \|"/,
+  },
+  {
+    what: 'a python -c command with ": " in setup',
+    yaml: 'name: ok\nrun: echo\nsetup: python -c "print(1)": x\n',
+    at: '3:8',
+    hint: /The value of 'setup' contains ': '/,
+  },
+  {
+    what: 'an env value holding a URL and ": "',
+    yaml: 'name: ok\nrun: echo\nenvs:\n  URL: http://host a: b\n',
+    at: '4:8',
+    hint: /The value of 'URL' contains ': '.*quote the whole value/,
+  },
+  {
+    what: 'a quoted word followed by more text',
+    yaml: 'name: ok\nrun: "$X" > out.txt\n',
+    at: '2:',
+    hint: /The value of 'run' starts with a quote, so the value ends at the closing "/,
+  },
+  {
+    what: 'a value starting with a reserved character',
+    yaml: 'name: ok\nrun: `date`\n',
+    at: '2:6',
+    hint: /The value of 'run' starts with '`'/,
+  },
+  {
+    what: 'a shebang that YAML reads as a comment',
+    yaml: 'name: ok\nrun: #!/bin/bash\n',
+    at: '2:1',
+    hint: /run: is empty.*everything from '#' on is a YAML comment/,
+  },
+  {
+    what: 'a brace group that YAML reads as a mapping',
+    yaml: 'name: ok\nrun: { echo hi; }\n',
+    at: '2:6',
+    hint: /got a mapping; in YAML a value starting with '\{' is a mapping: quote the command/,
+  },
+];
+
+describe('task values YAML reads as structure', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+
+  for (const { what, yaml, at, hint } of yamlValueCases) {
+    it(`${what}: exit 2 with file:line:col and how to write it`, async () => {
+      const path = writeTask(ctx.dir, `${what.replace(/\W+/g, '-')}.yaml`, yaml);
+      const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+      assert.equal(result.code, 2, result.stderr);
+      assert.ok(
+        result.stderr.includes(`${path}:${at}`),
+        `expected ${path}:${at} in ${result.stderr}`,
+      );
+      assert.match(result.stderr, hint);
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  it('accepts the README one-liner written as the hint says', async () => {
+    const path = writeTask(
+      ctx.dir,
+      'as-block.yaml',
+      `name: ok\nrun: |\n  echo '{"val_loss": 0.1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
+    );
+    const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(
+      (JSON.parse(result.stdout) as { task: { run: string } }).task.run,
+      `echo '{"val_loss": 0.1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
+    );
+  });
+
+  it('reports one syntax error per line, every line', async () => {
+    const path = writeTask(
+      ctx.dir,
+      'two-lines.yaml',
+      'name: ok\nrun: echo a: b\nsetup: echo c: d\n',
+    );
+    const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /\(2 problems\)/);
+    assert.ok(result.stderr.includes(`${path}:2:6`), result.stderr);
+    assert.ok(result.stderr.includes(`${path}:3:8`), result.stderr);
+  });
+});
+
 describe('invalid task files', () => {
   const ctx = tempHome();
   after(ctx.cleanup);

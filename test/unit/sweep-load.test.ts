@@ -137,6 +137,71 @@ describe('parseSweepYaml', () => {
   });
 });
 
+describe("parseSweepYaml: the task file's messages", () => {
+  it('words whole numbers, ranges and choices like task files, never raw validator text', () => {
+    const issues = issuesOf(() =>
+      parseSweepYaml(
+        [
+          'task: {name: t, run: echo}', // 1
+          'parameters: {x: {type: int, low: 1, high: 3, step: 0}}', // 2
+          'objective: v', // 3
+          'trials: 1.5', // 4
+          'seed: -1', // 5
+          'max_failures: many', // 6
+          'sampler: {type: tpe, n_candidates: 0, prior_weight: 0}', // 7
+          'trial_timeout: soon', // 8
+          'output_dir: ""', // 9
+        ].join('\n'),
+        { file: 's.yaml', baseDir: dir },
+      ),
+    );
+    const text = issues.map((i) => `${i.line}: ${i.path}: ${i.message}`);
+    for (const line of text) assert.doesNotMatch(line, /Too small|Too big|Invalid input|expected/);
+    const expected = [
+      /^2: parameters\.x\.step: must be a whole number of at least 1, got 0$/,
+      /^4: trials: must be a whole number of at least 1, got 1\.5$/,
+      /^5: seed: must be a whole number of at least 0, got -1$/,
+      /^6: max_failures: must be a whole number of at least 0, got "many"$/,
+      /^7: sampler\.n_candidates: must be a whole number of at least 1, got 0$/,
+      /^7: sampler\.prior_weight: must be greater than 0, got 0$/,
+      /^8: trial_timeout: must be a duration such as 90s/,
+      /^9: output_dir: must not be empty/,
+    ];
+    for (const pattern of expected) {
+      assert.ok(
+        text.some((line) => pattern.test(line)),
+        `${String(pattern)} in\n${text.join('\n')}`,
+      );
+    }
+  });
+
+  it('hints a YAML value with ": " once per line, and refuses extra documents', () => {
+    const syntax = issuesOf(() =>
+      parseSweepYaml('task:\n  name: t\n  run: echo a: b\n  setup: echo c: d\n', {
+        file: 's.yaml',
+      }),
+    );
+    assert.deepEqual(
+      syntax.map((i) => [i.line, i.col]),
+      [
+        [3, 8],
+        [4, 10],
+      ],
+    );
+    assert.match(syntax[0]!.message, /The value of 'run' contains ': '.*"run: \|"/);
+    const two = issuesOf(() =>
+      parseSweepYaml(
+        'task: {name: t, run: echo}\nparameters: {x: [1]}\nobjective: v\n---\na: 1\n',
+        {
+          file: 's.yaml',
+        },
+      ),
+    );
+    assert.match(two[0]!.message, /holds 2 YAML documents; it must hold exactly one sweep/);
+    assert.equal(two[0]!.line, 4);
+  });
+});
+
 describe('resolveSweep (the object form)', () => {
   it('takes a Task and camelCase options', () => {
     const spec = resolveSweep({

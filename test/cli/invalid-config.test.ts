@@ -1,0 +1,158 @@
+/**
+ * config.yaml and sweep files through the CLI: the task file's messages and hints (no raw
+ * validator text), every problem at once with file:line:col, exit 2.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { runCli, tempHome, writeTask } from '../support/cli.js';
+
+// Wording zod uses when a schema gives none; none of it may reach a user.
+const RAW = /Too small|Too big|Unrecognized key|Invalid input|Invalid option|expected number/;
+
+describe('invalid config.yaml', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+  mkdirSync(ctx.home, { recursive: true });
+  const config = join(ctx.home, 'config.yaml');
+
+  async function launchWith(text: string): Promise<string> {
+    writeFileSync(config, text);
+    const result = await runCli(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
+      home: ctx.home,
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.doesNotMatch(result.stderr, RAW);
+    return result.stderr;
+  }
+
+  it('words every schema problem like a task file, with positions and suggestions', async () => {
+    const stderr = await launchWith(
+      [
+        'backend: locl', // 1
+        'local:', // 2
+        '  capacity:', // 3
+        '    cpus: 0', // 4
+        '    gpu: 2', // 5
+        '    memory: 16Gi', // 6
+        'kubernetes:', // 7
+        '  contxt: kind', // 8
+        '',
+      ].join('\n'),
+    );
+    assert.match(stderr, /\(5 problems\)/);
+    const at = (line: string, message: RegExp): void => {
+      const found = stderr.split('\n').find((l) => l.includes(`${config}:${line}`));
+      assert.ok(found, `no problem at ${config}:${line} in\n${stderr}`);
+      assert.match(found, message);
+    };
+    at('1:10', /backend: must be local or kubernetes, got "locl"/);
+    at('4:11', /local\.capacity\.cpus: must be greater than 0, got 0/);
+    at('5:5', /unknown field 'gpu'; did you mean 'local\.capacity\.gpus'\?/);
+    at('6:13', /memory is counted in GiB, so write 16 for 16Gi/);
+    at('8:3', /unknown field 'contxt'; did you mean 'kubernetes\.context'\?/);
+  });
+
+  it('suggests the right level for a field written at the wrong one', async () => {
+    const stderr = await launchWith('capacity:\n  cpus: 2\ncontext: kind\n');
+    assert.match(stderr, /unknown field 'capacity'; did you mean 'local\.capacity'\?/);
+    assert.match(stderr, /unknown field 'context'; did you mean 'kubernetes\.context'\?/);
+  });
+
+  it('words gpus problems, in a count or a list of indices', async () => {
+    const count = await launchWith('local:\n  capacity:\n    gpus: -1\n');
+    assert.match(count, /:3:11: local\.capacity\.gpus: must be a number of GPUs such as 2/);
+    const list = await launchWith('local:\n  capacity:\n    gpus: [0, x]\n');
+    assert.match(list, /local\.capacity\.gpus\[1\]: must be a whole number of at least 0, got "x"/);
+  });
+
+  it('reports every YAML error, not only the first, with the value hint', async () => {
+    const stderr = await launchWith(
+      'backend: local\nkubernetes:\n  context: a: b\n  namespace: "ns" x\n',
+    );
+    assert.match(stderr, /\(2 problems\)/);
+    assert.match(
+      stderr,
+      new RegExp(`${config}:3:\\d+: YAML syntax error: .*The value of 'context' contains ': '`),
+    );
+    assert.match(
+      stderr,
+      new RegExp(`${config}:4:\\d+: YAML syntax error: .*'namespace' starts with a quote`),
+    );
+  });
+
+  it('reports a duplicate key and extra documents', async () => {
+    const duplicate = await launchWith('backend: local\nbackend: kubernetes\n');
+    assert.match(duplicate, /:2:1: duplicate key 'backend'/);
+    const two = await launchWith('backend: local\n---\nbackend: local\n');
+    assert.match(two, /holds 2 YAML documents; it must hold exactly one configuration/);
+  });
+
+  it('accepts an empty file and a file of comments', async () => {
+    for (const text of ['', '# nothing here yet\n']) {
+      writeFileSync(config, text);
+      const result = await runCli(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
+        home: ctx.home,
+      });
+      assert.equal(result.code, 0, result.stderr);
+    }
+  });
+});
+
+describe('invalid sweep files', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+
+  it('words sweep fields and the inline task like a task file', async () => {
+    const file = writeTask(
+      ctx.dir,
+      'sweep.yaml',
+      [
+        'name: My_Sweep', // 1
+        'task:', // 2
+        '  name: t', // 3
+        '  run: echo', // 4
+        '  resources:', // 5
+        '    gpu: 1', // 6
+        'parameters:', // 7
+        '  lr: {type: uniform, low: 0, high: 1, steps: 2}', // 8
+        'objective: loss', // 9
+        'trials: 0', // 10
+        'parallelism: -1', // 11
+        'sampler: {type: tpe, gamma: 2}', // 12
+        'direction: up', // 13
+        '',
+      ].join('\n'),
+    );
+    const result = await runCli(['sweep', file, '-y'], { home: ctx.home });
+    assert.equal(result.code, 2, result.stderr);
+    assert.doesNotMatch(result.stderr, RAW);
+    const lines = result.stderr.split('\n');
+    const at = (line: number, message: RegExp): void => {
+      const found = lines.find((l) => l.includes(`${file}:${line}:`));
+      assert.ok(found, `no problem at line ${line} in\n${result.stderr}`);
+      assert.match(found, message);
+    };
+    at(1, /name: .*did you mean 'my-sweep'\?/);
+    at(6, /unknown field 'gpu'; did you mean 'resources\.accelerators'\?/);
+    at(8, /unknown field 'steps' \(allowed here: type, low, high, env\)/);
+    at(10, /trials: must be a whole number of at least 1, got 0/);
+    at(11, /parallelism: must be a whole number of at least 1, got -1/);
+    at(12, /sampler\.gamma: must be at most 1, got 2/);
+    at(13, /direction: must be minimize or maximize, got "up"/);
+  });
+
+  it('gives the YAML value hint in sweep files too', async () => {
+    const file = writeTask(
+      ctx.dir,
+      'one-liner.yaml',
+      `task:\n  name: t\n  run: echo '{"loss": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\nparameters: {x: [1]}\nobjective: loss\n`,
+    );
+    const result = await runCli(['sweep', file, '-y'], { home: ctx.home });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /one-liner\.yaml:3:8: YAML syntax error: .*\("run: \|"/);
+    assert.match(result.stderr, /\(1 problem\)/);
+  });
+});
