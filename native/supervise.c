@@ -14,10 +14,16 @@
  * parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash, umask, workdir),
  * "+NAME=VALUE" for a variable the ranks get on top of the launcher's environment, "-NAME" for one
  * they must not inherit; and `gpus`, when present (line R is rank R's CUDA_VISIBLE_DEVICES).
- * Writes `supervisor` ("PID STARTTIME"), `attempt`, `attempt-K/pids`,
- * `attempt-K/rank-R/{log,exit,wait}` and `final` ("status=... attempt=... [rank=... wait=...]"),
+ * Writes `supervisor` ("PID STARTTIME STARTED_MS"), `attempt`, `attempt-K/pids`,
+ * `attempt-K/rank-R/{log,exit,wait}` and `final` ("status=... attempt=... [rank=... wait=...]
+ * ended=MS"), times in milliseconds since the epoch,
  * each with one write(2) ending in a newline, and touches the event file after each change that
  * waiters care about. No task text is ever interpreted here: the task's scripts run in bash.
+ *
+ * No process outlives its job: the supervisor is a child subreaper (PR_SET_CHILD_SUBREAPER), so
+ * whatever the ranks start stays its descendant however it detaches (setsid, a new process group,
+ * a double fork, nohup, a daemon); before it writes `final` it ends every descendant (SIGTERM,
+ * SIGKILL after the grace period) until it has no child left.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -29,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -335,16 +342,44 @@ static void run_rank(const char *rank_dir) {
   _exit(127);
 }
 
-/* The live members of the job's process group other than the supervisor, up to `max`. Zombies
- * are skipped: orphans are reparented to PID 1, which may reap them late. */
-static size_t group_members(pid_t *members, size_t max) {
-  size_t count = 0;
+/* Milliseconds since the epoch: when things happened, as the records give them. */
+static long long now_ms(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* Reaps every child that has ended; false when no child is left at all (ECHILD). As the ranks'
+ * subreaper, having no child means having no descendant: any live descendant's chain of parents
+ * leads up to a child of ours. */
+static int reap_ended(void) {
+  for (;;) {
+    pid_t done = waitpid(-1, NULL, WNOHANG);
+    if (done > 0) continue;
+    if (done < 0 && errno == EINTR) continue;
+    return !(done < 0 && errno == ECHILD);
+  }
+}
+
+#define MAX_PROCESSES 65536
+
+/* The live descendants of the supervisor, up to `max`, from one read of /proc. Zombies are
+ * skipped (their parents reap them, or we do once they are reparented to us). */
+static size_t descendants(pid_t *out, size_t max) {
+  static pid_t pids[MAX_PROCESSES], parents[MAX_PROCESSES];
+  static char states[MAX_PROCESSES];
+  /* 0: not known yet, 1: ours, 2: not ours. */
+  static char verdict[MAX_PROCESSES];
+  /* An open-addressing table from pid to index, twice as large as the process table. */
+  static int slots[MAX_PROCESSES * 2];
+  const size_t slot_count = sizeof slots / sizeof slots[0];
+  size_t total = 0;
   DIR *proc = opendir("/proc");
   if (proc == NULL) return 0;
-  for (struct dirent *entry; (entry = readdir(proc)) != NULL && count < max;) {
+  for (size_t i = 0; i < slot_count; i++) slots[i] = -1;
+  for (struct dirent *entry; (entry = readdir(proc)) != NULL && total < MAX_PROCESSES;) {
     if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
     pid_t pid = (pid_t)atoi(entry->d_name);
-    if (pid == self) continue;
     char path[64], buffer[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -355,44 +390,86 @@ static size_t group_members(pid_t *members, size_t max) {
     buffer[n] = '\0';
     char *fields = strrchr(buffer, ')');
     char state;
-    int ppid, pgrp;
-    if (fields == NULL || sscanf(fields + 2, "%c %d %d", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == self && state != 'Z' && state != 'X') members[count++] = pid;
+    int ppid;
+    if (fields == NULL || sscanf(fields + 2, "%c %d", &state, &ppid) != 2) continue;
+    pids[total] = pid;
+    parents[total] = (pid_t)ppid;
+    states[total] = state;
+    verdict[total] = pid == self ? 2 : ppid == self ? 1 : 0;
+    size_t slot = (size_t)pid % slot_count;
+    while (slots[slot] >= 0) slot = (slot + 1) % slot_count;
+    slots[slot] = (int)total;
+    total++;
   }
   closedir(proc);
+  size_t count = 0;
+  for (size_t i = 0; i < total; i++) {
+    /* Walks up the chain of parents until one whose verdict is known; then marks the chain. */
+    size_t at = i, depth = 0;
+    static size_t chain[MAX_PROCESSES];
+    while (verdict[at] == 0 && depth < MAX_PROCESSES) {
+      chain[depth++] = at;
+      pid_t parent = parents[at];
+      size_t slot = (size_t)parent % slot_count;
+      while (slots[slot] >= 0 && pids[slots[slot]] != parent) slot = (slot + 1) % slot_count;
+      if (parent <= 1 || slots[slot] < 0) {
+        verdict[at] = 2;
+        break;
+      }
+      at = (size_t)slots[slot];
+    }
+    for (size_t k = 0; k < depth; k++) verdict[chain[k]] = verdict[at];
+    if (verdict[i] == 1 && states[i] != 'Z' && states[i] != 'X' && count < max) out[count++] = pids[i];
+  }
   return count;
 }
 
-/* SIGTERM to the whole job (the supervisor ignores its own), SIGKILL to what is left after the
- * grace period; then reaps the ranks. */
-static void stop_ranks(void) {
-  signal(SIGTERM, SIG_IGN);
-  kill(0, SIGTERM);
-  static pid_t members[MAX_RANKS];
-  size_t count = group_members(members, MAX_RANKS);
-  struct timespec pause = {0, 50 * 1000 * 1000};
-  for (int waited = 0; count > 0 && waited < job.grace * 20; waited++) {
-    /* Reap ranks as they end: a zombie rank is not a member, but reaping keeps the table small. */
-    while (waitpid(-1, NULL, WNOHANG) > 0) {
+/* Ends every process the job started, wherever it went: SIGTERM (and SIGCONT, so a stopped one
+ * sees it), SIGKILL to whatever is left after the grace period, until no child is left. A job
+ * that left nothing behind costs one waitpid here. A descendant that cannot be signalled (it
+ * became another user) is given up on a few seconds after the grace period, with a complaint. */
+static void end_descendants(void) {
+  static pid_t found[MAX_PROCESSES];
+  const size_t max = sizeof found / sizeof found[0];
+  long long deadline = now_ms() + (long long)job.grace * 1000, give_up = deadline + 5000;
+  int terminated = 0;
+  long pause_us = 1000;
+  while (reap_ended()) {
+    size_t count = descendants(found, max);
+    long long now = now_ms();
+    if (now >= give_up) {
+      for (size_t i = 0; i < count; i++) {
+        complain("konduktor-supervise: process %d of the job could not be ended\n", found[i]);
+      }
+      return;
     }
+    for (size_t i = 0; i < count; i++) {
+      if (now >= deadline) {
+        kill(found[i], SIGKILL);
+      } else if (!terminated) {
+        kill(found[i], SIGTERM);
+        kill(found[i], SIGCONT);
+      }
+    }
+    terminated = 1;
+    struct timespec pause = {0, pause_us * 1000};
     nanosleep(&pause, NULL);
-    count = group_members(members, MAX_RANKS);
+    if (pause_us < 50000) pause_us *= 2;
   }
-  for (size_t i = 0; i < count; i++) kill(members[i], SIGKILL);
-  while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
-  }
-  /* Our own SIGTERM is pending (it is blocked, for sigwaitinfo): setting SIG_IGN again discards
-   * it, then later ones count again. */
-  signal(SIGTERM, SIG_IGN);
-  signal(SIGTERM, SIG_DFL);
+}
+
+/* Stops the ranks and everything they started (see end_descendants). */
+static void stop_ranks(void) {
+  end_descendants();
 }
 
 static void on_cancel(void) {
+  long long ended = now_ms();
   signal(SIGINT, SIG_IGN);
   signal(SIGHUP, SIG_IGN);
   stop_ranks();
-  char path[PATH_MAX], text[64];
-  snprintf(text, sizeof text, "status=cancelled attempt=%d", attempt);
+  char path[PATH_MAX], text[96];
+  snprintf(text, sizeof text, "status=cancelled attempt=%d ended=%lld", attempt, ended);
   put(path_of(path, sizeof path, "%s/final", job.dir), text);
   notify();
   _exit(0);
@@ -404,6 +481,11 @@ static void supervise(const char *dir) {
   /* konduktor refuses homes this long; a request that is one anyway runs nothing. */
   if (strlen(dir) > PATH_MAX - 256) _exit(1);
   setpgid(0, 0);
+  /* Descendants that detach (setsid, double fork, daemons) are reparented to us, not to init:
+   * they stay findable, and are ended with the job. */
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    complain("konduktor-supervise: cannot become a child subreaper: %s\n", strerror(errno));
+  }
   umask(077);
   int null_fd = open("/dev/null", O_RDWR);
   if (null_fd >= 0) {
@@ -417,9 +499,9 @@ static void supervise(const char *dir) {
   job.dir = dir;
   if (!read_launch()) _exit(0);
   /* First of all, record who supervises the job: any konduktor process adopts it from this. */
-  char started[64], text[128];
+  char started[64], text[160];
   start_time(started, sizeof started);
-  snprintf(text, sizeof text, "%d %s", self, started);
+  snprintf(text, sizeof text, "%d %s %lld", self, started, now_ms());
   put(path_of(path, sizeof path, "%s/supervisor", dir), text);
   read_gpus();
 
@@ -478,6 +560,7 @@ static void supervise(const char *dir) {
     }
 
     int failed_rank = -1, failed_wait = 0, left = job.num_nodes;
+    long long ended = 0;
     for (int rank = 0; rank < job.num_nodes; rank++) {
       if (pids[rank] <= 0) {
         /* The fork failed: the rank counts as failed with bash's "cannot fork" status. */
@@ -503,6 +586,7 @@ static void supervise(const char *dir) {
       left--;
       pids[rank] = 0;
       int status = status_of(wait_status);
+      ended = now_ms();
       if (status != 0) {
         char rank_wait[PATH_MAX];
         snprintf(text, sizeof text, "%d", status);
@@ -513,21 +597,22 @@ static void supervise(const char *dir) {
     }
 
     if (failed_rank < 0) {
-      snprintf(text, sizeof text, "status=succeeded attempt=%d", attempt);
+      /* What the ranks left running in the background ends with the job, as in a container, and
+       * before the job's end is recorded: its resources are free only once nothing of it runs. */
+      stop_ranks();
+      snprintf(text, sizeof text, "status=succeeded attempt=%d ended=%lld", attempt, ended);
       put(path_of(path, sizeof path, "%s/final", dir), text);
       notify();
-      /* What the ranks left running in the background ends with the job, as in a container. */
-      signal(SIGTERM, SIG_IGN);
-      kill(0, SIGTERM);
       _exit(0);
     }
+    if (ended == 0) ended = now_ms();
     stop_ranks();
     if (attempt - job.first_attempt < job.max_restarts) {
       attempt++;
       continue;
     }
-    snprintf(text, sizeof text, "status=failed attempt=%d rank=%d wait=%d", attempt, failed_rank,
-             failed_wait);
+    snprintf(text, sizeof text, "status=failed attempt=%d rank=%d wait=%d ended=%lld", attempt,
+             failed_rank, failed_wait, ended);
     put(path_of(path, sizeof path, "%s/final", dir), text);
     notify();
     _exit(0);

@@ -191,7 +191,7 @@ describe('local backend: a native supervisor that cannot run here', () => {
       for (let i = 0; i < 200 && !existsSync(final); i += 1) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      assert.equal(readFileSync(final, 'utf8'), 'status=succeeded attempt=0\n');
+      assert.match(readFileSync(final, 'utf8'), /^status=succeeded attempt=0 ended=\d+\n$/);
       assert.equal(
         readFileSync(join(jobDir, 'attempt-0', 'rank-0', 'output', 'result.json'), 'utf8'),
         '7\n',

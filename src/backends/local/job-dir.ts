@@ -11,8 +11,11 @@ import { readLastLines } from './log-file.js';
 import { signalOfExitCode } from './processes.js';
 import { readUntrusted } from './untrusted-file.js';
 
-/** The supervisor's final record. */
-export type FinalRecord =
+/**
+ * The supervisor's final record. `endedAt` (ms since the epoch) is when the job's ranks ended (or
+ * the cancel arrived), as the supervisor saw it; absent from supervisors that did not record it.
+ */
+export type FinalRecord = (
   | { readonly status: 'succeeded'; readonly attempt: number }
   | { readonly status: 'cancelled'; readonly attempt: number }
   | {
@@ -20,7 +23,8 @@ export type FinalRecord =
       readonly attempt: number;
       readonly rank: number;
       readonly wait: number;
-    };
+    }
+) & { readonly endedAt?: number };
 
 const LOG_TAIL_LINES = 20;
 /** The largest record file read; the supervisor's records are a line each. */
@@ -38,6 +42,15 @@ export const jobPaths = {
   result: (dir: string, attempt: number, rank: number): string =>
     join(dir, `attempt-${attempt}`, `rank-${rank}`, 'output', 'result.json'),
 };
+
+/**
+ * The entry every process of a job carries in its environment (the start of its ranks'
+ * `KONDUKTOR_OUTPUT_DIR`): how the job's processes are found when they left its process group.
+ * Both supervisors look for the same text.
+ */
+export function jobMarker(dir: string): string {
+  return `KONDUKTOR_OUTPUT_DIR=${join(dir, 'attempt-')}`;
+}
 
 /**
  * A small record file; undefined until it is complete (the writer ends every file with \n), and
@@ -66,19 +79,40 @@ export function readFinal(dir: string): FinalRecord | undefined {
   const map = fields(text);
   const attempt = Number(map.get('attempt') ?? 0);
   const status = map.get('status');
-  if (status === 'succeeded' || status === 'cancelled') return { status, attempt };
+  const ended = epochMs(map.get('ended'));
+  const when = ended === undefined ? {} : { endedAt: ended };
+  if (status === 'succeeded' || status === 'cancelled') return { status, attempt, ...when };
   return {
     status: 'failed',
     attempt,
     rank: Number(map.get('rank') ?? 0),
     wait: Number(map.get('wait') ?? 1),
+    ...when,
   };
 }
 
+/** A recorded time in ms since the epoch; undefined when absent or not a time. */
+function epochMs(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+}
+
+/** The supervisor's own record (it writes it first thing, just before it starts the ranks). */
+export interface SupervisorRecord {
+  readonly pid: number;
+  /** Its start time as /proc/PID/stat gives it (tells it from a later process with its pid). */
+  readonly start: string;
+  /** When it started the job's ranks, in ms since the epoch (absent from older supervisors). */
+  readonly startedAt?: number;
+}
+
 /** The supervisor's own record of its pid and start time (it writes it first thing). */
-export function readSupervisor(dir: string): { pid: number; start: string } | undefined {
-  const [pid, start] = readSmall(join(dir, 'supervisor'))?.trim().split(' ') ?? [];
-  return pid === undefined || start === undefined ? undefined : { pid: Number(pid), start };
+export function readSupervisor(dir: string): SupervisorRecord | undefined {
+  const [pid, start, started] = readSmall(join(dir, 'supervisor'))?.trim().split(' ') ?? [];
+  if (pid === undefined || start === undefined) return undefined;
+  const startedAt = epochMs(started);
+  return { pid: Number(pid), start, ...(startedAt === undefined ? {} : { startedAt }) };
 }
 
 /** The attempt the supervisor is on (`fallback` before it wrote one). */

@@ -118,6 +118,8 @@ const asSocket = (stream: Readable | Writable): Socket => stream as unknown as S
 export interface StartedSupervisor {
   readonly pid: number;
   readonly start: string;
+  /** When it started the ranks (ms since the epoch), when it had recorded that already. */
+  readonly startedAt?: number;
 }
 
 /**
@@ -235,7 +237,11 @@ export class SupervisorLauncher {
       const pid = Number(line);
       // Its own record first (written once it took the job); else /proc, if it is still starting.
       const recorded = readSupervisor(request.dir);
-      const start = recorded?.pid === pid ? recorded.start : processStartTime(pid);
+      if (recorded?.pid === pid) {
+        request.answer(recorded);
+        continue;
+      }
+      const start = processStartTime(pid);
       request.answer(start === undefined ? undefined : { pid, start });
     }
     const stdout = this.#child?.stdout;

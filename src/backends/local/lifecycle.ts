@@ -15,9 +15,17 @@ import { isTerminal, type JobInfo } from '../backend.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
-import { jobPaths, readAttempt, readFinal, readOutcome, readSupervisor } from './job-dir.js';
+import {
+  type FinalRecord,
+  jobMarker,
+  jobPaths,
+  readAttempt,
+  readFinal,
+  readOutcome,
+  readSupervisor,
+} from './job-dir.js';
 import { prepareJobDir } from './launcher.js';
-import { isSameProcessAlive, processStartTime, stopGroup } from './processes.js';
+import { isSameProcessAlive, processStartTime, stopJobProcesses } from './processes.js';
 import type { JobRow } from './store.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
 
@@ -127,13 +135,14 @@ export class JobLifecycle {
       // Admitted, but whoever started it died before recording its supervisor: adopt it.
       const supervisor = row.allocation === null ? undefined : readSupervisor(dir);
       if (supervisor === undefined) return jobInfoOf(row);
-      this.#ctx.db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+      const startedAt = supervisor.startedAt ?? Date.now();
+      this.#ctx.db.markStarted(name, supervisor.pid, supervisor.start, startedAt);
       return this.refresh(name, admit);
     }
     const final = readFinal(dir);
     let info: JobInfo;
     if (final !== undefined) {
-      info = this.#recordEnd(name, dir, final);
+      info = this.#recordEnd(row, dir, final);
     } else {
       const attempt = readAttempt(dir, row.first_attempt);
       if (isSupervisorAlive(row)) {
@@ -146,8 +155,21 @@ export class JobLifecycle {
     return info;
   }
 
-  #recordEnd(name: string, dir: string, final: NonNullable<ReturnType<typeof readFinal>>): JobInfo {
+  /**
+   * Records the job's end from its supervisor's final record, with the times the supervisor saw:
+   * when it started the ranks (on the job's first run; a resumed job keeps its first start) and
+   * when they ended. Never an end before the start.
+   */
+  #recordEnd(row: JobRow, dir: string, final: FinalRecord): JobInfo {
+    const { name } = row;
     const { end, outcome } = readOutcome(dir, final);
+    const supervisor = readSupervisor(dir);
+    const startedAt =
+      row.first_attempt === 0 &&
+      supervisor?.startedAt !== undefined &&
+      supervisor.pid === row.supervisor_pid
+        ? supervisor.startedAt
+        : row.started_at;
     const status =
       final.status === 'succeeded'
         ? 'SUCCEEDED'
@@ -156,7 +178,8 @@ export class JobLifecycle {
           : 'FAILED';
     this.#ctx.db.markTerminal(name, {
       status,
-      endedAt: Date.now(),
+      ...(startedAt === null ? {} : { startedAt }),
+      endedAt: Math.max(final.endedAt ?? Date.now(), startedAt ?? 0),
       attempt: final.attempt,
       ...(end.status === 'failed' ? { reason: end.reason } : {}),
       outcome,
@@ -167,7 +190,7 @@ export class JobLifecycle {
   #recordLost(name: string, dir: string, attempt: number, row: JobRow): JobInfo {
     // The supervisor may have written its record just before exiting: read again before judging.
     const final = readFinal(dir);
-    if (final !== undefined) return this.#recordEnd(name, dir, final);
+    if (final !== undefined) return this.#recordEnd(row, dir, final);
     const reason = `the job's supervising process (pid ${row.supervisor_pid ?? '?'}) exited without recording an outcome; it was probably killed`;
     const outcome: Outcome = { kind: 'failed', reason, attempt, logTail: [] };
     this.#ctx.db.markTerminal(name, {
@@ -177,17 +200,22 @@ export class JobLifecycle {
       reason,
       outcome,
     });
-    // Its ranks, still in the supervisor's process group, would otherwise run on unsupervised.
+    // Its ranks, in the supervisor's process group or gone elsewhere, would otherwise run on
+    // unsupervised.
     if (row.supervisor_pid !== null) {
-      void stopGroup(
+      void stopJobProcesses(
         { pgid: row.supervisor_pid, leaderStart: row.supervisor_start },
+        jobMarker(dir),
         this.#ctx.graceMs,
       );
     }
     return jobInfoOf(this.row(name));
   }
 
-  /** Ends the supervisor (which stops the ranks) and whatever is left of the job's group. */
+  /**
+   * Ends the supervisor (which ends the ranks and what they started) and whatever is left of the
+   * job: its group, and what carries its marker (a supervisor killed before it could do that).
+   */
   async #stopProcesses(row: JobRow): Promise<void> {
     if (row.supervisor_pid === null) return;
     if (isSupervisorAlive(row)) {
@@ -199,7 +227,11 @@ export class JobLifecycle {
       }
       await waitUntil(() => !isSupervisorAlive(row), this.#ctx.graceMs + 2000);
     }
-    await stopGroup({ pgid: row.supervisor_pid, leaderStart: row.supervisor_start }, 1000);
+    await stopJobProcesses(
+      { pgid: row.supervisor_pid, leaderStart: row.supervisor_start },
+      jobMarker(this.#ctx.jobDir(row.name)),
+      1000,
+    );
   }
 
   /**

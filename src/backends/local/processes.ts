@@ -98,6 +98,66 @@ export async function stopGroup(group: JobGroup, graceMs = 5000): Promise<void> 
   signal('SIGKILL');
 }
 
+/**
+ * The live processes whose environment holds `marker` (one `NAME=VALUE` entry, or its start):
+ * what a job started, wherever it went, unless it replaced its environment. Processes of other
+ * users are not readable and are left out.
+ */
+export function markedProcesses(marker: string): number[] {
+  const found: number[] = [];
+  const needle = Buffer.from(`\0${marker}`);
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return found;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const environ = readFileSync(`/proc/${entry}/environ`);
+      // Each entry follows a NUL, except the first.
+      const first = environ.subarray(0, needle.length - 1).equals(needle.subarray(1));
+      if (!first && environ.indexOf(needle) < 0) continue;
+      if (processStartTime(Number(entry)) !== undefined) found.push(Number(entry));
+    } catch {
+      // Gone meanwhile, or another user's.
+    }
+  }
+  return found;
+}
+
+/**
+ * Ends what is left of a job whose supervisor is gone: its process group (see {@link stopGroup})
+ * and the processes that carry its `marker` in their environment though they left the group.
+ * SIGTERM first, SIGKILL to what is left after `graceMs`.
+ */
+export async function stopJobProcesses(
+  group: JobGroup,
+  marker: string,
+  graceMs = 5000,
+): Promise<void> {
+  const signalAll = (pids: readonly number[], name: NodeJS.Signals): void => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+        if (name === 'SIGTERM') process.kill(pid, 'SIGCONT');
+      } catch {
+        // Ended meanwhile.
+      }
+    }
+  };
+  signalAll(markedProcesses(marker), 'SIGTERM');
+  await stopGroup(group, graceMs);
+  const deadline = Date.now() + graceMs;
+  let left = markedProcesses(marker);
+  while (left.length > 0 && Date.now() < deadline) {
+    await sleep(25);
+    left = markedProcesses(marker);
+  }
+  signalAll(left, 'SIGKILL');
+}
+
 /** Exit codes above 128 from bash mean "killed by signal N - 128". */
 export function signalOfExitCode(code: number): string | undefined {
   if (code <= 128 || code > 128 + 64) return undefined;

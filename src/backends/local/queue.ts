@@ -289,7 +289,9 @@ export class LocalQueue {
       const recorded = started.then((supervisor) => {
         try {
           if (supervisor !== undefined && this.#ctx.isOpen) {
-            this.#ctx.db.markStarted(name, supervisor.pid, supervisor.start, Date.now());
+            // The launcher answers as it forks: the supervisor's own time, else now, is the start.
+            const startedAt = supervisor.startedAt ?? Date.now();
+            this.#ctx.db.markStarted(name, supervisor.pid, supervisor.start, startedAt);
           }
         } catch {
           // The store refused (a full disk): whoever reads the job next adopts it from the

@@ -114,6 +114,9 @@ const MIGRATIONS: readonly string[] = [
 /** The terminal fields written once, by whichever process first sees the job end. */
 export interface TerminalUpdate {
   readonly status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
+  /** When the job's processes started (ms since the epoch), as its supervisor recorded it. */
+  readonly startedAt?: number;
+  /** When the job ended (ms since the epoch). */
   readonly endedAt: number;
   readonly attempt: number;
   readonly reason?: string;
@@ -245,11 +248,13 @@ export class Store {
   markTerminal(name: string, update: TerminalUpdate): boolean {
     try {
       const result = this.#statement(
-        `UPDATE jobs SET status = @status, ended_at = @endedAt, attempt = @attempt, reason = @reason,
-           outcome = @outcome WHERE name = @name AND status IN ('PENDING', 'RUNNING', 'STOPPED')`,
+        `UPDATE jobs SET status = @status, started_at = coalesce(@startedAt, started_at),
+           ended_at = @endedAt, attempt = @attempt, reason = @reason, outcome = @outcome
+         WHERE name = @name AND status IN ('PENDING', 'RUNNING', 'STOPPED')`,
       ).run({
         name,
         status: update.status,
+        startedAt: update.startedAt ?? null,
         endedAt: update.endedAt,
         attempt: update.attempt,
         reason: update.reason ?? null,

@@ -13,10 +13,16 @@
 # the supervisor's parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash,
 # umask, workdir), "+NAME=VALUE" for a variable the ranks get on top of the launcher's
 # environment, "-NAME" for one they must not inherit; gpus, when present: line R is rank R's
-# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME"), attempt (from the
-# first restart on), attempt-K/pids, attempt-K/rank-R/log, attempt-K/rank-R/exit (the phase, when
-# there is a setup), attempt-K/rank-R/wait (a failed rank's status), and final
-# ("status=… attempt=… [rank=… wait=…]").
+# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME STARTED_MS"), attempt
+# (from the first restart on), attempt-K/pids, attempt-K/rank-R/log, attempt-K/rank-R/exit (the
+# phase, when there is a setup), attempt-K/rank-R/wait (a failed rank's status), and final
+# ("status=… attempt=… [rank=… wait=…] ended=MS"); times are milliseconds since the epoch.
+#
+# No process outlives its job, as far as bash can see: before final is written, the supervisor
+# ends the members of the job's process group and every process whose environment carries the
+# job's marker (KONDUKTOR_OUTPUT_DIR under this job's directory), wherever it went (setsid, a
+# double fork, a daemon). A process that both leaves the group and replaces its environment is
+# out of its sight (the native supervisor, a child subreaper, sees it too).
 #
 # Every file is written with one short write(2) and ends with a newline: readers treat a file
 # without its newline as not written yet. Only builtins run on the common path, so a job costs
@@ -29,6 +35,12 @@ set -u
 set -m
 
 put() { printf '%s\n' "$2" >"$1"; }
+# Sets now_ms to the time in milliseconds since the epoch (empty before bash 5: readers then take
+# the time they notice).
+now_ms() {
+  local micros=${EPOCHREALTIME//[.,]/}
+  now_ms=${micros%???}
+}
 # Wakes konduktor processes waiting on this job (they watch the events directory).
 notify() { : >"$event_file" 2>/dev/null || true; }
 
@@ -113,38 +125,55 @@ run_rank() {
   exec "$task_bash" "$run_script"
 }
 
-# The live members of the job's process group other than the supervisor. Call it as
-# $(group_members): the command substitution's own subshell and its ps and awk are left out (its
-# pid is taken before the pipeline: each part of a pipeline is a fork with a BASHPID of its own).
-# Zombies are skipped: orphans are reparented to PID 1, which may reap them late.
-group_members() {
-  local lister=$BASHPID
-  ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self="$self" -v lister="$lister" '
-    $3 == self && $1 != self && $1 != lister && $2 != lister && $4 !~ /^Z/ { print $1 }'
+# The job's live processes other than the supervisor: the members of its process group, and every
+# process whose environment carries the job's marker. Call it as $(job_members): the command
+# substitution's own subshell and its ps and awk are left out (its pid is taken before the
+# pipeline: each part of a pipeline is a fork with a BASHPID of its own), and what it runs does not
+# carry the marker. Zombies are skipped: orphans are reparented to PID 1, which may reap them late.
+job_members() {
+  local lister=$BASHPID marked
+  unset -v KONDUKTOR_OUTPUT_DIR
+  marked=$(grep -lzF -- "KONDUKTOR_OUTPUT_DIR=$job_dir/attempt-" /proc/[0-9]*/environ 2>/dev/null)
+  ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self="$self" -v lister="$lister" -v marked="$marked" '
+    BEGIN { n = split(marked, paths, "\n"); for (i = 1; i <= n; i++) { split(paths[i], part, "/"); mine[part[3]] = 1 } }
+    (($1 in mine) || $3 == self) && $1 != self && $1 != lister && $2 != lister && $4 !~ /^Z/ { print $1 }'
 }
 
-# SIGTERM to the whole job (the supervisor ignores its own), SIGKILL to what is left after the
-# grace period.
+# Ends the ranks and everything they started: SIGTERM to the job's process group and to its
+# processes elsewhere (with SIGCONT, so a stopped one sees it), SIGKILL to what is left after the
+# grace period, until none is left (giving up 5 s later on what cannot be signalled).
 stop_ranks() {
   trap '' TERM
   kill -TERM 0 2>/dev/null
-  local waited=0 members
-  members=$(group_members)
-  while [[ -n $members ]] && ((waited < grace * 20)); do
-    sleep 0.05
-    waited=$((waited + 1))
-    members=$(group_members)
-  done
+  local members kill_at give_up
+  members=$(job_members)
   # shellcheck disable=SC2086 # one pid per word
-  [[ -n $members ]] && kill -KILL $members 2>/dev/null
+  [[ -n $members ]] && kill -TERM $members 2>/dev/null && kill -CONT $members 2>/dev/null
+  # Deadlines by the clock (whole seconds before bash 5), not by counting scans: a scan's time
+  # grows with the machine's load.
+  now_ms
+  kill_at=$((${now_ms:-$((SECONDS * 1000))} + grace * 1000))
+  give_up=$((kill_at + 5000))
+  while [[ -n $members ]]; do
+    now_ms
+    now_ms=${now_ms:-$((SECONDS * 1000))}
+    ((now_ms >= give_up)) && break
+    # shellcheck disable=SC2086 # one pid per word
+    ((now_ms >= kill_at)) && kill -KILL $members 2>/dev/null
+    sleep 0.05
+    members=$(job_members)
+  done
+  [[ -n $members ]] && printf 'konduktor: processes %s of the job could not be ended\n' "$members" >&2
   wait 2>/dev/null
   trap on_cancel TERM
 }
 
 on_cancel() {
   trap '' TERM INT HUP
+  now_ms
+  local ended=$now_ms
   stop_ranks
-  put "$job_dir/final" "status=cancelled attempt=$attempt"
+  put "$job_dir/final" "status=cancelled attempt=$attempt ended=$ended"
   notify
   exit 0
 }
@@ -165,13 +194,14 @@ supervise() {
   read -r self_stat <"/proc/$self/stat"
   # shellcheck disable=SC2206 # the fields after the command name, split on spaces
   self_fields=(${self_stat##*) })
-  put "$job_dir/supervisor" "$self ${self_fields[19]}"
+  now_ms
+  put "$job_dir/supervisor" "$self ${self_fields[19]} $now_ms"
   attempt=$first_attempt
   gpu_lines=()
   [[ -f $job_dir/gpus ]] && mapfile -t gpu_lines <"$job_dir/gpus"
   trap on_cancel TERM INT HUP
 
-  local rank rank_dir attempt_dir failed_rank failed_wait left done_pid status pids live
+  local rank rank_dir attempt_dir failed_rank failed_wait left done_pid status pids live ended
   while :; do
     attempt_dir="$job_dir/attempt-$attempt"
     pids=()
@@ -220,6 +250,8 @@ supervise() {
         status=$?
       fi
       left=$((left - 1))
+      now_ms
+      ended=$now_ms
       for rank in "${!live[@]}"; do [[ ${live[rank]} == "$done_pid" ]] && break; done
       live[rank]=''
       if ((status != 0)); then
@@ -231,11 +263,11 @@ supervise() {
     done
 
     if [[ -z $failed_rank ]]; then
-      put "$job_dir/final" "status=succeeded attempt=$attempt"
+      # What the ranks left running in the background ends with the job, as in a container, and
+      # before the job's end is recorded: its resources are free only once nothing of it runs.
+      stop_ranks
+      put "$job_dir/final" "status=succeeded attempt=$attempt ended=$ended"
       notify
-      # What the ranks left running in the background ends with the job, as in a container.
-      trap '' TERM
-      kill -TERM 0 2>/dev/null
       exit 0
     fi
     stop_ranks
@@ -243,7 +275,7 @@ supervise() {
       attempt=$((attempt + 1))
       continue
     fi
-    put "$job_dir/final" "status=failed attempt=$attempt rank=$failed_rank wait=$failed_wait"
+    put "$job_dir/final" "status=failed attempt=$attempt rank=$failed_rank wait=$failed_wait ended=$ended"
     notify
     exit 0
   done
