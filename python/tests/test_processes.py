@@ -128,3 +128,31 @@ def test_a_missing_or_wrong_konduktor_command_is_a_backend_error_that_says_how_t
     assert proc.stdout.startswith("BACKEND_UNAVAILABLE\n"), proc.stdout
     for text in expected:
         assert text in proc.stdout, proc.stdout
+
+
+def test_an_engine_that_dies_fails_the_waits_with_a_backend_error_and_the_next_call_starts_another():
+    from konduktor._engine import engine
+
+    job = konduktor.launch(konduktor.Task(name="orphaned", run="sleep 3; " + write_result("5")), detach_run=True)
+    first = engine()
+    errors = []
+
+    def wait():
+        try:
+            job.result(timeout=600)
+        except konduktor.KonduktorError as err:
+            errors.append(err)
+
+    import threading
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)
+    os.kill(first._proc.pid, signal.SIGKILL)
+    waiter.join(timeout=60)
+    assert not waiter.is_alive()
+    assert len(errors) == 1 and isinstance(errors[0], konduktor.BackendError), errors
+    assert "exited with status -9" in str(errors[0])
+    # The job never depended on the engine; a new engine serves the next call.
+    assert job.result(timeout=120) == 5
+    assert engine() is not first

@@ -61,7 +61,7 @@ describe('the Python API (pytest, python/tests)', () => {
     ['test_product_page.py', 2],
     ['test_outcomes.py', 19],
     ['test_tasks.py', 6],
-    ['test_processes.py', 7],
+    ['test_processes.py', 8],
     ['test_report.py', 12],
   ] as const) {
     it(file, { timeout: 900_000 }, async () => {
