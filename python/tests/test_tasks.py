@@ -1,8 +1,6 @@
 """Tasks from Python: validated with the task YAML's rules, every problem at once, nothing
 launched; Task.from_yaml with file:line:column; dryrun."""
 
-import os
-
 import pytest
 
 import konduktor
