@@ -3,12 +3,11 @@
  * across stop/start and restarts, an exact `--tail` on huge logs, and a closed reader.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getJob } from '../../src/index.js';
-import { CLI, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
+import { pipedToHead, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
@@ -17,32 +16,6 @@ async function launchDetached(home: string, task: string): Promise<string> {
   const launched = await runCli(['launch', '-y', '-d', task], { home });
   assert.equal(launched.code, 0, launched.stderr);
   return launched.stdout.trim();
-}
-
-/** Runs `konduktor ARGS | head -1` and returns what head printed and konduktor's exit code. */
-function pipedToHead(
-  args: readonly string[],
-  home: string,
-): Promise<{ line: string; code: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    // Arguments reach bash as positional parameters, never pasted into the script.
-    const child = spawn(
-      'bash',
-      ['-c', '"$@" | head -1; echo "exit=${PIPESTATUS[0]}" >&2', 'konduktor', CLI, ...args],
-      {
-        env: { ...process.env, KONDUKTOR_HOME: home, NO_COLOR: '1' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', () => {
-      resolvePromise({ line: stdout, code: /exit=(\d+)/.exec(stderr)?.[1] ?? '', stderr });
-    });
-  });
 }
 
 describe('konduktor logs --tail', () => {

@@ -150,3 +150,29 @@ export function startCli(args: readonly string[], options: CliOptions): RunningC
     });
   return { child, output: () => ({ ...text }), waitFor, done };
 }
+
+/** Runs `konduktor ARGS | head -1` and returns what head printed and konduktor's exit code. */
+export function pipedToHead(
+  args: readonly string[],
+  home: string,
+): Promise<{ line: string; code: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    // Arguments reach bash as positional parameters, never pasted into the script.
+    const child = spawn(
+      'bash',
+      ['-c', '"$@" | head -1; echo "exit=${PIPESTATUS[0]}" >&2', 'konduktor', CLI, ...args],
+      {
+        env: { ...process.env, KONDUKTOR_HOME: home, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', () => {
+      resolvePromise({ line: stdout, code: /exit=(\d+)/.exec(stderr)?.[1] ?? '', stderr });
+    });
+  });
+}
