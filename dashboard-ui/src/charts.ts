@@ -102,7 +102,7 @@ function parallelOption(sweep: SweepDetail): echarts.EChartsCoreOption {
   return {
     animation: false,
     tooltip: { trigger: 'item' },
-    parallel: { left: 60, right: 80, top: 40, bottom: 30 },
+    parallel: { left: 60, right: 130, top: 40, bottom: 30 },
     parallelAxis: axes,
     visualMap: {
       show: true,
