@@ -11,20 +11,10 @@
  * different is sent on.
  * @module
  */
-import {
-  closeSync,
-  fstatSync,
-  type FSWatcher,
-  openSync,
-  readdirSync,
-  readSync,
-  statSync,
-  watch,
-} from 'node:fs';
+import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import type { JobInfo } from '../backends/backend.js';
 import { homeLayout } from '../backends/local/home.js';
-import { jobPaths } from '../backends/local/job-dir.js';
 import { isSettled, jobInfoOf } from '../backends/local/job-info.js';
 import type { LocalBackend, QueueInfo } from '../backends/local/local-backend.js';
 import type { JobRow } from '../backends/local/store.js';
@@ -47,8 +37,6 @@ const VERSION_POLL_MS = 200;
 const LIVENESS_MS = 1000;
 /** Events arriving within this long are read as one change. */
 const COALESCE_MS = 25;
-/** How much of an earlier attempt's log is read at most. */
-const OLD_LOG_BYTES = 1024 * 1024;
 
 type Waiting = ReadonlyMap<string, { position: number; reason: string }>;
 
@@ -158,27 +146,14 @@ export class LocalSource implements DashboardSource {
         `job ${name} has ${info.numNodes} rank${info.numNodes === 1 ? '' : 's'} (0 to ${info.numNodes - 1}); there is no rank ${query.rank}`,
       );
     }
-    if (query.attempt === undefined || query.attempt === info.attempt) {
-      yield* this.#backend.logs(name, {
-        rank: query.rank,
-        follow: query.follow,
-        signal: query.signal,
-        ...(query.tail === undefined ? {} : { tail: query.tail }),
-      });
-      return;
-    }
-    const path = jobPaths.log(join(this.#jobs, name), query.attempt, query.rank);
-    const lines = readOldLog(path);
-    if (lines === undefined) {
-      throw new UsageError(
-        `job ${name} has no log of rank ${query.rank} in attempt ${query.attempt} (its attempts: ${attemptsOf(
-          join(this.#jobs, name),
-        )
-          .map((a) => a.attempt)
-          .join(', ')})`,
-      );
-    }
-    yield* query.tail === undefined ? lines : lines.slice(Math.max(0, lines.length - query.tail));
+    // The backend reads the chosen attempt (or the latest), following on across restarts.
+    yield* this.#backend.logs(name, {
+      rank: query.rank,
+      follow: query.follow,
+      signal: query.signal,
+      ...(query.attempt === undefined ? {} : { attempt: query.attempt }),
+      ...(query.tail === undefined ? {} : { tail: query.tail }),
+    });
   }
 
   async queue(): Promise<QueueInfo> {
@@ -393,28 +368,5 @@ function safeReaddir(dir: string): string[] {
     return readdirSync(dir);
   } catch {
     return [];
-  }
-}
-
-/** An earlier attempt's log as lines (its last {@link OLD_LOG_BYTES}); undefined when absent. */
-function readOldLog(path: string): string[] | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return undefined;
-  }
-  try {
-    const { size } = fstatSync(fd);
-    const length = Math.min(size, OLD_LOG_BYTES);
-    const buffer = Buffer.alloc(length);
-    readSync(fd, buffer, 0, length, size - length);
-    const lines = buffer.toString('utf8').split('\n');
-    if (lines.at(-1) === '') lines.pop();
-    // The first line of a cut log is probably cut too.
-    if (length < size) lines.shift();
-    return lines;
-  } finally {
-    closeSync(fd);
   }
 }
