@@ -26,7 +26,13 @@ interface Waits {
 }
 
 interface Report {
-  round_trip: { first_ms: number; api_ms: number[]; cli_ms: number[] };
+  round_trip: {
+    first_ms: number;
+    api_ms: number[];
+    cli_ms: number[];
+    cold_ms: number[];
+    cold_cli_ms: number[];
+  };
   api_waits: Waits;
   cli_waits: Waits;
 }
@@ -75,12 +81,16 @@ export function pythonBenchmark(): string[] {
     const report = JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as Report;
     const api = percentile(report.round_trip.api_ms, 50);
     const cli = percentile(report.round_trip.cli_ms, 50);
+    const cold = percentile(report.round_trip.cold_ms, 50);
+    const coldCli = percentile(report.round_trip.cold_cli_ms, 50);
+    const coldRuns = report.round_trip.cold_ms.length;
     const { api_waits: a, cli_waits: c } = report;
     const where = `${load0}–${load()}`;
     const waits = (w: Waits): string =>
       `${(w.wall_ms / 1000).toFixed(2)} s wall; peak ${w.processes} processes (${w.node} Node), ${w.rss_mb.toFixed(0)} MB RSS (Node: ${w.node_rss_mb.toFixed(0)} MB); ${w.distinct} processes in all`;
     return [
       `| \`launch()\` + \`result()\` of a trivial job from Python, one process (p50 of ${ROUND_TRIPS}, p95 ${ms(percentile(report.round_trip.api_ms, 95))}; the first call, starting the engine: ${ms(report.round_trip.first_ms)}) | ${ms(api)} | \`konduktor launch --wait -y\` of the same task from the same process, interleaved: ${ms(cli)} (p95 ${ms(percentile(report.round_trip.cli_ms, 95))}) | **${(api / cli).toFixed(2)}×** the CLI's round trip (goal ≤ 1.5×) | ${where} |`,
+      `| a script that launches one trivial job and awaits its result: a fresh \`python3 -c\` each time (start-up, import, engine start, round trip; p50 of ${coldRuns}) | ${ms(cold)} | \`konduktor launch --wait -y\`, interleaved: ${ms(coldCli)} | **${(cold / coldCli).toFixed(2)}×** the CLI's | ${where} |`,
       `| ${WAITS} concurrent \`result()\` waits from ${WAITS} threads of one process (jobs of ${JOB_SECONDS} s, launched first; every process carrying the run's marker: engine, launcher, supervisors, jobs) | ${waits(a)} | ${WAITS} concurrent \`konduktor result JOB\` processes: ${waits(c)} | **${a.node}** Node process(es) instead of ${c.node}; ${(a.rss_mb / c.rss_mb).toFixed(2)}× the RSS | ${where} |`,
     ];
   } finally {

@@ -1,7 +1,8 @@
 """The Python API's benchmark (run by bench/python.ts; prints one JSON object on stdout).
 
 1. launch() + result() of a trivial job from Python, p50 of N, interleaved with
-   `konduktor launch --wait -y TASK` of the same task run from the same Python process.
+   `konduktor launch --wait -y TASK` of the same task run from the same Python process; and a
+   script doing one launch() + result() in a fresh Python process, beside the CLI again.
 2. 50 concurrent result() waits from 50 threads of one process: wall time, and every process
    konduktor starts (found by a marker variable they all inherit), sampled every 20 ms: peak
    count, peak count of Node processes, peak summed RSS. Then the same 50 waits as 50 concurrent
@@ -45,7 +46,24 @@ def round_trip(n, task_file):
         out = cli("launch", "--wait", "-y", task_file)
         assert json.loads(out.stdout) == {"v": 1}
         command.append(time.perf_counter() - t0)
-    return {"first_ms": first * 1000, "api_ms": [x * 1000 for x in api], "cli_ms": [x * 1000 for x in command]}
+    # A script that launches one job and exits: a fresh Python process each time (its start-up,
+    # the import, the engine's start-up, the round trip), interleaved with the CLI again.
+    script = "import konduktor; konduktor.launch(konduktor.Task(name='cold', run=%r), detach_run=True).result(timeout=600)" % RUN
+    cold, cold_cli = [], []
+    for _ in range(max(3, n // 4)):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", script], check=True)
+        cold.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        cli("launch", "--wait", "-y", task_file)
+        cold_cli.append(time.perf_counter() - t0)
+    return {
+        "first_ms": first * 1000,
+        "api_ms": [x * 1000 for x in api],
+        "cli_ms": [x * 1000 for x in command],
+        "cold_ms": [x * 1000 for x in cold],
+        "cold_cli_ms": [x * 1000 for x in cold_cli],
+    }
 
 
 def marked_processes(me):
