@@ -10,6 +10,7 @@
  *                                             no cluster up)
  *   npm run bench -- --sections=kubernetes   (only the Kubernetes section; needs the cluster)
  *   npm run bench -- --sections=python       (only the Python API section: bench/python.ts)
+ *   npm run bench -- --sections=dashboard    (only the dashboard section: bench/dashboard.ts)
  *
  * Ray: `python3 -m venv ~/.cache/konduktor/ray-venv && ~/.cache/konduktor/ray-venv/bin/pip install ray`.
  * Sweeps: `bench/sweep.ts`, when present, exports `sweepBenchmark(): Promise<string[]>` (table rows).
@@ -19,26 +20,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import Database from 'better-sqlite3';
 import { LocalBackend } from '../src/backends/local/local-backend.js';
-import { Store } from '../src/backends/local/store.js';
 import { Job } from '../src/job/job.js';
-import type { TaskSpec } from '../src/task/types.js';
+import { storeWithEndedJobs, trivial } from './fixtures.js';
 import { median, percentile, ROUNDS } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
 const localOnly = process.argv.includes('--local-only');
 const work = mkdtempSync(join(tmpdir(), 'konduktor-bench-'));
-
-const trivial = (name: string): TaskSpec => ({
-  name,
-  run: `echo '{"v": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
-  envs: {},
-  numNodes: 1,
-  fileMounts: {},
-  resources: { labels: {}, maxRestarts: 0 },
-});
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
 /** The 1-minute load average now: the machine is shared, so every row says how busy it was. */
@@ -263,34 +253,7 @@ function rayRows(): string[] {
 function statusWithManyJobs(): string[] {
   const home = join(work, 'status');
   const count = 10_000;
-  new LocalBackend({ home }); // creates the home with its permissions
-  const store = new Store(join(home, 'state.db'));
-  const now = Date.now();
-  const spec = JSON.stringify(trivial('st'));
-  const name = (i: number): string => `st-${i.toString(16).padStart(4, '0')}`;
-  for (let i = 0; i < count; i += 1) {
-    store.insert({
-      name: name(i),
-      spec,
-      numNodes: 1,
-      resources: '1x(1CPU, 1GiB)',
-      submittedAt: now - i * 1000,
-    });
-  }
-  // As admission would have left them: admitted (no GPUs), then started, then ended.
-  const raw = new Database(join(home, 'state.db'));
-  raw.prepare("UPDATE jobs SET allocation = '[[]]', admitted_at = submitted_at").run();
-  raw.close();
-  for (let i = 0; i < count; i += 1) {
-    store.markStarted(name(i), 1, 'x', now - i * 1000 + 10);
-    store.markTerminal(name(i), {
-      status: 'SUCCEEDED',
-      endedAt: now - i * 1000 + 500,
-      attempt: 0,
-      outcome: { kind: 'value', attempt: 0, text: '{"v": 1}\n' },
-    });
-  }
-  store.close();
+  storeWithEndedJobs(home, count);
   const cli = join(ROOT, 'bin', 'konduktor.js');
   const env = { ...process.env, KONDUKTOR_HOME: home, NO_COLOR: '1' };
   const time = (args: string[]): number => {
@@ -351,7 +314,7 @@ async function kubernetesRows(): Promise<string[]> {
  * the others from the file as they were: the local figures are best taken with no cluster on the
  * machine (its daemons slow every process start), the Kubernetes ones need it up.
  */
-const SECTIONS = ['local', 'kubernetes', 'python'] as const;
+const SECTIONS = ['local', 'kubernetes', 'python', 'dashboard'] as const;
 type Section = (typeof SECTIONS)[number];
 const sectionsArg = process.argv.find((arg) => arg.startsWith('--sections='));
 const wanted = new Set<Section>(
@@ -408,6 +371,18 @@ try {
       async () => {
         const { pythonBenchmark } = await import('./python.js');
         return [header, '|---|---|---|---|---|', ...pythonBenchmark()];
+      },
+    ],
+    [
+      '## Dashboard',
+      'dashboard',
+      async () => {
+        const { dashboardBenchmark } = await import('./dashboard.js');
+        return [
+          '| benchmark | konduktor | baseline (same run) | note | load avg (1 min) |',
+          '|---|---|---|---|---|',
+          ...(await dashboardBenchmark(work, quick)),
+        ];
       },
     ],
     [
