@@ -30,3 +30,13 @@ export function renderTable(
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
+
+/**
+ * Text made to fit one table cell: on one line (runs of whitespace, newlines included, become one
+ * space) and at most `width` characters, ending in `…` when it was cut. The full text belongs to
+ * the commands that show one job (`result`, `--json`).
+ */
+export function fitCell(text: string, width: number): string {
+  const line = text.trim().replace(/\s+/g, ' ');
+  return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+}

@@ -42,13 +42,18 @@ export function taskNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** A valid name close to `name` (lower-cased, other characters turned into `-`), if there is one. */
+/**
+ * A valid name close to `name` (lower-cased, other characters turned into `-`, and `job-` before
+ * one that starts with a digit: `123abc` → `job-123abc`, keeping what makes it distinct), if
+ * there is one.
+ */
 function suggestTaskName(name: string): string | undefined {
-  const fixed = name
+  const cleaned = name
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
-    .replace(/^[^a-z]+/, '')
+    .replace(/^-+/, '');
+  const fixed = (/^[0-9]/.test(cleaned) ? `job-${cleaned}` : cleaned)
     .slice(0, TASK_NAME_MAX_LENGTH)
     .replace(/-+$/, '');
   return fixed !== '' && fixed !== name && TASK_NAME_PATTERN.test(fixed) ? fixed : undefined;

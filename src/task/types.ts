@@ -51,6 +51,12 @@ export interface TaskSpec {
   readonly fileMounts: Readonly<Record<string, string>>;
 }
 
+/**
+ * Environment variables every node gets unless the task sets them: Python then writes each line as
+ * it prints it, so a followed log shows a Python job's lines as they come, not when it ends.
+ */
+export const DEFAULT_JOB_ENV: Readonly<Record<string, string>> = { PYTHONUNBUFFERED: '1' };
+
 /** Environment variables konduktor sets on every node; tasks cannot override them. */
 export const RESERVED_ENV_NAMES = [
   'KONDUKTOR_OUTPUT_DIR',

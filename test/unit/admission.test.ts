@@ -27,9 +27,15 @@ describe('planAdmission', () => {
     const holders = [{ demand: { nodes: 1, cpus: 2, memory: 1, gpus: 0 }, gpus: [] }];
     const plan = planAdmission(capacity, holders, [job('pair', { nodes: 2, cpus: 2 })]);
     assert.deepEqual(plan.admit, []);
-    assert.match(plan.waiting.get('pair')?.reason ?? '', /4 CPU \(2 free\)/);
+    assert.match(plan.waiting.get('pair')?.reason ?? '', /4 CPUs \(2 free\)/);
     const later = planAdmission(capacity, [], [job('pair', { nodes: 2, cpus: 2, gpus: 1 })]);
     assert.deepEqual(later.admit, [{ name: 'pair', gpus: [[0], [1]] }]);
+  });
+
+  it('counts GPUs and CPUs in the plural above one', () => {
+    const holders = [{ demand: { nodes: 1, cpus: 4, memory: 1, gpus: 2 }, gpus: [[0, 1]] }];
+    const plan = planAdmission(capacity, holders, [job('two', { gpus: 2, cpus: 2 })]);
+    assert.equal(plan.waiting.get('two')?.reason, 'waiting for 2 CPUs (0 free), 2 GPUs (0 free)');
   });
 
   it('serves the queue strictly: a job that does not fit blocks the ones behind it', () => {

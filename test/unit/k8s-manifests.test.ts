@@ -61,6 +61,20 @@ function pieces(js: ReturnType<typeof buildJobSet>) {
 }
 
 void describe('kubernetes manifests', () => {
+  it('sets PYTHONUNBUFFERED=1 unless the task sets it', () => {
+    const plain = pieces(buildJobSet(spec(), { name: 'train-abcd', namespace: 'ns', user: 'u' }));
+    assert.equal(plain.env.get('PYTHONUNBUFFERED')?.value, '1');
+    const own = pieces(
+      buildJobSet(spec({ envs: { PYTHONUNBUFFERED: '' } }), {
+        name: 'train-abcd',
+        namespace: 'ns',
+        user: 'u',
+      }),
+    );
+    assert.equal(own.env.get('PYTHONUNBUFFERED')?.value, '');
+    assert.equal(own.container.env.filter((e) => e.name === 'PYTHONUNBUFFERED').length, 1);
+  });
+
   it('builds one replicated job "workers" with num_nodes indexed pods', () => {
     const js = buildJobSet(spec(), { name: 'train-abcd', namespace: 'ns', user: 'Ann Lee' });
     assert.equal(js.apiVersion, 'jobset.x-k8s.io/v1alpha2');

@@ -9,7 +9,7 @@
  */
 import { TaskValidationError, type TaskIssue } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
-import type { TaskSpec } from '../../task/types.js';
+import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
 import { LABEL_MAX_LENGTH, labelKeyProblem, labelValueProblem } from '../../task/k8s-names.js';
 import { CONTAINER_SCRIPT } from './container-script.js';
 
@@ -201,7 +201,7 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
   };
   const env: EnvVar[] = [
     // The task's own variables first: none is reserved (the loader refuses those).
-    ...Object.entries(spec.envs).map(([key, value]) => ({
+    ...Object.entries({ ...DEFAULT_JOB_ENV, ...spec.envs }).map(([key, value]) => ({
       name: key,
       value: escapeEnvValue(value),
     })),

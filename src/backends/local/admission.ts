@@ -141,11 +141,18 @@ function missing(
   const cpus = demand.cpus * demand.nodes;
   const memory = demand.memory * demand.nodes;
   const gpus = demand.gpus * demand.nodes;
-  if (cpus > free.cpus + EPSILON) lacks.push(`${cpus} CPU (${round(Math.max(0, free.cpus))} free)`);
+  if (cpus > free.cpus + EPSILON)
+    lacks.push(`${cpus} ${plural(cpus, 'CPU')} (${round(Math.max(0, free.cpus))} free)`);
   if (memory > free.memory + EPSILON)
     lacks.push(`${memory} GiB (${round(Math.max(0, free.memory))} free)`);
-  if (gpus > free.gpus.length) lacks.push(`${gpus} GPU (${free.gpus.length} free)`);
+  if (gpus > free.gpus.length)
+    lacks.push(`${gpus} ${plural(gpus, 'GPU')} (${free.gpus.length} free)`);
   return lacks.length === 0 ? undefined : lacks.join(', ');
+}
+
+/** `1 GPU`, `2 GPUs`, `0.5 CPU`: the plural for counts above one. */
+function plural(count: number, unit: string): string {
+  return count > 1 ? `${unit}s` : unit;
 }
 
 function round(value: number): number {

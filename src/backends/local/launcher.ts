@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
-import type { TaskSpec } from '../../task/types.js';
+import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
 import { jobPaths, readSupervisor } from './job-dir.js';
 import { processStartTime } from './processes.js';
 
@@ -261,6 +261,7 @@ export function launchRecords(
   const { name, dir } = start;
   const wanted: Record<string, string> = {
     ...inheritedEnv(),
+    ...DEFAULT_JOB_ENV,
     ...spec.envs,
     KONDUKTOR_JOB_NAME: name,
     NUM_NODES: String(spec.numNodes),

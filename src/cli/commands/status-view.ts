@@ -8,7 +8,7 @@ import { formatDuration } from '../../job/duration.js';
 import type { Outcome } from '../../result/outcome.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out, paintStatus } from '../output.js';
-import { renderTable } from '../table.js';
+import { fitCell, renderTable } from '../table.js';
 
 /** Prints `jobs` (newest first) as a table or JSON; returns the exit code. */
 export function renderJobs(
@@ -69,16 +69,18 @@ function clock(date: Date | undefined, now: number): string {
 
 const RESULT_WIDTH = 40;
 
-/** A one-cell summary of the outcome. */
+/** A one-cell summary of the outcome: one line, at most {@link RESULT_WIDTH} characters. */
 export function shortOutcome(job: JobInfo): string {
+  return fitCell(outcomeText(job), RESULT_WIDTH);
+}
+
+function outcomeText(job: JobInfo): string {
   const outcome: Outcome | undefined = job.outcome;
   if (outcome === undefined)
     return job.status === 'PENDING' && job.reason !== undefined ? job.reason : '-';
   switch (outcome.kind) {
-    case 'value': {
-      const text = outcome.text.trim().replace(/\s+/g, ' ');
-      return text.length > RESULT_WIDTH ? `${text.slice(0, RESULT_WIDTH - 1)}…` : text;
-    }
+    case 'value':
+      return outcome.text;
     case 'no_result':
       return 'no result';
     case 'malformed':

@@ -15,8 +15,11 @@ import { SweepStore, type TrialRecord } from '../../sweep/store.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
 import { formatError, info, isFancy, out, paint } from '../output.js';
-import { renderTable } from '../table.js';
+import { fitCell, renderTable } from '../table.js';
 import { integerOption } from './common.js';
+
+/** The widest REASON cell of `sweep status`: the full reason is in `--json`. */
+const REASON_WIDTH = 60;
 
 /** The options of `sweep run`, as commander parses them. */
 export interface SweepRunOptions {
@@ -365,7 +368,7 @@ export async function runSweepStatus(
           t.value === undefined ? '-' : fmt(t.value),
           ...names.map((n) => fmtValue(t.params[n])),
           t.job ?? '-',
-          t.reason ?? '',
+          fitCell(t.reason ?? '', REASON_WIDTH),
         ]),
       ),
     );
