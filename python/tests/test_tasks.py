@@ -94,3 +94,19 @@ def test_dryrun_validates_and_returns_none():
 def test_set_resources_takes_resources():
     with pytest.raises(TypeError):
         konduktor.Task(name="x", run="true").set_resources({"cpus": 1})
+
+
+def test_an_unknown_backend_is_a_usage_error_and_launches_nothing():
+    before = len(all_jobs())
+    with pytest.raises(konduktor.UsageError, match="unknown backend"):
+        konduktor.launch(konduktor.Task(name="where", run="true"), backend="nomad")
+    assert len(all_jobs()) == before
+
+
+def test_a_job_handle_survives_pickling_for_worker_processes():
+    import pickle
+
+    job = konduktor.launch(konduktor.Task(name="pickled", run="echo 3 > $KONDUKTOR_OUTPUT_DIR/result.json"), detach_run=True)
+    copy = pickle.loads(pickle.dumps(job))
+    assert type(copy) is konduktor.Job and copy == job
+    assert copy.result(timeout=120) == 3
