@@ -118,6 +118,45 @@ function launchedName(stderr: string): string {
   return name;
 }
 
+/**
+ * A home with 2 GPUs and two `A100:2` tasks. The first starts a process named `prefix` (through
+ * `detach`, e.g. `setsid `) that ignores SIGTERM, so it is gone only after the grace period
+ * (5 s); touches `ready`; then runs `then`. The second reports the GPUs it got and how many
+ * processes named `prefix` it saw when it started.
+ */
+function gpuPair(
+  dir: string,
+  label: string,
+  detach: string,
+  then: string,
+): { home: string; prefix: string; ready: string; first: string; second: string } {
+  const home = join(dir, `${label}-home`);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(home, 'config.yaml'),
+    'local:\n  capacity: { cpus: 8, memory: 16, gpus: 2 }\n',
+  );
+  const token = randomBytes(4).toString('hex');
+  const prefix = `konduktor-gpu-${token}`;
+  const ready = join(dir, `${label}-ready-${token}`);
+  const first = writeTask(
+    dir,
+    `${label}-first-${token}.yaml`,
+    `name: gpu-held\nresources:\n  accelerators: A100:2\nrun: |\n` +
+      `  ${detach}bash -c 'trap "" TERM; exec -a "$0" sleep 601' "${prefix}" </dev/null >/dev/null 2>&1 &\n` +
+      `  until [ "$(ps -eo args= | grep -c "^${prefix}")" -ge 1 ]; do sleep 0.05; done\n` +
+      `  : > "${ready}"\n  ${then}\n`,
+  );
+  const second = writeTask(
+    dir,
+    `${label}-second-${token}.yaml`,
+    `name: gpu-next\nresources:\n  accelerators: A100:2\nrun: |\n` +
+      `  left=$(ps -eo args= | grep -c "^${prefix}")\n` +
+      `  printf '{"gpus": "%s", "left": %s}' "$CUDA_VISIBLE_DEVICES" "$left" > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
+  );
+  return { home, prefix, ready, first, second };
+}
+
 const ENDINGS = ['success', 'failure', 'cancel', 'stop', 'down'] as const;
 
 for (const supervisor of ['native', 'bash'] as const satisfies readonly SupervisorKind[]) {
@@ -179,7 +218,7 @@ for (const supervisor of ['native', 'bash'] as const satisfies readonly Supervis
                   await backend.close();
                 }
               } else {
-                const args = ending === 'stop' ? ['stop', name] : ['down', '-y', name];
+                const args = ending === 'stop' ? ['stop', name] : ['down', '-y', '--all'];
                 const ended = await runCli(args, { home: ctx.home, env, timeoutMs: 60_000 });
                 assert.equal(ended.code, 0, ended.stderr);
               }
@@ -197,30 +236,12 @@ for (const supervisor of ['native', 'bash'] as const satisfies readonly Supervis
       'a job that holds 2 GPUs keeps them until its escaped process is gone; the next GPU job then gets them',
       { timeout: 90_000 },
       async () => {
-        const home = join(ctx.dir, 'gpu-home');
-        mkdirSync(home, { recursive: true, mode: 0o700 });
-        writeFileSync(
-          join(home, 'config.yaml'),
-          'local:\n  capacity: { cpus: 8, memory: 16, gpus: 2 }\n',
-        );
-        const token = randomBytes(4).toString('hex');
-        const prefix = `konduktor-gpu-${token}`;
-        const ready = join(ctx.dir, `gpu-ready-${token}`);
-        // The escaped process ignores SIGTERM: it is gone only after the grace period (5 s).
-        const first = writeTask(
+        // The escaped process leaves the session, and ignores SIGTERM.
+        const { home, prefix, ready, first, second } = gpuPair(
           ctx.dir,
-          `gpu-first-${token}.yaml`,
-          `name: gpu-first\nresources:\n  accelerators: A100:2\nrun: |\n` +
-            `  setsid bash -c 'trap "" TERM; exec -a "$0" sleep 601' "${prefix}" </dev/null >/dev/null 2>&1 &\n` +
-            `  until [ "$(ps -eo args= | grep -c "^${prefix}")" -ge 1 ]; do sleep 0.05; done\n` +
-            `  : > "${ready}"\n  sleep 0.2\n  echo '{"a": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
-        );
-        const second = writeTask(
-          ctx.dir,
-          `gpu-second-${token}.yaml`,
-          `name: gpu-second\nresources:\n  accelerators: A100:2\nrun: |\n` +
-            `  left=$(ps -eo args= | grep -c "^${prefix}")\n` +
-            `  printf '{"gpus": "%s", "left": %s}' "$CUDA_VISIBLE_DEVICES" "$left" > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
+          'gpu',
+          'setsid ',
+          `sleep 0.2\n  echo '{"a": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"`,
         );
         try {
           const launched = await runCli(['launch', '-d', '-y', first], { home, env });
@@ -254,5 +275,58 @@ for (const supervisor of ['native', 'bash'] as const satisfies readonly Supervis
         }
       },
     );
+
+    for (const ending of ['stop', 'down'] as const) {
+      it(
+        `${ending} of a 2-GPU job while another process waits for its GPUs: they are handed over only once its processes are gone`,
+        { timeout: 90_000 },
+        async () => {
+          const { home, prefix, ready, first, second } = gpuPair(
+            ctx.dir,
+            `gpu-${ending}`,
+            '',
+            'sleep 600',
+          );
+          try {
+            const launched = await runCli(['launch', '-d', '-y', first], { home, env });
+            assert.equal(launched.code, 0, launched.stderr);
+            const name = launchedName(launched.stderr);
+            await waitForFile(ready, 60_000);
+            const waiting = runCli(['launch', '--wait', '-y', second], {
+              home,
+              env,
+              timeoutMs: 80_000,
+            });
+            // The second job is queued (and its launcher waits on it) before the first is ended.
+            const deadline = Date.now() + 30_000;
+            for (;;) {
+              const status = await runCli(['status', '--json', '--all'], { home, env });
+              const jobs = JSON.parse(status.stdout) as { name: string; reason: string | null }[];
+              if (
+                jobs.some((job) => /^gpu-next-/.test(job.name) && /queued/.test(job.reason ?? ''))
+              ) {
+                break;
+              }
+              assert.ok(Date.now() < deadline, `the second job never queued: ${status.stdout}`);
+              await sleep(200);
+            }
+            const args = ending === 'stop' ? ['stop', name] : ['down', '-y', name];
+            const ended = await runCli(args, { home, env, timeoutMs: 60_000 });
+            assert.equal(ended.code, 0, ended.stderr);
+            assert.deepEqual(processesNamed(prefix), []);
+            const next = await waiting;
+            assert.equal(next.code, 0, next.stderr);
+            assert.deepEqual(JSON.parse(next.stdout), { gpus: '0,1', left: 0 });
+            if (ending === 'stop') {
+              const status = await runCli(['status', '--json', '--all'], { home, env });
+              const jobs = JSON.parse(status.stdout) as { name: string; status: string }[];
+              assert.equal(jobs.find((job) => job.name === name)?.status, 'STOPPED');
+            }
+          } finally {
+            killNamed(prefix);
+          }
+        },
+      );
+    }
   });
 }

@@ -34,6 +34,8 @@ const RECORD_BYTES = 4096;
 export const jobPaths = {
   final: (dir: string): string => join(dir, 'final'),
   attempt: (dir: string): string => join(dir, 'attempt'),
+  /** Written by `stop` before it signals the supervisor: its cancel record means "held". */
+  stopping: (dir: string): string => join(dir, 'stopping'),
   pids: (dir: string, attempt: number): string => join(dir, `attempt-${attempt}`, 'pids'),
   rank: (dir: string, attempt: number, rank: number): string =>
     join(dir, `attempt-${attempt}`, `rank-${rank}`),

@@ -5,7 +5,7 @@
  * module records that a job ended, it asks the queue to admit (the job's resources are free).
  * @module
  */
-import { mkdirSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, JobNotFoundError, UsageError } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
@@ -142,7 +142,7 @@ export class JobLifecycle {
     const final = readFinal(dir);
     let info: JobInfo;
     if (final !== undefined) {
-      info = this.#recordEnd(row, dir, final);
+      info = this.#recordFinal(row, dir, final);
     } else {
       const attempt = readAttempt(dir, row.first_attempt);
       if (isSupervisorAlive(row)) {
@@ -153,6 +153,18 @@ export class JobLifecycle {
     }
     if (admit) this.#admit();
     return info;
+  }
+
+  /**
+   * Records what the supervisor's final record says: the job's end, or, when the supervisor was
+   * cancelled by a `stop` (which leaves a `stopping` record first), that the job is held.
+   */
+  #recordFinal(row: JobRow, dir: string, final: FinalRecord): JobInfo {
+    if (final.status === 'cancelled' && existsSync(jobPaths.stopping(dir))) {
+      this.#ctx.db.hold(row.name);
+      return jobInfoOf(this.row(row.name));
+    }
+    return this.#recordEnd(row, dir, final);
   }
 
   /**
@@ -190,7 +202,7 @@ export class JobLifecycle {
   #recordLost(name: string, dir: string, attempt: number, row: JobRow): JobInfo {
     // The supervisor may have written its record just before exiting: read again before judging.
     const final = readFinal(dir);
-    if (final !== undefined) return this.#recordEnd(row, dir, final);
+    if (final !== undefined) return this.#recordFinal(row, dir, final);
     const reason = `the job's supervising process (pid ${row.supervisor_pid ?? '?'}) exited without recording an outcome; it was probably killed`;
     const outcome: Outcome = { kind: 'failed', reason, attempt, logTail: [] };
     this.#ctx.db.markTerminal(name, {
@@ -242,6 +254,11 @@ export class JobLifecycle {
     const info = this.refresh(name);
     if (isTerminal(info.status)) return false;
     const row = this.row(name);
+    // A running job's processes end first: until they are gone its row stays RUNNING, so no
+    // konduktor process hands its resources (GPUs) to another job meanwhile. Its supervisor
+    // records the cancel itself (whoever reads that first records the job CANCELLED).
+    const running = row.status === 'RUNNING';
+    if (running) await this.#stopProcesses(row);
     const reason = 'the job was cancelled';
     this.#ctx.db.markTerminal(name, {
       status: 'CANCELLED',
@@ -250,7 +267,7 @@ export class JobLifecycle {
       reason,
       outcome: { kind: 'failed', reason, attempt: info.attempt, logTail: [] },
     });
-    await this.#stopProcesses(row);
+    if (!running) await this.#stopProcesses(row);
     this.#ctx.hub.emit(name);
     return true;
   }
@@ -269,6 +286,17 @@ export class JobLifecycle {
       );
     }
     const row = this.row(name);
+    if (row.status === 'RUNNING') {
+      // As for cancel, the processes end first and the row stays RUNNING (holding its resources)
+      // until they are gone. The supervisor records a cancel; the `stopping` record, written
+      // before it is signalled, makes whoever reads that record the job as held instead.
+      writeFileSync(jobPaths.stopping(this.#ctx.jobDir(name)), '', { mode: 0o600 });
+      await this.#stopProcesses(row);
+      const held = this.#ctx.db.hold(name);
+      this.#ctx.hub.emit(name);
+      // Not held by this call: another process read the supervisor's record first (and admitted).
+      return held;
+    }
     if (!this.#ctx.db.hold(name)) return this.hold(name);
     await this.#stopProcesses(row);
     this.#ctx.hub.emit(name);
@@ -294,6 +322,7 @@ export class JobLifecycle {
     rmSync(jobPaths.final(dir), { force: true });
     rmSync(jobPaths.attempt(dir), { force: true });
     rmSync(join(dir, 'supervisor'), { force: true });
+    rmSync(jobPaths.stopping(dir), { force: true });
     this.#ctx.db.release(name, next);
     this.#ctx.hub.emit(name);
     return true;

@@ -125,6 +125,14 @@ run_rank() {
   exec "$task_bash" "$run_script"
 }
 
+# The processes whose environment carries the job's marker, as /proc/PID/environ paths (one exec
+# of grep): none, in the common case of a job that left nothing behind. Call it as $(marked): what
+# it runs does not carry the marker. A zombie's environment is empty: it is never listed.
+marked() {
+  unset -v KONDUKTOR_OUTPUT_DIR
+  exec grep -lzF -- "KONDUKTOR_OUTPUT_DIR=$job_dir/attempt-" /proc/[0-9]*/environ 2>/dev/null
+}
+
 # The job's live processes other than the supervisor: the members of its process group, and every
 # process whose environment carries the job's marker. Call it as $(job_members): the command
 # substitution's own subshell and its ps and awk are left out (its pid is taken before the
@@ -133,7 +141,7 @@ run_rank() {
 job_members() {
   local lister=$BASHPID marked
   unset -v KONDUKTOR_OUTPUT_DIR
-  marked=$(grep -lzF -- "KONDUKTOR_OUTPUT_DIR=$job_dir/attempt-" /proc/[0-9]*/environ 2>/dev/null)
+  marked=$(marked)
   ps -eo pid=,ppid=,pgid=,stat= 2>/dev/null | awk -v self="$self" -v lister="$lister" -v marked="$marked" '
     BEGIN { n = split(marked, paths, "\n"); for (i = 1; i <= n; i++) { split(paths[i], part, "/"); mine[part[3]] = 1 } }
     (($1 in mine) || $3 == self) && $1 != self && $1 != lister && $2 != lister && $4 !~ /^Z/ { print $1 }'
@@ -265,7 +273,10 @@ supervise() {
     if [[ -z $failed_rank ]]; then
       # What the ranks left running in the background ends with the job, as in a container, and
       # before the job's end is recorded: its resources are free only once nothing of it runs.
-      stop_ranks
+      # The whole search (a ps besides the grep, and waiting) only when something was left.
+      trap '' TERM
+      kill -TERM 0 2>/dev/null
+      [[ -n $(marked) ]] && stop_ranks
       put "$job_dir/final" "status=succeeded attempt=$attempt ended=$ended"
       notify
       exit 0
