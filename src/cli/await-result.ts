@@ -3,12 +3,13 @@
  * code per outcome. Shared by `launch --wait` and `result`.
  * @module
  */
-import type { JobStatus } from '../backends/backend.js';
+import type { JobInfo } from '../backends/backend.js';
 import { JobNotFoundError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import { type Duration } from '../job/duration.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { isatty } from 'node:tty';
+import { RawJson, stringifyJson } from '../result/raw-json.js';
 import { errorJson, formatError, info, out, outExact } from './output.js';
 import { leftMessage } from './held.js';
 import { onInterrupt } from './interrupt.js';
@@ -53,13 +54,18 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
       info(formatError(error));
     }
     if (options.json) {
-      const status = await statusAfter(job, error);
+      const after = await infoAfter(job, error);
+      const status = after?.status;
+      const data = errorJson(error);
+      // A failed job's reported value, as exactly as a succeeded one's.
+      if (after?.outcome?.kind === 'failed' && after.outcome.valueText !== undefined)
+        data['value'] = new RawJson(after.outcome.valueText);
       out(
-        JSON.stringify({
+        stringifyJson({
           job: job.name,
           ...(status === undefined ? {} : { status }),
           outcome: outcomeName(code),
-          error: errorJson(error),
+          error: data,
         }),
       );
     }
@@ -69,14 +75,9 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
   }
   progress.stop();
   if (options.json) {
-    out(
-      JSON.stringify({
-        job: job.name,
-        status: 'SUCCEEDED',
-        outcome: 'value',
-        value: JSON.parse(text) as unknown,
-      }),
-    );
+    // The document's own text, spliced: a parse would round 12345678901234567891 and 1e-400.
+    const value = new RawJson(text);
+    out(stringifyJson({ job: job.name, status: 'SUCCEEDED', outcome: 'value', value }));
   } else {
     // The document exactly as the job wrote it; a newline only for a person's terminal.
     outExact(text.endsWith('\n') || !isatty(1) ? text : `${text}\n`);
@@ -85,13 +86,13 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
 }
 
 /**
- * The job's status for the envelope of a failed wait, or `undefined` when it cannot be read: the
+ * The job's info for the envelope of a failed wait, or `undefined` when it cannot be read: the
  * job may be what went away (`down` while waiting), and the one error is already reported.
  */
-async function statusAfter(job: Job, error: unknown): Promise<JobStatus | undefined> {
+async function infoAfter(job: Job, error: unknown): Promise<JobInfo | undefined> {
   if (error instanceof JobNotFoundError) return undefined;
   try {
-    return (await job.info()).status;
+    return await job.info();
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { RawJson, stringifyJson } from '../result/raw-json.js';
 import { renderReport } from './report.js';
 import type { SweepSpec } from './schema.js';
 import type { TrialRecord } from './store.js';
@@ -23,6 +24,10 @@ export interface TrialJson {
   readonly params: TrialRecord['params'];
   readonly objective: number | null;
   readonly job: string | null;
+  /**
+   * The trial's result document: a {@link RawJson} (written digit for digit by
+   * {@link stringifyJson}; plain `JSON.stringify` gives the parsed value), or null.
+   */
   readonly result: unknown;
   readonly reason: string | null;
   readonly error_code: string | null;
@@ -35,10 +40,12 @@ function iso(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
-function parseResult(text: string | undefined): unknown {
+/** The trial's result document, carried as its own text (see {@link stringifyJson}). */
+function resultOf(text: string | undefined): unknown {
   if (text === undefined) return null;
   try {
-    return JSON.parse(text) as unknown;
+    JSON.parse(text);
+    return new RawJson(text);
   } catch {
     return text;
   }
@@ -52,7 +59,7 @@ export function trialJson(t: TrialRecord): TrialJson {
     params: t.params,
     objective: t.value ?? null,
     job: t.job ?? null,
-    result: parseResult(t.result),
+    result: resultOf(t.result),
     reason: t.reason ?? null,
     error_code: t.errorCode ?? null,
     started_at: iso(t.startedAt),
@@ -139,7 +146,7 @@ export function writeSweepFiles(
     html: join(dir, 'report.html'),
   };
   writeFileSync(files.csv, trialsCsv(spec, trials));
-  writeFileSync(files.json, `${JSON.stringify(sweepJson(spec, trials, best), null, 2)}\n`);
+  writeFileSync(files.json, `${stringifyJson(sweepJson(spec, trials, best), 2)}\n`);
   writeFileSync(files.html, renderReport(spec, trials, best));
   return files;
 }

@@ -516,7 +516,7 @@ class Driver {
       }
       return;
     }
-    const reading = readObjective(JSON.parse(text) as unknown, this.#spec.objective);
+    const reading = readObjective(JSON.parse(text) as unknown, this.#spec.objective, text);
     if (reading.ok) this.#record(index, { state: 'succeeded', value: reading.value, result: text });
     else
       this.#record(index, {

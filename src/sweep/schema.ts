@@ -19,6 +19,7 @@ import { describeValue } from '../diagnostics/issue.js';
 import { wholeNumber } from '../task/quantity.js';
 import { ENV_NAME_PATTERN, taskNameProblem } from '../task/schema.js';
 import type { TaskSpec } from '../task/types.js';
+import { parseObjectivePath } from './objective.js';
 import type { SamplerSpec } from './sampler.js';
 import type { ParamSpec } from './space.js';
 
@@ -39,7 +40,10 @@ export interface SweepSpec {
   readonly task: TaskSpec;
   /** The parameter space, in the order written. */
   readonly parameters: Readonly<Record<string, SweepParam>>;
-  /** The dotted path of the objective in each trial's result (`val_loss`, `metrics.acc`); `.` is the whole result. */
+  /**
+   * The path of the objective in each trial's result (`val_loss`, `metrics.acc`, `scores[0]`,
+   * `["eval.loss"]` for a key with a dot; see `parseObjectivePath`); `.` is the whole result.
+   */
   readonly objective: string;
   readonly direction: 'minimize' | 'maximize';
   /** How many trials to run (for the grid sampler at most the grid's size). */
@@ -216,12 +220,12 @@ export const SweepSchema = z.strictObject({
       error: (iss) =>
         iss.input === undefined
           ? "missing 'objective': the path of the objective in each trial's result, e.g. val_loss or metrics.acc"
-          : `objective must be a dotted path such as metrics.acc, got ${describeValue(iss.input)}`,
+          : `objective must be a path such as metrics.acc or ["eval.loss"], got ${describeValue(iss.input)}`,
     })
-    .regex(
-      /^(?:\.|[^.\s]+(?:\.[^.\s]+)*)$/,
-      'objective must be a dotted path such as metrics.acc, or . for the whole result',
-    ),
+    .superRefine((path, ctx) => {
+      const parsed = parseObjectivePath(path);
+      if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.reason });
+    }),
   direction: z
     .enum(['minimize', 'maximize'], {
       error: (iss) => `must be minimize or maximize, got ${describeValue(iss.input)}`,

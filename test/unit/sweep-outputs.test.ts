@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { trialsCsv, sweepJson } from '../../src/sweep/files.js';
+import { stringifyJson } from '../../src/result/raw-json.js';
 import { resolveSweep } from '../../src/sweep/load.js';
-import { readObjective } from '../../src/sweep/objective.js';
+import { parseObjectivePath, readObjective } from '../../src/sweep/objective.js';
 import { renderReport } from '../../src/sweep/report.js';
 import { bestTrial } from '../../src/sweep/run.js';
 import type { TrialRecord } from '../../src/sweep/store.js';
@@ -28,6 +29,70 @@ describe('readObjective', () => {
     assert.ok(!text.ok && text.code === 'OBJECTIVE_NOT_A_NUMBER' && /"high"/.test(text.reason));
     assert.equal(readObjective({ toString: 1 }, 'constructor').ok, false);
     assert.equal(readObjective(null, 'a').ok, false);
+  });
+
+  it('names keys with dots and other punctuation in brackets', () => {
+    const result = { 'eval.loss': 0.3, eval: { loss: 0.1 }, m: { 'top.1': 0.8, 'a"b': 2 } };
+    assert.deepEqual(readObjective(result, '["eval.loss"]'), { ok: true, value: 0.3 });
+    assert.deepEqual(readObjective(result, "['eval.loss']"), { ok: true, value: 0.3 });
+    assert.deepEqual(readObjective(result, 'm["top.1"]'), { ok: true, value: 0.8 });
+    assert.deepEqual(readObjective(result, 'm["a\\"b"]'), { ok: true, value: 2 });
+    assert.deepEqual(readObjective({ s: [4, 5] }, 's[1]'), { ok: true, value: 5 });
+    // An exact top-level key comes first; the nested path is still reachable by its segments.
+    assert.deepEqual(readObjective(result, 'eval.loss'), { ok: true, value: 0.3 });
+    assert.deepEqual(readObjective({ eval: { loss: 0.1 } }, 'eval.loss'), { ok: true, value: 0.1 });
+    const missing = readObjective({ 'eval.loss': 1, x: 2 }, 'eval.acc');
+    assert.ok(!missing.ok && missing.reason.includes('["eval.loss"]'), JSON.stringify(missing));
+  });
+
+  it('says a number out of range is one, quoting what the job wrote', () => {
+    for (const [text, path, written] of [
+      ['{"loss": 1e999}', 'loss', '1e999'],
+      ['{"m": [ -1E+400 ]}', 'm[0]', '-1E+400'],
+      ['{"a.b": 2e308}', '["a.b"]', '2e308'],
+      ['{"a.b": 2e308}', 'a.b', '2e308'],
+    ] as const) {
+      const reading = readObjective(JSON.parse(text) as unknown, path, text);
+      assert.ok(
+        !reading.ok &&
+          reading.code === 'OBJECTIVE_NOT_A_NUMBER' &&
+          reading.reason.includes(`a number out of range (it wrote ${written})`),
+        JSON.stringify(reading),
+      );
+    }
+  });
+});
+
+describe('parseObjectivePath', () => {
+  it('parses names, indices and quoted keys', () => {
+    const cases: [string, string[]][] = [
+      ['.', []],
+      ['a.b.0', ['a', 'b', '0']],
+      ['a[0]["b.c"]', ['a', '0', 'b.c']],
+      ["['x y']", ['x y']],
+      ['["\\u00e9"]', ['é']],
+    ];
+    for (const [path, segments] of cases) {
+      assert.deepEqual(parseObjectivePath(path), { ok: true, segments }, path);
+    }
+  });
+
+  it('refuses what is not a path, saying where', () => {
+    for (const [path, at] of [
+      ['', 1],
+      ['a..b', 3],
+      ['a.', 3],
+      ['[x]', 1],
+      ['a b', 2],
+      ['["x"', 1],
+      ['a.["b"]', 2],
+    ] as const) {
+      const parsed = parseObjectivePath(path);
+      assert.ok(
+        !parsed.ok && parsed.reason.endsWith(`at character ${at}`),
+        `${path}: ${JSON.stringify(parsed)}`,
+      );
+    }
   });
 });
 
@@ -93,14 +158,19 @@ describe('sweep outputs', () => {
     assert.match(lines[4]!, /,'=cmd\(\),/);
   });
 
-  it('writes JSON with the best trial and parsed results', () => {
-    const json = sweepJson(spec, trials, bestTrial(trials, 'minimize')) as {
+  it('writes JSON with the best trial and its result, digit for digit', () => {
+    const json = JSON.parse(
+      stringifyJson(sweepJson(spec, trials, bestTrial(trials, 'minimize'))),
+    ) as {
       best: { trial: number; result: unknown };
       failed: number;
       trials: unknown[];
     };
     assert.equal(json.best.trial, 2);
     assert.deepEqual(json.best.result, { loss: 0.5 });
+    const exact = '{"loss": 0.5, "seed": 12345678901234567891, "lr": 1e-400}';
+    const text = stringifyJson(sweepJson(spec, [{ ...trials[0]!, result: exact }], undefined));
+    assert.ok(text.includes('"result":{"loss":0.5,"seed":12345678901234567891,"lr":1e-400}'), text);
     assert.equal(json.failed, 1);
     assert.equal(json.trials.length, 4);
   });

@@ -12,6 +12,7 @@ import { bestTrial, sweep, type SweepProgress } from '../../sweep/run.js';
 import type { SweepSpec } from '../../sweep/schema.js';
 import { gridSize, type ParamValue } from '../../sweep/space.js';
 import { SweepStore, type TrialRecord } from '../../sweep/store.js';
+import { stringifyJson } from '../../result/raw-json.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
 import { formatError, info, isFancy, out, paint } from '../output.js';
@@ -231,7 +232,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
     }
     if (options.json === true) {
       out(
-        JSON.stringify({
+        stringifyJson({
           sweep: result.name,
           state: result.state,
           reason: result.reason ?? null,
@@ -335,7 +336,7 @@ export async function runSweepStatus(
     const best = bestTrial(trials, spec.direction);
     if (options.json === true) {
       out(
-        JSON.stringify({
+        stringifyJson({
           state: record.state,
           reason: record.reason ?? null,
           output_dir: record.outputDir ?? null,
