@@ -26,7 +26,7 @@ export { Job, waitingReasonOf, type WaitOptions, type LogOptions } from './job/j
 export { parseDuration, type Duration } from './job/duration.js';
 export { Task, Resources } from './task/task.js';
 export type { TaskOptions, ResourcesOptions } from './task/task.js';
-export { applyOverrides, type TaskOverrides } from './task/overrides.js';
+export { applyOverrides, type OverrideNaming, type TaskOverrides } from './task/overrides.js';
 export type { TaskSpec, ResourcesSpec, AcceleratorSpec } from './task/types.js';
 export { RESERVED_ENV_NAMES } from './task/types.js';
 export { report, type ReportOptions } from './result/report.js';

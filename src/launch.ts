@@ -19,7 +19,17 @@ export interface LaunchOptions {
   readonly detach?: boolean;
   /** The konduktor home of the local backend. @default $KONDUKTOR_HOME or ~/.konduktor */
   readonly home?: string;
-  /** Command-line style overrides applied to the task before it is validated. */
+  /**
+   * Changes to the task, applied after it is validated and checked again with the same rules:
+   * `{ name?, env?, envFile?, numNodes?, cpus?, memory?, gpus?, imageId?, maxRestarts? }` (see
+   * {@link TaskOverrides}); `env` is a mapping `{ KEY: value }` or a list of `"KEY=VALUE"`.
+   * Problems are reported as {@link TaskValidationError} issues named `overrides.<key>`.
+   *
+   * @example
+   * ```ts
+   * await launch(task, { overrides: { env: { LR: '0.01' }, gpus: 'H100:2', numNodes: 2 } });
+   * ```
+   */
   readonly overrides?: TaskOverrides;
 }
 
@@ -31,14 +41,17 @@ export interface LaunchOptions {
  * const job = await launch(new Task({ name: 'trial', run: 'echo 1 > "$KONDUKTOR_OUTPUT_DIR/result.json"' }));
  * console.log(await job.result()); // 1
  * ```
- * @throws {TaskValidationError} when the task is invalid; nothing is launched.
+ * @throws {TaskValidationError} when the task or an override is invalid (unknown keys included,
+ *   with "did you mean"); nothing is launched.
  * @throws {BackendError} when the backend cannot be used.
  */
 export async function launch(task: Task | TaskSpec, options: LaunchOptions = {}): Promise<Job> {
   // A plain TaskSpec is validated too: it comes from the caller, and the backends trust a spec
   // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
   let spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
-  if (options.overrides !== undefined) spec = applyOverrides(spec, options.overrides);
+  if (options.overrides !== undefined) {
+    spec = applyOverrides(spec, options.overrides, process.env, 'keys');
+  }
   const backend = await resolveBackend(
     options.backend,
     options.home === undefined ? {} : { home: options.home },

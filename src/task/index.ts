@@ -18,7 +18,7 @@ export type { ResourcesOptions, TaskOptions } from './task.js';
 export { loadTaskFile, parseTaskYaml } from './load.js';
 export type { ParseTaskOptions } from './load.js';
 export { applyOverrides } from './overrides.js';
-export type { TaskOverrides } from './overrides.js';
+export type { OverrideNaming, TaskOverrides } from './overrides.js';
 export { parseDotenv } from './dotenv.js';
 export type { DotenvEntry, DotenvProblem, DotenvResult } from './dotenv.js';
 export {

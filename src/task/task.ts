@@ -21,7 +21,16 @@ import { loadTaskFile, parseTaskYaml } from './load.js';
 import type { ResourcesSpec, TaskSpec } from './types.js';
 import { formatPath } from '../diagnostics/issue.js';
 import type { PathSegment } from '../diagnostics/issue.js';
+import { objectKeyIssues, toObjectPath } from './object-keys.js';
 import { validateTask } from './validate.js';
+
+// The options exactly as the caller gave them, for Task.toSpec's check of their keys (a Task
+// cannot read the private fields of its Resources).
+const RAW_OPTIONS = new WeakMap<Task | Resources, unknown>();
+
+function isPlainObject(value: unknown): value is Record<PropertyKey, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 /** Options of {@link Resources}: the camelCase form of the YAML `resources` block. */
 export interface ResourcesOptions {
@@ -60,24 +69,30 @@ export interface ResourcesOptions {
 export class Resources {
   readonly #options: ResourcesOptions;
 
+  /**
+   * @param options - the camelCase keys of {@link ResourcesOptions} only; any other key (the YAML
+   *   spellings `image_id`, `max_restarts` included) is refused by {@link Task.toSpec} with a
+   *   suggestion.
+   */
   constructor(options: ResourcesOptions = {}) {
-    this.#options = { ...options, ...(options.labels ? { labels: { ...options.labels } } : {}) };
+    RAW_OPTIONS.set(this, options);
+    const given: ResourcesOptions = isPlainObject(options) ? options : {};
+    this.#options = { ...given, ...(given.labels ? { labels: { ...given.labels } } : {}) };
   }
 
   /** Builds resources from a validated {@link ResourcesSpec}. */
   static fromSpec(spec: ResourcesSpec): Resources {
-    return new Resources({
-      cpus: spec.cpus,
-      memory: spec.memory,
-      accelerators:
-        spec.accelerators === undefined
-          ? undefined
-          : `${spec.accelerators.name}:${spec.accelerators.count}`,
-      imageId: spec.imageId,
-      labels: spec.labels,
-      maxRestarts: spec.maxRestarts,
-      priority: spec.priority,
-    });
+    // A spec may come from JavaScript unchecked: what it holds besides the fields of a spec is
+    // passed on, for Task.toSpec to refuse by name.
+    const raw: unknown = spec;
+    if (!isPlainObject(raw)) return new Resources(raw as ResourcesOptions);
+    const { accelerators, ...rest } = raw;
+    const given = rest as ResourcesOptions;
+    if (accelerators === undefined) return new Resources(given);
+    const text = isPlainObject(accelerators)
+      ? `${String(accelerators.name)}:${String(accelerators.count)}`
+      : (accelerators as string);
+    return new Resources({ ...given, accelerators: text });
   }
 
   /** CPUs per node, if set. */
@@ -155,24 +170,6 @@ export interface TaskOptions {
   readonly fileMounts?: Readonly<Record<string, string>> | undefined;
 }
 
-// The object API names some fields differently from the YAML; issues use the object API's names.
-const CAMEL_PATHS: Readonly<Record<string, readonly string[]>> = {
-  num_nodes: ['numNodes'],
-  file_mounts: ['fileMounts'],
-  'resources.image_id': ['resources', 'imageId'],
-  'resources.job_config': ['resources'],
-  'resources.job_config.max_restarts': ['resources', 'maxRestarts'],
-  'resources.job_config.priority': ['resources', 'priority'],
-};
-
-function toCamelPath(path: readonly PathSegment[]): readonly PathSegment[] {
-  for (let n = Math.min(path.length, 3); n > 0; n--) {
-    const mapped = CAMEL_PATHS[path.slice(0, n).join('.')];
-    if (mapped !== undefined) return [...mapped, ...path.slice(n)];
-  }
-  return path;
-}
-
 function isExistingFile(path: string): boolean {
   try {
     return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
@@ -196,11 +193,18 @@ export class Task {
   readonly #options: TaskOptions;
   #resources: Resources | undefined;
 
+  /**
+   * @param options - the camelCase keys of {@link TaskOptions} only; any other key (the YAML
+   *   spellings `num_nodes`, `file_mounts` included) is refused by {@link Task.toSpec} with a
+   *   suggestion, as unknown keys of a task file are.
+   */
   constructor(options: TaskOptions) {
+    RAW_OPTIONS.set(this, options);
+    const given = (isPlainObject(options) ? options : {}) as TaskOptions;
     this.#options = {
-      ...options,
-      ...(options.envs ? { envs: { ...options.envs } } : {}),
-      ...(options.fileMounts ? { fileMounts: { ...options.fileMounts } } : {}),
+      ...given,
+      ...(given.envs ? { envs: { ...given.envs } } : {}),
+      ...(given.fileMounts ? { fileMounts: { ...given.fileMounts } } : {}),
     };
   }
 
@@ -227,15 +231,14 @@ export class Task {
 
   /** Builds a task from a validated {@link TaskSpec}. */
   static fromSpec(spec: TaskSpec): Task {
-    return new Task({
-      name: spec.name,
-      run: spec.run,
-      setup: spec.setup,
-      envs: spec.envs,
-      workdir: spec.workdir,
-      numNodes: spec.numNodes,
-      fileMounts: spec.fileMounts,
-    }).setResources(Resources.fromSpec(spec.resources));
+    // As Resources.fromSpec: unknown keys travel on to Task.toSpec, which refuses them by name.
+    const raw: unknown = spec;
+    if (!isPlainObject(raw)) return new Task(raw as TaskOptions);
+    const { resources, ...rest } = raw;
+    const task = new Task(rest as unknown as TaskOptions);
+    return resources === undefined
+      ? task
+      : task.setResources(Resources.fromSpec(resources as ResourcesSpec));
   }
 
   /** The job name prefix. */
@@ -304,8 +307,9 @@ export class Task {
   /**
    * Validates the task and returns its plain form, with absolute paths.
    *
-   * @throws {@link TaskValidationError} listing every problem; paths use this API's names
-   *   (`numNodes`, `resources.imageId`), and there are no line numbers.
+   * @throws {@link TaskValidationError} listing every problem with the rules and messages of task
+   *   files: unknown keys of the options (with "did you mean"), then bad values. Paths use this
+   *   API's names (`numNodes`, `resources.imageId`), and there are no line numbers.
    *
    * @example
    * ```ts
@@ -313,16 +317,38 @@ export class Task {
    * // TaskValidationError: invalid task (2 problems):
    * //   name: "Bad_Name" is not a valid name: …; did you mean 'bad-name'?
    * //   run: is empty; give the bash script to run on every node
+   * new Task({ name: 'a', run: 'b', num_nodes: 2 } as TaskOptions).toSpec();
+   * //   num_nodes: unknown field 'num_nodes'; did you mean 'numNodes'?
    * ```
    */
   toSpec(): TaskSpec {
-    const result = validateTask(this.toYamlInput(), process.cwd());
-    if (result.ok) return result.spec;
-    throw new TaskValidationError(
-      result.issues.map((issue) => ({
-        path: formatPath(toCamelPath(issue.path)),
-        message: issue.message,
-      })),
+    const keys = objectKeyIssues(
+      RAW_OPTIONS.get(this),
+      this.#resources === undefined ? undefined : RAW_OPTIONS.get(this.#resources),
     );
+    const input = this.toYamlInput();
+    const result = validateTask(input, process.cwd());
+    if (result.ok && keys.issues.length === 0) return result.spec;
+    const values = (result.ok ? [] : result.issues)
+      .map((issue) => ({ ...issue, objectPath: toObjectPath(issue.path) }))
+      // `nmae: 'x'` is one mistake: the unknown key says it, "missing name" would say it again.
+      .filter(
+        (issue) =>
+          !keys.suggested.has(issue.objectPath.join('.')) ||
+          valueAt(input, issue.path) !== undefined,
+      );
+    throw new TaskValidationError([
+      ...keys.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      ...values.map((issue) => ({ path: formatPath(issue.objectPath), message: issue.message })),
+    ]);
   }
+}
+
+function valueAt(input: unknown, path: readonly PathSegment[]): unknown {
+  let node = input;
+  for (const segment of path) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[segment];
+  }
+  return node;
 }

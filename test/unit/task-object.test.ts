@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TaskValidationError } from '../../src/errors.js';
 import type { TaskIssue } from '../../src/errors.js';
+import { parseTaskYaml } from '../../src/task/load.js';
 import { Resources, Task } from '../../src/task/task.js';
+import type { ResourcesOptions, TaskOptions } from '../../src/task/task.js';
+import type { TaskSpec } from '../../src/task/types.js';
 
 function issues(run: () => unknown): TaskIssue[] {
   try {
@@ -133,6 +136,101 @@ describe('Task and Resources', () => {
     );
     assert.equal(all[0]!.path, 'resources.labels.maxRunDurationSeconds');
     assert.match(all[0]!.message, /quote it/);
+  });
+});
+
+describe('the object API is as strict as YAML (issue 10 §7)', () => {
+  // Keys a JavaScript caller (or an untyped TypeScript one) can pass.
+  const task = (options: Record<string, unknown>): Task =>
+    new Task(options as unknown as TaskOptions);
+  const resources = (options: unknown): Resources => new Resources(options as ResourcesOptions);
+  const listed = (all: TaskIssue[]): string[] => all.map((i) => `${i.path}: ${i.message}`);
+
+  it("refuses the issue's input: num_nodes and envz, each with a suggestion", () => {
+    const all = issues(() =>
+      task({ name: 'unk', run: 'echo', num_nodes: 2, envz: { A: '1' } }).toSpec(),
+    );
+    assert.deepEqual(listed(all), [
+      "num_nodes: unknown field 'num_nodes'; did you mean 'numNodes'?",
+      "envz: unknown field 'envz'; did you mean 'envs'?",
+    ]);
+  });
+
+  it('words an unknown key exactly as a task file does', () => {
+    for (const key of ['envz', 'stup', 'workdri', 'command', 'cloud']) {
+      const fromObject = issues(() => task({ name: 'a', run: 'b', [key]: 'x' }).toSpec());
+      const fromYaml = issues(() => parseTaskYaml(`name: a\nrun: b\n${key}: x\n`));
+      assert.equal(fromObject[0]!.message, fromYaml[0]!.message, key);
+    }
+  });
+
+  it('accepts only the camelCase keys, suggesting them for the YAML spellings', () => {
+    const all = issues(() =>
+      task({ name: 'a', run: 'b', file_mounts: {}, NumNodes: 2 })
+        .setResources(resources({ image_id: 'ubuntu', max_restarts: 1, job_config: {} }))
+        .toSpec(),
+    );
+    assert.deepEqual(listed(all), [
+      "file_mounts: unknown field 'file_mounts'; did you mean 'fileMounts'?",
+      "NumNodes: unknown field 'NumNodes'; did you mean 'numNodes'?",
+      "resources.image_id: unknown field 'image_id'; did you mean 'resources.imageId'?",
+      "resources.max_restarts: unknown field 'max_restarts'; did you mean 'resources.maxRestarts'?",
+      "resources.job_config: unknown field 'job_config': give maxRestarts and priority as options of Resources",
+    ]);
+  });
+
+  it('points a field at the wrong object to where it belongs', () => {
+    const all = issues(() =>
+      task({ name: 'a', run: 'b', cpus: 2, resources: { cpus: 2 } })
+        .setResources(resources({ gpus: 'H100:1', numNodes: 2 }))
+        .toSpec(),
+    );
+    assert.deepEqual(listed(all), [
+      "cpus: unknown field 'cpus'; did you mean 'resources.cpus'?",
+      "resources: unknown field 'resources': set resources with task.setResources(new Resources({ … }))",
+      "resources.gpus: unknown field 'gpus'; did you mean 'resources.accelerators'?",
+      "resources.numNodes: unknown field 'numNodes'; did you mean 'numNodes' (at the top level)?",
+    ]);
+  });
+
+  it('says a misspelt required field once, and lists unknown keys with bad values', () => {
+    assert.deepEqual(listed(issues(() => task({ nmae: 'a', run: 'b' }).toSpec())), [
+      "nmae: unknown field 'nmae'; did you mean 'name'?",
+    ]);
+    const both = issues(() => task({ name: 'a', run: 'b', numNodes: 0, zzz: 1 }).toSpec());
+    assert.deepEqual(
+      both.map((i) => i.path),
+      ['zzz', 'numNodes'],
+    );
+    assert.match(
+      both[0]!.message,
+      /allowed here: name, run, setup, envs, workdir, numNodes, fileMounts/,
+    );
+  });
+
+  it('refuses options that are not an object, instead of a TypeError', () => {
+    assert.match(
+      listed(issues(() => new Task(null as unknown as TaskOptions).toSpec()))[0]!,
+      /the options of a Task must be an object, got an empty value/,
+    );
+    assert.match(
+      listed(issues(() => task({ name: 'a', run: 'b' }).setResources(resources('x')).toSpec()))[0]!,
+      /^resources: the options of Resources must be an object, got "x"/,
+    );
+  });
+
+  it('checks a plain spec from JavaScript the same way (no TypeError for a missing resources)', () => {
+    const spec = { name: 'a', run: 'b', num_nodes: 2 } as unknown as TaskSpec;
+    assert.deepEqual(listed(issues(() => Task.fromSpec(spec).toSpec())), [
+      "num_nodes: unknown field 'num_nodes'; did you mean 'numNodes'?",
+    ]);
+    const extra = {
+      ...parseTaskYaml('name: a\nrun: b\nresources: {accelerators: H100:2}\n'),
+      resources: { labels: {}, maxRestarts: 0, accelerators: { name: 'H100', count: 2 }, gpu: 1 },
+    } as unknown as TaskSpec;
+    assert.deepEqual(listed(issues(() => Task.fromSpec(extra).toSpec())), [
+      "resources.gpu: unknown field 'gpu'; did you mean 'resources.accelerators'?",
+    ]);
   });
 });
 

@@ -8,16 +8,20 @@ import type { TaskIssue } from '../../src/errors.js';
 import { parseDotenv } from '../../src/task/dotenv.js';
 import { parseTaskYaml } from '../../src/task/load.js';
 import { applyOverrides } from '../../src/task/overrides.js';
-import type { TaskOverrides } from '../../src/task/overrides.js';
+import type { OverrideNaming, TaskOverrides } from '../../src/task/overrides.js';
 
 const spec = parseTaskYaml(
   'name: base\nrun: echo\nenvs: {A: yaml, B: yaml, C: yaml}\n' +
     'resources: {cpus: 1, memory: 2, accelerators: H100:8, image_id: img}\n',
 );
 
-function issues(overrides: TaskOverrides, env: Record<string, string> = {}): TaskIssue[] {
+function issues(
+  overrides: TaskOverrides,
+  env: Record<string, string> = {},
+  naming: OverrideNaming = 'flags',
+): TaskIssue[] {
   try {
-    applyOverrides(spec, overrides, env);
+    applyOverrides(spec, overrides, env, naming);
   } catch (err) {
     assert.ok(
       err instanceof TaskValidationError,
@@ -150,6 +154,88 @@ describe('applyOverrides', () => {
         ['--env-file', file, 2],
         ['--env-file', file, 3],
       ],
+    );
+  });
+});
+
+describe('applyOverrides from the library: typed, documented, validated (issue 10 §7)', () => {
+  // What a JavaScript caller (or an untyped TypeScript one) can pass.
+  const library = (overrides: unknown, env: Record<string, string> = {}): TaskIssue[] =>
+    issues(overrides as TaskOverrides, env, 'keys');
+  const listed = (all: TaskIssue[]): string[] => all.map((i) => `${i.path}: ${i.message}`);
+
+  it("takes env as a mapping (the issue's input), numbers and booleans as text", () => {
+    const out = applyOverrides(spec, { env: { FOO: 'bar', N: 2, DEBUG: true } }, {}, 'keys');
+    assert.deepEqual(out.envs, {
+      A: 'yaml',
+      B: 'yaml',
+      C: 'yaml',
+      FOO: 'bar',
+      N: '2',
+      DEBUG: 'true',
+    });
+  });
+
+  it('takes env as a list of KEY=VALUE, and gpus as a number', () => {
+    const out = applyOverrides(
+      spec,
+      { env: ['FOO=bar', 'TOKEN'], gpus: 2 },
+      { TOKEN: 't' },
+      'keys',
+    );
+    assert.equal(out.envs.FOO, 'bar');
+    assert.equal(out.envs.TOKEN, 't');
+    assert.deepEqual(out.resources.accelerators, { name: 'H100', count: 2 });
+  });
+
+  it('checks env names and values from a mapping with the task rules, named by key', () => {
+    assert.deepEqual(listed(library({ env: { RANK: '1', '1BAD': 'x', EMPTY: null } })), [
+      'overrides.env: RANK is reserved: konduktor sets it on every node (reserved names: ' +
+        'KONDUKTOR_OUTPUT_DIR, KONDUKTOR_JOB_NAME, RANK, NUM_NODES, MASTER_ADDR, NODE_HOST_IPS, ' +
+        'NUM_GPUS_PER_NODE, RESTART_ATTEMPT, JOB_COMPLETION_INDEX)',
+      'overrides.env: "1BAD" is not a valid environment variable name: use letters, digits and ' +
+        "'_', not starting with a digit",
+      'overrides.env: EMPTY has no value; to set it to an empty string write EMPTY: "" in the ' +
+        'task file or pass --env EMPTY=',
+    ]);
+  });
+
+  it('refuses unknown keys with a suggestion', () => {
+    assert.deepEqual(
+      listed(library({ envs: { A: '1' }, cpu: 2, num_nodes: 2, accelerators: 'H100:1', zzz: 1 })),
+      [
+        "overrides.envs: unknown override 'envs'; did you mean 'env'?",
+        "overrides.cpu: unknown override 'cpu'; did you mean 'cpus'?",
+        "overrides.num_nodes: unknown override 'num_nodes'; did you mean 'numNodes'?",
+        "overrides.accelerators: unknown override 'accelerators'; did you mean 'gpus'?",
+        "overrides.zzz: unknown override 'zzz' (allowed here: name, env, envFile, numNodes, cpus, " +
+          'memory, gpus, imageId, maxRestarts)',
+      ],
+    );
+  });
+
+  it('refuses values of the wrong shape instead of throwing a TypeError', () => {
+    assert.deepEqual(listed(library({ env: 'FOO=bar' })), [
+      'overrides.env: must be a mapping { KEY: value } or a list of "KEY=VALUE" strings, got "FOO=bar"',
+    ]);
+    assert.deepEqual(listed(library({ env: ['A=1', 7] })), [
+      'overrides.env: each entry must be a string KEY=VALUE, got 7',
+    ]);
+    assert.deepEqual(listed(library({ gpus: ['H100'] })), [
+      'overrides.gpus: must be NAME[:COUNT] such as H100:2, a count, or none; got a list',
+    ]);
+    assert.deepEqual(listed(library({ envFile: 3 })), [
+      'overrides.envFile: must be the path of a dotenv file, got 3',
+    ]);
+    assert.deepEqual(listed(library(null)), [
+      'overrides: overrides must be an object such as { cpus: 2 }, got an empty value',
+    ]);
+  });
+
+  it("names bad values by key, with the task file's messages", () => {
+    assert.deepEqual(
+      library({ cpus: '4+', numNodes: 0, maxRestarts: -1, imageId: '' }).map((i) => i.path),
+      ['overrides.numNodes', 'overrides.cpus', 'overrides.imageId', 'overrides.maxRestarts'],
     );
   });
 });
