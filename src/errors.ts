@@ -42,6 +42,8 @@ export const ErrorCodes = {
   REPORT_REFUSED: 'REPORT_REFUSED',
   /** A wait was interrupted (Ctrl+C in the CLI); the job keeps its state. */
   INTERRUPTED: 'INTERRUPTED',
+  /** The log asked for no longer exists (on Kubernetes: its pod was deleted). */
+  LOGS_UNAVAILABLE: 'LOGS_UNAVAILABLE',
 } as const;
 
 /** One of {@link ErrorCodes}. */
@@ -349,6 +351,30 @@ function formatLogTail(rank: number, lines: readonly string[]): string {
     ? ''
     : `\nlast log lines of rank ${rank}:\n${lines.map((l) => `  | ${l}`).join('\n')}`;
 }
+
+/**
+ * The log asked for is gone: on Kubernetes a container's log lives only as long as its pod, and
+ * pods are deleted by `cancel`, `stop`, a restart of the job (the earlier attempt's pods), or by
+ * hand. The job's result is kept; its log is not.
+ */
+export class LogsUnavailableError extends KonduktorError {
+  readonly jobName: string;
+  /** The rank whose log was asked for. */
+  readonly rank: number;
+  /** The attempt whose log was asked for. */
+  readonly attempt: number;
+
+  constructor(jobName: string, rank: number, attempt: number, why: string) {
+    super(
+      'LOGS_UNAVAILABLE',
+      `no log of rank ${rank} of job ${jobName} (attempt ${attempt}): ${why}`,
+    );
+    this.jobName = jobName;
+    this.rank = rank;
+    this.attempt = attempt;
+  }
+}
+named(LogsUnavailableError, 'LogsUnavailableError');
 
 function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;

@@ -54,6 +54,7 @@ export {
   JobNotFoundError,
   BackendError,
   ReportError,
+  LogsUnavailableError,
 } from './errors.js';
 export {
   JobStatuses,

@@ -111,6 +111,7 @@ export interface Backend {
    * The log lines of one rank, of the latest attempt unless `options.attempt` names one.
    * @throws {JobNotFoundError} when iteration starts and the job does not exist.
    * @throws {UsageError} when `options.attempt` is after the job's latest attempt.
+   * @throws {LogsUnavailableError} when that log is gone (on Kubernetes: its pod was deleted).
    */
   logs(name: string, options?: BackendLogOptions): AsyncIterable<string>;
   /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */

@@ -32,6 +32,7 @@ const BY_ERROR_CODE: Readonly<Record<ErrorCode, ExitCode>> = {
   BACKEND_UNAVAILABLE: ExitCodes.BACKEND,
   REPORT_REFUSED: ExitCodes.USAGE,
   INTERRUPTED: ExitCodes.INTERRUPTED,
+  LOGS_UNAVAILABLE: ExitCodes.USAGE,
 };
 
 /** The exit code for an error: its konduktor code's, 130 for an abort, else the backend code. */

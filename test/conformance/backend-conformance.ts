@@ -29,6 +29,22 @@ export interface ConformanceTarget {
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
+/** Waits (by watching, through `onUpdate`) until the job reaches `status`. */
+async function waitForStatus(job: Job, status: string, timeoutMs: number): Promise<void> {
+  const reached = new AbortController();
+  await job
+    .wait({
+      timeout: timeoutMs,
+      signal: reached.signal,
+      onUpdate: (info) => {
+        if (info.status === status) reached.abort();
+      },
+    })
+    .catch((error: unknown) => {
+      if (!reached.signal.aborted) throw error;
+    });
+}
+
 export function defineConformance(name: string, target: ConformanceTarget): void {
   describe(`backend conformance: ${name}`, () => {
     let backend: Backend;
@@ -275,6 +291,54 @@ export function defineConformance(name: string, target: ConformanceTarget): void
       assert.equal(await job.wait({ timeout }), 'failed');
       assert.equal(await job.status(), 'CANCELLED');
       await assert.rejects(job.result(), /cancelled/);
+    });
+
+    it('judges a job stopped and at once started by the resumed run alone, as the next attempt', async () => {
+      // Attempt 0 writes a result and is stopped mid-run; a stale read would return it.
+      const job = await start(
+        `echo "{\\"attempt\\": $RESTART_ATTEMPT}" > ${OUT}; if [ "$RESTART_ATTEMPT" = 0 ]; then sleep 300; fi`,
+      );
+      const waiting = job.result({ timeout });
+      waiting.catch(() => undefined);
+      await waitForStatus(job, 'RUNNING', timeout);
+      await job.stop();
+      await job.start();
+      assert.deepEqual(await waiting, { attempt: 1 });
+      const info = await job.info();
+      assert.equal(info.status, 'SUCCEEDED');
+      assert.equal(info.attempt, 1);
+      // Status and result agree, from any reader, later too.
+      assert.deepEqual(await new Job(job.name, backend).result({ timeout }), { attempt: 1 });
+    });
+
+    it('never ends a job before it was submitted, nor starts it before (launch, then cancel at once)', async () => {
+      const jobs = await Promise.all([0, 1, 2].map(() => start('sleep 300')));
+      await Promise.all(jobs.map((job) => job.cancel()));
+      for (const job of jobs) {
+        const info = await job.info();
+        assert.equal(info.status, 'CANCELLED');
+        assert.ok(info.endedAt !== undefined, 'a cancelled job has an end');
+        assert.ok(
+          info.endedAt >= info.submittedAt,
+          `${info.endedAt.toISOString()} < ${info.submittedAt.toISOString()}`,
+        );
+        if (info.startedAt !== undefined) {
+          assert.ok(info.startedAt >= info.submittedAt, info.startedAt.toISOString());
+          assert.ok(info.endedAt >= info.startedAt, info.endedAt.toISOString());
+        }
+      }
+    });
+
+    it('a finished job has its start and end in info() as in the list', async () => {
+      const job = await start(`sleep 1; echo '{"timed": 1}' > ${OUT}`, { numNodes: 2 });
+      await job.result({ timeout });
+      const info = await job.info();
+      assert.ok(info.startedAt !== undefined && info.endedAt !== undefined, JSON.stringify(info));
+      assert.ok(info.startedAt >= info.submittedAt);
+      assert.ok(info.endedAt >= info.startedAt);
+      const listed = (await backend.list()).find((j) => j.name === job.name);
+      assert.equal(listed?.startedAt?.getTime(), info.startedAt.getTime());
+      assert.equal(listed?.endedAt?.getTime(), info.endedAt.getTime());
     });
 
     it('lists jobs newest first and reads one rank log', async () => {

@@ -6,7 +6,10 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import type { Backend } from '../../src/backends/backend.js';
+import { KubernetesBackend } from '../../src/backends/kubernetes/kubernetes-backend.js';
 
 /** Where scripts/cluster/up.sh writes the admin kubeconfig (server https://127.0.0.1:16443). */
 export const defaultKubeconfigPath = join(
@@ -106,4 +109,100 @@ export function terminatedState(pod: k8s.V1Pod): k8s.V1ContainerStateTerminated 
   const t = pod.status?.containerStatuses?.[0]?.state?.terminated;
   if (!t) throw new Error(`pod ${pod.metadata?.name ?? '?'} has no terminated container`);
   return t;
+}
+
+/** Waits until the JobSet of a konduktor job says it is terminal; returns its terminal state. */
+export async function waitForTerminalJobSet(
+  c: Cluster,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<string> {
+  return waitFor(
+    `JobSet ${namespace}/${name} to be terminal`,
+    async () => {
+      const js = (await c.custom.getNamespacedCustomObject({
+        group: 'jobset.x-k8s.io',
+        version: 'v1alpha2',
+        plural: 'jobsets',
+        namespace,
+        name,
+      })) as { status?: { terminalState?: string } };
+      return js.status?.terminalState;
+    },
+    timeoutMs,
+  );
+}
+
+/** Deletes a konduktor job's Jobs and pods at once (as by hand) and waits until they are gone. */
+export async function deleteJobPods(
+  c: Cluster,
+  namespace: string,
+  name: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  const selector = `konduktor.dev/job=${name}`;
+  await c.kc.makeApiClient(k8s.BatchV1Api).deleteCollectionNamespacedJob({
+    namespace,
+    labelSelector: selector,
+    propagationPolicy: 'Background',
+  });
+  await c.core.deleteCollectionNamespacedPod({
+    namespace,
+    labelSelector: selector,
+    gracePeriodSeconds: 0,
+  });
+  await waitForNoPods(c, namespace, selector, timeoutMs);
+}
+
+/** Waits until no pod matches the label selector. */
+export async function waitForNoPods(
+  c: Cluster,
+  namespace: string,
+  selector: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  await waitFor(
+    `no pods ${selector} in ${namespace}`,
+    async () => {
+      const pods = await c.core.listNamespacedPod({ namespace, labelSelector: selector });
+      return pods.items.length === 0 ? true : undefined;
+    },
+    timeoutMs,
+  );
+}
+
+/** A namespace of a test file's own, and a Kubernetes backend on it. */
+export interface NamespaceContext {
+  readonly cluster: Cluster;
+  readonly namespace: string;
+  readonly backend: Backend;
+}
+
+/**
+ * Makes a fresh namespace and a backend on it before the enclosing suite's tests (handing them to
+ * `ready`), and closes the backend and deletes the namespace after them.
+ */
+export function withNamespace(
+  prefix: string,
+  home: string,
+  ready: (context: NamespaceContext) => void,
+): void {
+  let context: NamespaceContext | undefined;
+  before(async () => {
+    const cluster = connect();
+    const namespace = await createNamespace(cluster, prefix);
+    const backend = await KubernetesBackend.connect({
+      home,
+      kubeconfig: kubeconfigPath(),
+      namespace,
+    });
+    context = { cluster, namespace, backend };
+    ready(context);
+  });
+  after(async () => {
+    if (context === undefined) return;
+    await context.backend.close();
+    await deleteNamespace(context.cluster, context.namespace);
+  });
 }

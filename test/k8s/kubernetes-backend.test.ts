@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import type { Backend } from '../../src/backends/backend.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/kubernetes-backend.js';
@@ -15,34 +15,28 @@ import type { TaskSpec } from '../../src/task/types.js';
 import { CLI, ROOT, runCli } from '../support/cli.js';
 import {
   type Cluster,
-  WORKLOAD_IMAGE,
-  connect,
-  createNamespace,
-  deleteNamespace,
+  deleteJobPods,
   kubeconfigPath,
   waitFor,
+  waitForTerminalJobSet,
+  withNamespace,
+  WORKLOAD_IMAGE,
 } from './cluster.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
 void describe('kubernetes backend', () => {
   let cluster: Cluster;
-  let batch: k8s.BatchV1Api;
   let namespace = '';
   let backend: Backend;
   const home = mkdtempSync(join(tmpdir(), 'konduktor-k8s-home-'));
   const env = () => ({ KUBECONFIG: kubeconfigPath(), KONDUKTOR_BACKEND: 'kubernetes' });
   const cliFlags = () => ['--backend', 'kubernetes', '--namespace', namespace];
 
-  before(async () => {
-    cluster = connect();
-    batch = cluster.kc.makeApiClient(k8s.BatchV1Api);
-    namespace = await createNamespace(cluster, 'konduktor-backend');
-    backend = await KubernetesBackend.connect({ home, kubeconfig: kubeconfigPath(), namespace });
+  withNamespace('konduktor-backend', home, (context) => {
+    ({ cluster, namespace, backend } = context);
   });
-  after(async () => {
-    await backend.close();
-    if (namespace !== '') await deleteNamespace(cluster, namespace);
+  after(() => {
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -67,33 +61,8 @@ void describe('kubernetes backend', () => {
     assert.deepEqual(await job.result({ timeout: 120_000 }), { kept: true });
     // konduktor settles from the pods before JobSet says Completed; JobSet would recreate Jobs
     // deleted before that. The user's case is a finished JobSet.
-    await waitFor('the JobSet to be terminal', async () => {
-      const js = (await cluster.custom.getNamespacedCustomObject({
-        group: 'jobset.x-k8s.io',
-        version: 'v1alpha2',
-        plural: 'jobsets',
-        namespace,
-        name: job.name,
-      })) as { status?: { terminalState?: string } };
-      return js.status?.terminalState;
-    });
-    await batch.deleteCollectionNamespacedJob({
-      namespace,
-      labelSelector: `konduktor.dev/job=${job.name}`,
-      propagationPolicy: 'Background',
-    });
-    await cluster.core.deleteCollectionNamespacedPod({
-      namespace,
-      labelSelector: `konduktor.dev/job=${job.name}`,
-      gracePeriodSeconds: 0,
-    });
-    await waitFor('pods to be gone', async () => {
-      const pods = await cluster.core.listNamespacedPod({
-        namespace,
-        labelSelector: `konduktor.dev/job=${job.name}`,
-      });
-      return pods.items.length === 0 ? true : undefined;
-    });
+    await waitForTerminalJobSet(cluster, namespace, job.name);
+    await deleteJobPods(cluster, namespace, job.name);
     const cli = await runCli(['result', job.name, ...cliFlags()], { home, env: env() });
     assert.equal(cli.code, 0, cli.stderr);
     assert.equal(cli.stdout, '{"kept": true}\n');

@@ -6,6 +6,7 @@ import {
   conditionFor,
   fitOutcome,
   readCondition,
+  readRecord,
   withCondition,
 } from '../../src/backends/kubernetes/condition.js';
 import { MARKERS } from '../../src/backends/kubernetes/manifests.js';
@@ -135,8 +136,15 @@ void describe('kubernetes outcomes', () => {
     assert.equal(settledState(jobset({}, 2), [pod(1, 0, { exitCode: 3 })]), 'Failed');
     assert.equal(settledState(jobset({}, 2, 1), [pod(1, 0, { exitCode: 3 })]), undefined);
     assert.equal(
-      settledState(jobset({ status: { restarts: 1 } }, 1, 1), [pod(0, 1, { exitCode: 3 })]),
+      settledState(jobset({ status: { restarts: 1, restartsCountTowardsMax: 1 } }, 1, 1), [
+        pod(0, 1, { exitCode: 3 }),
+      ]),
       'Failed',
+    );
+    // Attempt 1 after a stop/start: the resume used no restart, so one is left.
+    assert.equal(
+      settledState(jobset({ status: { restarts: 1 } }, 1, 1), [pod(0, 1, { exitCode: 3 })]),
+      undefined,
     );
     assert.equal(
       settledState(jobset({ spec: { suspend: true } }, 1), [pod(0, 0, { exitCode: 0 })]),
@@ -146,9 +154,17 @@ void describe('kubernetes outcomes', () => {
 
   it('round-trips the outcome through the condition and keeps it under the size cap', () => {
     const outcome: Outcome = { kind: 'value', attempt: 0, text: '{"a": 1}\n' };
-    const js = withCondition(jobset(), outcome);
+    const startedAt = new Date('2026-01-01T00:00:00.250Z');
+    const endedAt = new Date('2026-01-01T00:00:03.500Z');
+    const js = withCondition(jobset(), { outcome, startedAt, endedAt });
     assert.deepEqual(readCondition(js), outcome);
-    const condition = conditionFor(outcome, new Date('2026-01-01T00:00:00.123Z'));
+    assert.deepEqual(readRecord(js), { outcome, startedAt, endedAt });
+    // A job that never ran has an end and no start.
+    assert.deepEqual(readRecord(withCondition(jobset(), { outcome, endedAt })), {
+      outcome,
+      endedAt,
+    });
+    const condition = conditionFor({ outcome }, new Date('2026-01-01T00:00:00.123Z'));
     assert.equal(condition.reason, 'value');
     assert.equal(condition.lastTransitionTime, '2026-01-01T00:00:00Z');
     const huge: Outcome = {

@@ -22,16 +22,50 @@ const KINDS: ReadonlySet<OutcomeKind> = new Set([
   'failed',
 ]);
 
-/** The recorded outcome of a JobSet, or `undefined` when none was recorded yet (or it is unreadable). */
-export function readCondition(jobset: JobSetObject): Outcome | undefined {
+/**
+ * What the condition records: the outcome, and when the job's pods started and ended, so that both
+ * outlive the pods. `endedAt` is always written; `startedAt` is absent for a job that never ran.
+ * Records written before the times were kept have neither.
+ */
+export interface JobRecord {
+  readonly outcome: Outcome;
+  readonly startedAt?: Date;
+  readonly endedAt?: Date;
+}
+
+function dateField(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The record of a JobSet, or `undefined` when none was written yet (or it is unreadable). */
+export function readRecord(jobset: JobSetObject): JobRecord | undefined {
   const condition = jobset.status?.conditions?.find((c) => c.type === CONDITION_TYPE);
   if (condition?.message === undefined) return undefined;
   try {
-    const outcome = JSON.parse(condition.message) as Outcome;
-    return typeof outcome === 'object' && KINDS.has(outcome.kind) ? outcome : undefined;
+    const parsed = JSON.parse(condition.message) as unknown;
+    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const { startedAt, endedAt, ...outcome } = parsed as Outcome & {
+      startedAt?: unknown;
+      endedAt?: unknown;
+    };
+    if (!KINDS.has(outcome.kind)) return undefined;
+    const started = dateField(startedAt);
+    const ended = dateField(endedAt);
+    return {
+      outcome,
+      ...(started === undefined ? {} : { startedAt: started }),
+      ...(ended === undefined ? {} : { endedAt: ended }),
+    };
   } catch {
     return undefined;
   }
+}
+
+/** The recorded outcome of a JobSet, or `undefined` when none was recorded yet (or it is unreadable). */
+export function readCondition(jobset: JobSetObject): Outcome | undefined {
+  return readRecord(jobset)?.outcome;
 }
 
 /** An outcome small enough for a condition message: the log tail is shortened first. */
@@ -51,23 +85,27 @@ export function fitOutcome(outcome: Outcome): Outcome {
   return fitted;
 }
 
-/** The condition for an outcome. */
-export function conditionFor(outcome: Outcome, now: Date = new Date()): ConditionObject {
+/** The condition for a record: the outcome as JSON, with the times in milliseconds. */
+export function conditionFor(record: JobRecord, now: Date = new Date()): ConditionObject {
   return {
     type: CONDITION_TYPE,
     status: 'True',
-    reason: outcome.kind,
-    message: JSON.stringify(fitOutcome(outcome)),
+    reason: record.outcome.kind,
+    message: JSON.stringify({
+      ...fitOutcome(record.outcome),
+      ...(record.startedAt === undefined ? {} : { startedAt: record.startedAt.toISOString() }),
+      ...(record.endedAt === undefined ? {} : { endedAt: record.endedAt.toISOString() }),
+    }),
     // metav1.Time has a resolution of seconds.
     lastTransitionTime: `${now.toISOString().slice(0, 19)}Z`,
   };
 }
 
 /** The JobSet with the condition added (a new object; the input is not changed). */
-export function withCondition(jobset: JobSetObject, outcome: Outcome): JobSetObject {
+export function withCondition(jobset: JobSetObject, record: JobRecord): JobSetObject {
   const conditions = (jobset.status?.conditions ?? []).filter((c) => c.type !== CONDITION_TYPE);
   return {
     ...jobset,
-    status: { ...jobset.status, conditions: [...conditions, conditionFor(outcome)] },
+    status: { ...jobset.status, conditions: [...conditions, conditionFor(record)] },
   };
 }

@@ -8,7 +8,6 @@
  * reads the condition (`condition.ts`), so the result outlives the pods.
  * @module
  */
-import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import {
@@ -27,13 +26,29 @@ import {
   type BackendWaitOptions,
   isTerminal,
   type JobInfo,
-  type JobStatus,
   type TerminalJobInfo,
 } from '../backend.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
-import { CONDITION_TYPE, readCondition, withCondition } from './condition.js';
-import { NamespaceInformers, type InformerStats } from './informers.js';
-import { followPodLog, readPodLogTail } from './logs.js';
+import { type JobRecord, readCondition, readRecord, withCondition } from './condition.js';
+import {
+  acquireInformers,
+  apiMessage,
+  deactivateWorkload,
+  loadKubeConfig,
+  mergePatch,
+  releaseInformers,
+  statusOf,
+} from './client.js';
+import type { InformerStats, NamespaceInformers } from './informers.js';
+import {
+  infoOf,
+  KUEUE_QUEUE_LABEL,
+  observedStart,
+  pullFailure,
+  recordTimes,
+  submittedAt,
+} from './job-info.js';
+import { jobLogs, logStateOf, readPodLogTail } from './logs.js';
 import {
   ANNOTATIONS,
   buildJobSet,
@@ -45,11 +60,9 @@ import {
 import {
   failingPod,
   jobSetAttempt,
-  numNodesOf,
   outcomeOf,
   podAttempt,
   podOf,
-  podRank,
   settledState,
 } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
@@ -67,76 +80,10 @@ export interface KubernetesBackendOptions {
   readonly kubeconfig?: string;
 }
 
-/** Container waiting reasons that mean the image will not arrive: the wait fails at once. */
-const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 const NAME_ATTEMPTS = 10;
-/** The label that puts a JobSet in a Kueue queue. */
-const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 const STATUS_WRITE_ATTEMPTS = 8;
 /** After a failed API call inside a wait, retry after this long (or sooner on an event). */
 const RETRY_MS = 1000;
-
-/** Informers shared by every backend of this process, per API server, user and namespace. */
-const sharedInformers = new Map<string, { informers: NamespaceInformers; users: number }>();
-
-function acquireInformers(kc: k8s.KubeConfig, namespace: string): NamespaceInformers {
-  const key = JSON.stringify([
-    kc.getCurrentCluster()?.server,
-    kc.getCurrentUser()?.name,
-    namespace,
-  ]);
-  let entry = sharedInformers.get(key);
-  if (entry === undefined) {
-    entry = { informers: new NamespaceInformers(kc, namespace), users: 0 };
-    sharedInformers.set(key, entry);
-  }
-  entry.users += 1;
-  const { informers } = entry;
-  return informers;
-}
-
-function releaseInformers(informers: NamespaceInformers): void {
-  for (const [key, entry] of sharedInformers) {
-    if (entry.informers !== informers) continue;
-    entry.users -= 1;
-    if (entry.users <= 0) {
-      entry.informers.stop();
-      sharedInformers.delete(key);
-    }
-  }
-}
-
-/** The HTTP status of a client error, when it has one. */
-function statusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
-  if (typeof code === 'number') return code;
-  const statusCode = (err as { statusCode?: unknown }).statusCode;
-  return typeof statusCode === 'number' ? statusCode : undefined;
-}
-
-/** The API's own message of a client error. */
-function apiMessage(err: unknown): string {
-  if (err instanceof k8s.ApiException) {
-    const body: unknown = err.body;
-    if (typeof body === 'string') {
-      try {
-        const parsed = JSON.parse(body) as { message?: unknown };
-        if (typeof parsed.message === 'string') return parsed.message;
-      } catch {
-        return body.slice(0, 500);
-      }
-    }
-    if (typeof body === 'object' && body !== null) {
-      const message = (body as { message?: unknown }).message;
-      if (typeof message === 'string') return message;
-    }
-    return `HTTP ${err.code}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
-
-const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 function localUser(): string {
   try {
@@ -144,12 +91,6 @@ function localUser(): string {
   } catch {
     return process.env['USER'] ?? 'unknown';
   }
-}
-
-function date(value: string | Date | undefined): Date | undefined {
-  if (value === undefined) return undefined;
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
 /** The Kubernetes backend. See the module documentation. */
@@ -321,13 +262,13 @@ class KubernetesBackendImpl implements Backend {
   }
 
   /**
-   * Computes and records the outcome of a terminal JobSet (rank 0's message of the final attempt),
-   * unless a condition exists: then that one is the outcome. Returns what was recorded.
+   * The outcome of a terminal JobSet from its pods (rank 0's message of the final attempt, the
+   * failing rank's log tail), with the pods it was read from.
    */
-  async #record(
+  async #settledOutcome(
     js: JobSetObject,
     pods: readonly PodObject[],
-  ): Promise<{ js: JobSetObject; outcome: Outcome }> {
+  ): Promise<{ outcome: Outcome; pods: readonly PodObject[] }> {
     const name = js.metadata.name ?? '';
     const attempt = jobSetAttempt(js);
     let current = pods;
@@ -357,75 +298,81 @@ class KubernetesBackendImpl implements Backend {
       const tail = await readPodLogTail(this.#core, this.namespace, rank0, CONTAINER_NAME);
       if (tail.length > 0) outcome = { ...outcome, logTail: tail };
     }
-    return this.#writeOutcome(js, outcome);
+    return { outcome, pods: current };
   }
 
   /**
-   * Writes the `KonduktorResult` condition through the status subresource, guarded by the
-   * resourceVersion: when another process wrote one first, its outcome wins.
+   * The end a JobSet has reached, judged from this version of it and these pods, or `undefined`
+   * while it runs: a cancel, the pods' settled state, an image that cannot be pulled.
    */
-  async #writeOutcome(
+  async #decide(
     js: JobSetObject,
-    outcome: Outcome,
-  ): Promise<{ js: JobSetObject; outcome: Outcome }> {
-    let current = js;
+    pods: readonly PodObject[],
+  ): Promise<
+    { outcome: Outcome; pods: readonly PodObject[]; podsEnded: boolean; suspend?: true } | undefined
+  > {
+    const attempt = jobSetAttempt(js);
+    if (js.metadata.annotations?.[ANNOTATIONS.cancelled] === 'true') {
+      const outcome: Outcome = {
+        kind: 'failed',
+        reason: 'the job was cancelled',
+        attempt,
+        logTail: [],
+      };
+      return { outcome, pods, podsEnded: false };
+    }
+    if (settledState(js, pods) !== undefined)
+      return { ...(await this.#settledOutcome(js, pods)), podsEnded: true };
+    const pull = pullFailure(js, pods);
+    if (pull === undefined) return undefined;
+    // The kubelet would retry the pull for ever: the pods are stopped once this is recorded.
+    const outcome: Outcome = { kind: 'failed', reason: pull, attempt, logTail: [] };
+    return { outcome, pods, podsEnded: false, suspend: true };
+  }
+
+  /**
+   * A job's info, recording its outcome first when it has ended and nobody recorded it yet.
+   *
+   * The record is written through the status subresource, guarded by the resourceVersion of the
+   * JobSet it was judged from. When that write conflicts, the JobSet changed since (a `stop`, a
+   * `start`, a restart, another process's record): the job is judged again from the fresh JobSet
+   * and pods, never recorded from the stale view — a stopped run's ending pods read through a
+   * JobSet cache that had not yet seen the `stop` would otherwise be taken for the job's end.
+   */
+  async #evaluate(jsIn: JobSetObject, podsIn: readonly PodObject[]): Promise<JobInfo> {
+    let js = jsIn;
+    let pods = podsIn;
     const name = js.metadata.name ?? '';
     for (let i = 0; i < STATUS_WRITE_ATTEMPTS; i += 1) {
-      const existing = readCondition(current);
-      if (existing !== undefined) return { js: current, outcome: existing };
+      const existing = readRecord(js);
+      if (existing !== undefined) return infoOf(js, pods, existing);
+      const decided = await this.#decide(js, pods);
+      if (decided === undefined) return infoOf(js, pods, undefined);
+      const record: JobRecord = {
+        outcome: decided.outcome,
+        ...recordTimes(js, decided.pods, { now: new Date(), podsEnded: decided.podsEnded }),
+      };
       try {
         const written = (await this.#custom.replaceNamespacedCustomObjectStatus({
           ...JOBSET_API,
           namespace: this.namespace,
           name,
-          body: withCondition(current, outcome),
+          body: withCondition(js, record),
         })) as JobSetObject;
-        return { js: written, outcome: readCondition(written) ?? outcome };
+        if (decided.suspend === true)
+          await this.#patch(name, { spec: { suspend: true } }).catch(() => undefined);
+        return infoOf(written, decided.pods, readRecord(written) ?? record);
       } catch (err) {
         const status = statusOf(err);
         // Deleted meanwhile: nothing to keep it on. Not allowed to write status: the outcome
         // still holds for this wait, and is recomputed from the pods while they exist.
-        if (status === 404 || status === 403) return { js: current, outcome };
+        if (status === 404 || status === 403) return infoOf(js, decided.pods, record);
         if (status !== 409) throw this.#apiError(err, `record the outcome of ${name}`);
-        current = await this.#fetchJobSet(name);
+        js = await this.#fetchJobSet(name);
+        pods = await this.#fetchPods(`${LABELS.job}=${name}`);
       }
     }
     throw new BackendError(`could not record the outcome of ${name}: the JobSet kept changing`);
-  }
-
-  /** A job's info, recording its outcome first when it has ended and nobody recorded it yet. */
-  async #evaluate(jsIn: JobSetObject, pods: readonly PodObject[]): Promise<JobInfo> {
-    let js = jsIn;
-    let outcome = readCondition(js);
-    if (outcome === undefined) {
-      const annotations = js.metadata.annotations ?? {};
-      if (annotations[ANNOTATIONS.cancelled] === 'true') {
-        const attempt = jobSetAttempt(js);
-        ({ js, outcome } = await this.#writeOutcome(js, {
-          kind: 'failed',
-          reason: 'the job was cancelled',
-          attempt,
-          logTail: [],
-        }));
-      } else if (settledState(js, pods) !== undefined) {
-        ({ js, outcome } = await this.#record(js, pods));
-      } else {
-        const pull = pullFailure(js, pods);
-        if (pull !== undefined) {
-          ({ js, outcome } = await this.#writeOutcome(js, {
-            kind: 'failed',
-            reason: pull,
-            attempt: jobSetAttempt(js),
-            logTail: [],
-          }));
-          // The kubelet would retry the pull for ever: stop the pods.
-          await this.#patch(js.metadata.name ?? '', { spec: { suspend: true } }).catch(
-            () => undefined,
-          );
-        }
-      }
-    }
-    return infoOf(js, pods, outcome);
   }
 
   async #patch(name: string, body: object): Promise<void> {
@@ -443,7 +390,8 @@ class KubernetesBackendImpl implements Backend {
   async get(name: string): Promise<JobInfo> {
     const cached = this.#informers?.synced === true ? this.#informers.jobset(name) : undefined;
     const js = cached ?? (await this.#fetchJobSet(name));
-    const pods = readCondition(js) === undefined ? await this.#podsOf(name) : [];
+    // A record with times says all; an older one needs the pods for the times.
+    const pods = readRecord(js)?.endedAt === undefined ? await this.#podsOf(name) : [];
     return this.#evaluate(js, pods);
   }
 
@@ -461,9 +409,10 @@ class KubernetesBackendImpl implements Backend {
     try {
       // A job that already ended (condition recorded) resolves without waiting for the informers.
       const first = await this.#fetchJobSet(name);
-      const recorded = readCondition(first);
+      const recorded = readRecord(first);
       if (recorded !== undefined) {
-        const info = infoOf(first, [], recorded);
+        const pods = recorded.endedAt === undefined ? await this.#podsOf(name) : [];
+        const info = infoOf(first, pods, recorded);
         onUpdate?.(info);
         return info as TerminalJobInfo;
       }
@@ -525,26 +474,26 @@ class KubernetesBackendImpl implements Backend {
   }
 
   logs(name: string, options: BackendLogOptions = {}): AsyncIterable<string> {
-    return followPodLog({
+    return jobLogs({
       kc: this.#kc,
       core: this.#core,
       namespace: this.namespace,
       container: CONTAINER_NAME,
+      jobName: name,
       rank: options.rank ?? 0,
       follow: options.follow ?? false,
+      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
       ...(options.tail === undefined ? {} : { tail: options.tail }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      // The pod of the rank in the job's latest attempt, and whether the job has ended.
-      locate: async () => {
-        const js = await this.#fetchJobSet(name);
-        const attempt = jobSetAttempt(js);
-        const pods = await this.#fetchPods(`${LABELS.job}=${name}`);
-        const rank = options.rank ?? 0;
-        const pod =
-          podOf(pods, attempt, rank) ??
-          pods.filter((p) => podRank(p) === rank).sort((a, b) => podAttempt(b) - podAttempt(a))[0];
-        const ended = readCondition(js) !== undefined || js.status?.terminalState !== undefined;
-        return { pod: pod?.metadata?.name, ended };
+      observe: async () => {
+        const informers = this.#informers;
+        const cached = informers?.synced === true ? informers.jobset(name) : undefined;
+        const js = cached ?? (await this.#fetchJobSet(name));
+        const pods = await this.#podsOf(name);
+        // Evaluating records an end nobody recorded yet (a follower may be the only watcher).
+        const info = await this.#evaluate(js, pods);
+        const state = logStateOf(js, pods);
+        return isTerminal(info.status) ? { ...state, ended: true } : state;
       },
       subscribe: (listener) => this.informers.subscribe(name, listener),
     });
@@ -553,77 +502,104 @@ class KubernetesBackendImpl implements Backend {
   async cancel(name: string): Promise<void> {
     const js = await this.#fetchJobSet(name);
     if (readCondition(js) !== undefined || js.status?.terminalState !== undefined) return;
+    // The pods as they were, for the record's start time: suspending deletes them.
+    const pods = await this.#podsOf(name);
     // Suspending stops the pods (the Job controller deletes them) and keeps the JobSet, which
     // carries the outcome.
     await this.#patch(name, {
       metadata: { annotations: { [ANNOTATIONS.cancelled]: 'true' } },
       spec: { suspend: true },
     });
-    await this.#evaluate(await this.#fetchJobSet(name), []);
-    if (js.metadata.labels?.[KUEUE_QUEUE_LABEL] !== undefined) await this.#deactivateWorkload(js);
+    await this.#evaluate(await this.#fetchJobSet(name), pods);
+    if (js.metadata.labels?.[KUEUE_QUEUE_LABEL] !== undefined)
+      await deactivateWorkload(this.#custom, this.namespace, js);
   }
 
   /**
-   * Kueue owns `spec.suspend` of the JobSets it queues and would resume a cancelled one on
-   * admission: its Workload is deactivated (`spec.active: false`) as the original's `stop` does.
-   * Best effort: without Kueue's API or the right to patch Workloads, the JobSet stays suspended
-   * only until Kueue admits it.
+   * Holds the job: suspends the JobSet (the Job controller deletes its pods). When the run had
+   * started, the attempt `start` resumes with (one more) and the run's start time are kept on the
+   * JobSet, so the resumed run is numbered and judged apart from the stopped one, as locally.
    */
-  async #deactivateWorkload(js: JobSetObject): Promise<void> {
-    const uid = js.metadata.uid;
-    if (uid === undefined) return;
-    for (const version of ['v1beta2', 'v1beta1']) {
-      try {
-        const list = (await this.#custom.listNamespacedCustomObject({
-          group: 'kueue.x-k8s.io',
-          version,
-          plural: 'workloads',
-          namespace: this.namespace,
-        })) as { items?: { metadata?: { name?: string; ownerReferences?: { uid?: string }[] } }[] };
-        const owned = (list.items ?? []).filter((w) =>
-          w.metadata?.ownerReferences?.some((o) => o.uid === uid),
-        );
-        for (const workload of owned) {
-          await this.#custom.patchNamespacedCustomObject(
-            {
-              group: 'kueue.x-k8s.io',
-              version,
-              plural: 'workloads',
-              namespace: this.namespace,
-              name: workload.metadata?.name ?? '',
-              body: { spec: { active: false } },
-            },
-            mergePatch,
-          );
-        }
-        return;
-      } catch {
-        // This Kueue version is not served, or Workloads are not ours to patch: try the next.
-      }
-    }
-  }
-
   async stop(name: string): Promise<void> {
-    const info = await this.get(name);
+    const js = await this.#fetchJobSet(name);
+    const pods = await this.#podsOf(name);
+    const info = await this.#evaluate(js, pods);
     if (info.status === 'STOPPED') return;
     if (isTerminal(info.status)) {
       throw new UsageError(
         `job ${name} has already ended (${info.status}); only a queued or running job can be stopped`,
       );
     }
+    const attempt = jobSetAttempt(js);
+    // Bound to a node: its container may have run, and its end would read as this attempt's.
+    const ran = pods.some(
+      (p) =>
+        podAttempt(p) === attempt &&
+        (p.spec?.nodeName !== undefined || p.status?.startTime !== undefined),
+    );
+    const annotations = js.metadata.annotations ?? {};
+    const started = observedStart(js, pods);
     await this.#patch(name, {
-      metadata: { annotations: { [ANNOTATIONS.stopped]: 'true' } },
+      metadata: {
+        annotations: {
+          [ANNOTATIONS.stopped]: 'true',
+          ...(ran ? { [ANNOTATIONS.resumeAttempt]: String(attempt + 1) } : {}),
+          ...(started === undefined || annotations[ANNOTATIONS.startedAt] !== undefined
+            ? {}
+            : { [ANNOTATIONS.startedAt]: started.toISOString() }),
+        },
+      },
       spec: { suspend: true },
     });
   }
 
+  /**
+   * Resumes a stopped job. A run that had started is resumed as the next attempt: `status.restarts`
+   * is moved on first (JobSet then replaces the stopped run's Jobs by new ones with the new
+   * `restart-attempt`, as for its own restarts, without using up `max_restarts`), and only then is
+   * the JobSet unsuspended, so no reader ever sees the stopped run's ending pods as the new run's.
+   */
   async start(name: string): Promise<void> {
-    const info = await this.get(name);
+    const js = await this.#fetchJobSet(name);
+    const info = await this.#evaluate(js, await this.#podsOf(name));
+    if (isTerminal(info.status)) {
+      throw new UsageError(
+        `job ${name} has already ended (${info.status}); only a stopped job can be started`,
+      );
+    }
     if (info.status !== 'STOPPED') return;
+    const target = Number(js.metadata.annotations?.[ANNOTATIONS.resumeAttempt]);
+    if (Number.isInteger(target) && target > jobSetAttempt(js)) await this.#moveAttempt(js, target);
     await this.#patch(name, {
-      metadata: { annotations: { [ANNOTATIONS.stopped]: null } },
+      metadata: { annotations: { [ANNOTATIONS.stopped]: null, [ANNOTATIONS.resumeAttempt]: null } },
       spec: { suspend: false },
     });
+  }
+
+  /** Sets `status.restarts` to `attempt` (never lowers it), guarded by the resourceVersion. */
+  async #moveAttempt(jsIn: JobSetObject, attempt: number): Promise<void> {
+    let js = jsIn;
+    const name = js.metadata.name ?? '';
+    for (let i = 0; i < STATUS_WRITE_ATTEMPTS; i += 1) {
+      if (jobSetAttempt(js) >= attempt) return;
+      try {
+        await this.#custom.replaceNamespacedCustomObjectStatus({
+          ...JOBSET_API,
+          namespace: this.namespace,
+          name,
+          body: { ...js, status: { ...js.status, restarts: attempt } },
+        });
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 409)
+          throw this.#apiError(
+            err,
+            `resume job ${name} as attempt ${attempt} (update jobsets/status)`,
+          );
+        js = await this.#fetchJobSet(name);
+      }
+    }
+    throw new BackendError(`could not resume ${name}: the JobSet kept changing`);
   }
 
   async remove(name: string): Promise<void> {
@@ -650,123 +626,6 @@ class KubernetesBackendImpl implements Backend {
   }
 }
 
-/**
- * When the job was submitted: konduktor's annotation (milliseconds), else the creation timestamp
- * (whole seconds, too coarse to order jobs launched together).
- */
-function submittedAt(js: JobSetObject): Date {
-  return (
-    date(js.metadata.annotations?.[ANNOTATIONS.submittedAt]) ??
-    date(js.metadata.creationTimestamp) ??
-    new Date(0)
-  );
-}
-
-/** Why the job cannot start because of its image, when a pod says so. */
-function pullFailure(js: JobSetObject, pods: readonly PodObject[]): string | undefined {
-  const attempt = jobSetAttempt(js);
-  for (const pod of pods) {
-    if (podAttempt(pod) !== attempt) continue;
-    for (const status of pod.status?.containerStatuses ?? []) {
-      const waiting = status.state?.waiting;
-      if (waiting?.reason !== undefined && PULL_FAILURES.has(waiting.reason)) {
-        const image = (status as { image?: string }).image ?? 'the image';
-        return `the image ${image} could not be pulled (${waiting.reason}${waiting.message === undefined ? '' : `: ${waiting.message}`}); check resources.image_id`;
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Why pods of the current attempt are not running, in a sentence. */
-function pendingReason(js: JobSetObject, pods: readonly PodObject[]): string | undefined {
-  const attempt = jobSetAttempt(js);
-  const current = pods.filter((p) => podAttempt(p) === attempt);
-  for (const pod of current) {
-    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
-      return `unschedulable: ${scheduled.message ?? 'no node fits'}`;
-  }
-  for (const pod of current) {
-    for (const status of pod.status?.containerStatuses ?? []) {
-      const waiting = status.state?.waiting;
-      if (waiting?.reason !== undefined && waiting.reason !== 'ContainerCreating')
-        return `${waiting.reason}${waiting.message === undefined ? '' : `: ${waiting.message}`}`;
-    }
-  }
-  if (current.length === 0) return 'waiting for pods to be created';
-  return 'starting';
-}
-
-/** A JobSet (and its pods) as a {@link JobInfo}. */
-function infoOf(
-  js: JobSetObject,
-  pods: readonly PodObject[],
-  outcome: Outcome | undefined,
-): JobInfo {
-  const meta = js.metadata;
-  const annotations = meta.annotations ?? {};
-  const attempt = outcome?.attempt ?? jobSetAttempt(js);
-  const terminalState = js.status?.terminalState;
-  const conditions = js.status?.conditions ?? [];
-  const current = pods.filter((p) => podAttempt(p) === attempt);
-  let status: JobStatus;
-  let reason: string | undefined;
-  if (annotations[ANNOTATIONS.cancelled] === 'true') {
-    status = 'CANCELLED';
-    reason = 'the job was cancelled';
-  } else if (terminalState === 'Completed') status = 'SUCCEEDED';
-  else if (terminalState === 'Failed') status = 'FAILED';
-  else if (outcome !== undefined) status = outcome.kind === 'failed' ? 'FAILED' : 'SUCCEEDED';
-  else if (js.spec?.suspend === true) {
-    if (annotations[ANNOTATIONS.stopped] === 'true') {
-      status = 'STOPPED';
-      reason = 'stopped with `konduktor stop`; resume with `konduktor start`';
-    } else {
-      status = 'PENDING';
-      reason =
-        meta.labels?.[KUEUE_QUEUE_LABEL] === undefined
-          ? 'suspended'
-          : `suspended: waiting for admission by Kueue (queue ${meta.labels[KUEUE_QUEUE_LABEL]})`;
-    }
-  } else if (
-    current.some(
-      (p) =>
-        p.status?.phase === 'Running' ||
-        p.status?.phase === 'Succeeded' ||
-        p.status?.phase === 'Failed',
-    )
-  )
-    status = 'RUNNING';
-  else {
-    status = 'PENDING';
-    reason = pendingReason(js, pods);
-  }
-  if (outcome?.kind === 'failed' && reason === undefined) reason = outcome.reason;
-  const endCondition =
-    conditions.find((c) => c.type === CONDITION_TYPE) ??
-    conditions.find((c) => (c.type === 'Completed' || c.type === 'Failed') && c.status === 'True');
-  const starts = pods
-    .map((p) => date(p.status?.startTime)?.getTime())
-    .filter((t): t is number => t !== undefined);
-  const startedAt = starts.length === 0 ? undefined : new Date(Math.min(...starts));
-  const endedAt = isTerminal(status) ? date(endCondition?.lastTransitionTime) : undefined;
-  const numNodes = numNodesOf(js);
-  return {
-    name: meta.name ?? '',
-    backend: 'kubernetes',
-    status,
-    numNodes,
-    resources: annotations[ANNOTATIONS.resources] ?? '',
-    submittedAt: submittedAt(js),
-    ...(startedAt === undefined ? {} : { startedAt }),
-    ...(endedAt === undefined ? {} : { endedAt }),
-    attempt,
-    ...(reason === undefined ? {} : { reason }),
-    ...(outcome === undefined ? {} : { outcome }),
-  };
-}
-
 /** The Kubernetes backend. */
 export const KubernetesBackend = {
   /**
@@ -774,35 +633,7 @@ export const KubernetesBackend = {
    * @throws {BackendError} when the kubeconfig, the context, the cluster or the JobSet CRD is missing.
    */
   async connect(options: KubernetesBackendOptions): Promise<Backend> {
-    const kc = new k8s.KubeConfig();
-    try {
-      if (options.kubeconfig !== undefined) {
-        if (!existsSync(options.kubeconfig))
-          throw new BackendError(`no kubeconfig at ${options.kubeconfig}`);
-        kc.loadFromFile(options.kubeconfig);
-      } else {
-        kc.loadFromDefault();
-      }
-    } catch (err) {
-      if (isKonduktorError(err)) throw err;
-      throw new BackendError(`could not read the kubeconfig: ${apiMessage(err)}`, { cause: err });
-    }
-    if (options.context !== undefined) {
-      if (kc.getContextObject(options.context) === null) {
-        const known = kc.getContexts().map((c) => c.name);
-        throw new BackendError(
-          `no context ${JSON.stringify(options.context)} in the kubeconfig (contexts: ${known.join(', ') || 'none'})`,
-        );
-      }
-      kc.setCurrentContext(options.context);
-    }
-    if (kc.getCurrentCluster() === null) {
-      throw new BackendError(
-        'the kubeconfig names no cluster: set KUBECONFIG, or pass --context (see docs/kubernetes.md)',
-      );
-    }
-    const namespace =
-      options.namespace ?? kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+    const { kc, namespace } = loadKubeConfig(options);
     const backend = new KubernetesBackendImpl(kc, namespace);
     await backend.probe();
     return backend;

@@ -44,6 +44,13 @@ export const ANNOTATIONS = {
   cancelled: 'konduktor.dev/cancelled',
   /** When the job was submitted, in milliseconds (ISO 8601): creationTimestamp has whole seconds. */
   submittedAt: 'konduktor.dev/submitted-at',
+  /**
+   * Set by `konduktor stop` when the stopped run had started: the attempt `konduktor start` resumes
+   * with (one more), so the resumed run is numbered and judged apart from the stopped one.
+   */
+  resumeAttempt: 'konduktor.dev/resume-attempt',
+  /** When the job's first run started (ISO 8601), kept by `konduktor stop` before its pods go. */
+  startedAt: 'konduktor.dev/started-at',
 } as const;
 
 /** Labels and annotations set by JobSet and the Job controller that konduktor reads. */

@@ -45,9 +45,20 @@ function isWorker(pod: PodObject): boolean {
   );
 }
 
-/** The final attempt of a JobSet: `status.restarts`. */
+/**
+ * The final attempt of a JobSet: `status.restarts`, the `restart-attempt` label of its current pods
+ * (their `RESTART_ATTEMPT`). Failure restarts and `konduktor start` after a `stop` both move it on.
+ */
 export function jobSetAttempt(jobset: JobSetObject): number {
   return jobset.status?.restarts ?? 0;
+}
+
+/**
+ * The restarts that used up `max_restarts`: JobSet's `restartsCountTowardsMax` (omitted when 0).
+ * A resume after `konduktor stop` moves the attempt on without using one, as on the local backend.
+ */
+function restartsUsed(jobset: JobSetObject): number {
+  return jobset.status?.restartsCountTowardsMax ?? 0;
 }
 
 /** konduktor's container status of a pod. */
@@ -236,7 +247,8 @@ export function settledState(
   if (declared === 'Completed' || declared === 'Failed') return declared;
   if (jobset.spec?.suspend === true) return undefined;
   const attempt = jobSetAttempt(jobset);
-  if (attempt >= maxRestartsOf(jobset) && failingPod(pods, attempt) !== undefined) return 'Failed';
+  if (restartsUsed(jobset) >= maxRestartsOf(jobset) && failingPod(pods, attempt) !== undefined)
+    return 'Failed';
   const succeeded = new Set<number>();
   for (const pod of pods) {
     if (!isWorker(pod) || podAttempt(pod) !== attempt) continue;

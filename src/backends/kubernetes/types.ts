@@ -41,6 +41,8 @@ export interface JobSetObject {
   readonly status?: {
     readonly terminalState?: string;
     readonly restarts?: number;
+    /** Restarts that count towards `failurePolicy.maxRestarts` (JobSet ≥ 0.8); `restarts` before. */
+    readonly restartsCountTowardsMax?: number;
     readonly conditions?: readonly ConditionObject[];
     readonly replicatedJobsStatus?: readonly {
       readonly name?: string;
@@ -71,6 +73,8 @@ export interface ContainerStateObject {
 export interface PodObject {
   readonly metadata?: MetaObject;
   readonly spec?: {
+    /** The node the pod was bound to: set once the scheduler placed it. */
+    readonly nodeName?: string;
     readonly containers?: readonly { readonly name?: string }[];
     readonly initContainers?: readonly { readonly name?: string }[];
   };
