@@ -54,3 +54,9 @@ def all_jobs() -> List[Dict[str, Any]]:
     proc = konduktor_cli("status", "--json", "--all")
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+def wait_for_file(path: Path) -> str:
+    """A bash line that waits until ``path`` exists: a job the test releases when it is ready,
+    so that no assertion depends on how fast a loaded machine runs it."""
+    return f"until [ -e {sh_quote(str(path))} ]; do sleep 0.05; done"

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import konduktor
-from conftest import write_result
+from conftest import wait_for_file, write_result
 
 
 def launched(name, run, **task):
@@ -93,8 +93,8 @@ def test_cancelled_job_is_a_failed_job():
 
 
 @pytest.mark.parametrize("timeout, seconds", [(1, 1.0), (0.5, 0.5), ("1s", 1.0), ("500ms", 0.5)])
-def test_a_timeout_leaves_the_job_running_and_a_later_wait_works(timeout, seconds):
-    job = launched("slow", "sleep 3; " + write_result('{"done": true}'))
+def test_a_timeout_leaves_the_job_running_and_a_later_wait_works(timeout, seconds, tmp_path):
+    job = launched("slow", wait_for_file(tmp_path / "go") + "; " + write_result('{"done": true}'))
     with pytest.raises(konduktor.ResultTimeoutError) as caught:
         job.result(timeout=timeout)
     err = caught.value
@@ -103,6 +103,7 @@ def test_a_timeout_leaves_the_job_running_and_a_later_wait_works(timeout, second
     with pytest.raises(konduktor.ResultTimeoutError):
         job.wait(timeout=timeout)
     assert job.status() in ("PENDING", "RUNNING")
+    (tmp_path / "go").touch()
     assert job.result(timeout=120) == {"done": True}
 
 

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import konduktor
-from conftest import run_python, write_result
+from conftest import run_python, wait_for_file, write_result
 
 
 def test_get_job_re_attaches_from_a_second_process():
@@ -48,12 +48,12 @@ def _alive(pid):
 
 INTERRUPTED = {
     "result": """
-        job = konduktor.launch(konduktor.Task(name="interrupted", run="sleep 4; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json"), detach_run=True)
+        job = konduktor.launch(konduktor.Task(name="interrupted", run=os.environ["GATE"] + "; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json"), detach_run=True)
         print(job, engine()._proc.pid, flush=True)
         job.result(timeout=600)
     """,
     "launch": """
-        task = konduktor.Task(name="interrupted", run="echo started; sleep 4; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json")
+        task = konduktor.Task(name="interrupted", run="echo started; " + os.environ["GATE"] + "; echo 7 > $KONDUKTOR_OUTPUT_DIR/result.json")
         print("-", engine()._proc.pid, flush=True)
         konduktor.launch(task)
     """,
@@ -61,9 +61,10 @@ INTERRUPTED = {
 
 
 @pytest.mark.parametrize("where", ["result", "launch"])
-def test_ctrl_c_stops_the_wait_not_the_job(where):
+def test_ctrl_c_stops_the_wait_not_the_job(where, tmp_path):
     script = "import os, konduktor\nfrom konduktor._engine import engine\n" + textwrap.dedent(INTERRUPTED[where])
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, "GATE": wait_for_file(tmp_path / "go")}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     first = proc.stdout.readline().split()
     assert len(first) == 2, proc.stderr.read()
     engine_pid = int(first[1])
@@ -82,6 +83,7 @@ def test_ctrl_c_stops_the_wait_not_the_job(where):
     jobs = konduktor_jobs("interrupted-")
     job = jobs[-1]
     assert konduktor.get_job(job).status() in ("PENDING", "RUNNING"), "the job was stopped"
+    (tmp_path / "go").touch()
     assert job.result(timeout=120) == 7
     if where == "launch":
         assert f"detached; job {job} keeps running" in stderr
@@ -130,10 +132,11 @@ def test_a_missing_or_wrong_konduktor_command_is_a_backend_error_that_says_how_t
         assert text in proc.stdout, proc.stdout
 
 
-def test_an_engine_that_dies_fails_the_waits_with_a_backend_error_and_the_next_call_starts_another():
+def test_an_engine_that_dies_fails_the_waits_with_a_backend_error_and_the_next_call_starts_another(tmp_path):
     from konduktor._engine import engine
 
-    job = konduktor.launch(konduktor.Task(name="orphaned", run="sleep 3; " + write_result("5")), detach_run=True)
+    gate = wait_for_file(tmp_path / "go")
+    job = konduktor.launch(konduktor.Task(name="orphaned", run=gate + "; " + write_result("5")), detach_run=True)
     first = engine()
     errors = []
 
@@ -154,5 +157,7 @@ def test_an_engine_that_dies_fails_the_waits_with_a_backend_error_and_the_next_c
     assert len(errors) == 1 and isinstance(errors[0], konduktor.BackendError), errors
     assert "exited with status -9" in str(errors[0])
     # The job never depended on the engine; a new engine serves the next call.
+    assert job.status() in ("PENDING", "RUNNING")
+    (tmp_path / "go").touch()
     assert job.result(timeout=120) == 5
     assert engine() is not first
