@@ -6,7 +6,7 @@
 import type { JobPage, JobView, StatusCounts } from '../../src/dashboard/types.js';
 import { get } from './api.js';
 import { badge, formatDuration, formatTime, h, replace } from './dom.js';
-import { listen } from './live.js';
+import { type JobsEvent, listen } from './live.js';
 import { navigate } from './router.js';
 
 const STATUSES = ['PENDING', 'RUNNING', 'STOPPED', 'SUCCEEDED', 'FAILED', 'CANCELLED'] as const;
@@ -107,7 +107,30 @@ export async function jobsView(root: HTMLElement, params: URLSearchParams): Prom
     pager,
   );
 
+  // Subscribed first, then read: a change can never fall between the read and the subscription.
+  // A change that arrives while the page is read may or may not be in it: read once more then.
+  let loading = true;
+  // An object: the flag is set from the channel's callback.
+  const race = { seen: false };
+  let apply: (change: JobsEvent) => void = () => undefined;
+  await new Promise<void>((resolve) => {
+    listen(
+      {
+        ready: resolve,
+        jobs: (change) => {
+          if (loading) race.seen = true;
+          else apply(change);
+        },
+      },
+      { status: state.statuses.join(','), name: state.name },
+    );
+  });
   let page = await get<JobPage>(`/api/jobs?${query.toString()}`);
+  for (let i = 0; race.seen && i < 3; i += 1) {
+    race.seen = false;
+    page = await get<JobPage>(`/api/jobs?${query.toString()}`);
+  }
+  loading = false;
   let jobs = [...page.jobs];
   let total = page.total;
 
@@ -153,40 +176,42 @@ export async function jobsView(root: HTMLElement, params: URLSearchParams): Prom
       performance.mark('konduktor:jobs-painted');
   });
 
-  listen(
-    {
-      jobs: (change) => {
-        const matching = new Set(change.matching);
-        for (const job of change.changed) {
-          const at = jobs.findIndex((j) => j.name === job.name);
-          if (at >= 0) {
-            if (matching.has(job.name)) jobs[at] = job;
-            else {
-              jobs.splice(at, 1);
-              total -= 1;
-            }
-          } else if (
-            matching.has(job.name) &&
-            offset === 0 &&
-            (jobs[0] === undefined || job.submittedAt >= jobs[0].submittedAt)
-          ) {
-            jobs.unshift(job);
-            total += 1;
-          }
+  apply = (change) => {
+    const matching = new Set(change.matching);
+    const newest = (a: JobView, b: JobView): number =>
+      a.submittedAt === b.submittedAt
+        ? a.name.localeCompare(b.name)
+        : a.submittedAt < b.submittedAt
+          ? 1
+          : -1;
+    for (const job of change.changed) {
+      const at = jobs.findIndex((j) => j.name === job.name);
+      if (at >= 0) {
+        if (matching.has(job.name)) jobs[at] = job;
+        else {
+          jobs.splice(at, 1);
+          total -= 1;
         }
-        for (const name of change.removed) {
-          const at = jobs.findIndex((j) => j.name === name);
-          if (at >= 0) {
-            jobs.splice(at, 1);
-            total -= 1;
-          }
-        }
-        jobs = jobs.slice(0, PAGE);
-        page = { ...page, counts: change.counts };
-        renderChips(change.counts);
-        render();
-      },
-    },
-    { status: state.statuses.join(','), name: state.name },
-  );
+      } else if (
+        matching.has(job.name) &&
+        offset === 0 &&
+        (jobs.length < PAGE || newest(job, jobs[jobs.length - 1] as JobView) < 0)
+      ) {
+        // A new job: on the first page when it is among the newest.
+        jobs.push(job);
+        total += 1;
+      }
+    }
+    for (const name of change.removed) {
+      const at = jobs.findIndex((j) => j.name === name);
+      if (at >= 0) {
+        jobs.splice(at, 1);
+        total -= 1;
+      }
+    }
+    jobs = jobs.sort(newest).slice(0, PAGE);
+    page = { ...page, counts: change.counts };
+    renderChips(change.counts);
+    render();
+  };
 }

@@ -11,6 +11,8 @@ export type JobsEvent = JobsChange & { readonly matching: readonly string[] };
 
 /** What a view listens to. */
 export interface LiveHandlers {
+  /** The channel is subscribed: every change from now on will arrive. */
+  readonly ready?: () => void;
   readonly jobs?: (change: JobsEvent) => void;
   readonly queue?: (queue: QueueInfo) => void;
   readonly sweep?: (sweep: SweepDetail) => void;
@@ -19,6 +21,7 @@ export interface LiveHandlers {
 let source: EventSource | undefined;
 let sourceUrl = '';
 let handlers: LiveHandlers = {};
+let isReady = false;
 
 /** Points the channel at `handlers`, with the jobs filter (status list, name) of the view. */
 export function listen(
@@ -30,9 +33,13 @@ export function listen(
   if (filter.status !== undefined && filter.status !== '') params.set('status', filter.status);
   if (filter.name !== undefined && filter.name !== '') params.set('name', filter.name);
   const url = `/api/events?${params.toString()}`;
-  if (source !== undefined && url === sourceUrl) return;
+  if (source !== undefined && url === sourceUrl) {
+    if (isReady) queueMicrotask(() => next.ready?.());
+    return;
+  }
   source?.close();
   sourceUrl = url;
+  isReady = false;
   source = new EventSource(url);
   source.addEventListener('jobs', (event) => {
     handlers.jobs?.(JSON.parse((event as MessageEvent<string>).data) as JobsEvent);
@@ -44,9 +51,12 @@ export function listen(
     handlers.sweep?.(JSON.parse((event as MessageEvent<string>).data) as SweepDetail);
   });
   source.addEventListener('ready', () => {
+    isReady = true;
     document.body.dataset['live'] = 'open';
+    handlers.ready?.();
   });
   source.addEventListener('error', () => {
+    isReady = false;
     document.body.dataset['live'] = 'reconnecting';
   });
 }

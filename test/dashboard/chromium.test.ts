@@ -74,6 +74,20 @@ describe('dashboard in Chromium', () => {
       /"ok": true/,
     );
     await screenshot(page, 'jobs-list');
+    // Several new jobs in one change all appear, newest first.
+    const burst = await Promise.all(
+      ['one', 'two', 'three'].map((n) => ctx.launcher.submit(task(`burst-${n}`, 'true'))),
+    );
+    for (const job of burst) {
+      await page.waitForSelector(`#jobs tr[data-job="${job}"][data-status="SUCCEEDED"]`, WAIT);
+    }
+    const shown = await page
+      .locator('#jobs tr[data-job]')
+      .evaluateAll((rows) =>
+        rows.map((row) => (row as unknown as { dataset: { job: string } }).dataset.job),
+      );
+    assert.deepEqual(shown.slice(0, 4).sort(), [...burst, name].sort());
+    assert.equal(shown[3], name, 'the older job stays below the new ones');
 
     // Filtering by status and name, in the page.
     await page.click('#status-filter a[data-status="FAILED"]');
