@@ -1,7 +1,7 @@
 /**
  * konduktor's benchmarks, each beside baselines measured in the same run (raw bash spawning,
- * `xargs -P 2`, GNU `parallel -j 2`, Ray tasks when a Ray venv exists), so every figure is a ratio
- * on the same machine. Writes BENCHMARKS.md with the machine, the command and the load average.
+ * `xargs -P 2`, GNU `parallel -j 2`, Ray tasks), so every figure is a ratio on the same machine.
+ * Writes BENCHMARKS.md with the machine, the command and the load average.
  *
  *   npm run bench            (all)
  *   npm run bench -- --quick (fewer repetitions)
@@ -12,22 +12,47 @@
  *   npm run bench -- --sections=python       (only the Python API section: bench/python.ts)
  *   npm run bench -- --sections=dashboard    (only the dashboard section: bench/dashboard.ts)
  *
- * Ray: `python3 -m venv ~/.cache/konduktor/ray-venv && ~/.cache/konduktor/ray-venv/bin/pip install ray`.
+ *   npm run bench -- --no-prepare            (install no missing baseline; skip it, saying so)
+ *
+ * Baselines (bench/baselines.ts): a missing GNU parallel is installed with apt-get (as root), Ray
+ * into a venv cached at ~/.cache/konduktor/ray-venv (pip install ray, once). One that cannot be
+ * had is skipped with a line on stderr and in its BENCHMARKS.md row naming the command that
+ * prepares it; the run goes on.
  * Sweeps: `bench/sweep.ts`, when present, exports `sweepBenchmark(): Promise<string[]>` (table rows).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, homedir, loadavg, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LocalBackend } from '../src/backends/local/local-backend.js';
 import { Job } from '../src/job/job.js';
+import { type Prepared, prepareGnuParallel, prepareRay, skipLine } from './baselines.js';
 import { storeWithEndedJobs, trivial } from './fixtures.js';
 import { median, percentile, ROUNDS } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const quick = process.argv.includes('--quick');
 const localOnly = process.argv.includes('--local-only');
+const prepareOptions = {
+  install: !process.argv.includes('--no-prepare'),
+  log: (line: string): void => {
+    process.stderr.write(`bench: ${line}\n`);
+  },
+};
+/** A baseline, prepared once; a skipped one is said on stderr once. */
+function baseline(prepare: () => Prepared): () => Prepared {
+  let prepared: Prepared | undefined;
+  return () => {
+    if (prepared === undefined) {
+      prepared = prepare();
+      if (!prepared.ok) prepareOptions.log(skipLine(prepared.missing));
+    }
+    return prepared;
+  };
+}
+const gnuParallel = baseline(() => prepareGnuParallel(prepareOptions));
+const rayVenvPython = baseline(() => prepareRay(prepareOptions));
 const work = mkdtempSync(join(tmpdir(), 'konduktor-bench-'));
 
 const fmt = (ms: number): string => `${ms.toFixed(1)} ms`;
@@ -115,7 +140,7 @@ async function latency(): Promise<string[]> {
 }
 
 /** Runs `count` trials with one of the command-line baselines; returns the elapsed ms. */
-function baselineRun(kind: 'xargs' | 'parallel', count: number): number {
+function baselineRun(kind: 'xargs' | 'parallel', count: number, command: string = kind): number {
   const dir = mkdtempSync(join(work, `${kind}-`));
   // One bash per trial, as with konduktor's task script; the script file avoids quoting games.
   const trial = join(dir, 'trial.sh');
@@ -123,10 +148,10 @@ function baselineRun(kind: 'xargs' | 'parallel', count: number): number {
   const input = Array.from({ length: count }, (_, i) => String(i)).join('\n');
   const t0 = performance.now();
   if (kind === 'xargs') {
-    execFileSync('xargs', ['-P', '2', '-I{}', 'bash', trial, dir, '{}'], { input });
+    execFileSync(command, ['-P', '2', '-I{}', 'bash', trial, dir, '{}'], { input });
   } else {
     // --will-cite: no citation notice; -j 2 like xargs -P 2.
-    execFileSync('parallel', ['--will-cite', '-j', '2', 'bash', trial, dir, '{}'], { input });
+    execFileSync(command, ['--will-cite', '-j', '2', 'bash', trial, dir, '{}'], { input });
   }
   for (let i = 0; i < count; i += 1) {
     JSON.parse(readFileSync(join(dir, String(i), 'result.json'), 'utf8'));
@@ -193,33 +218,34 @@ async function throughput(): Promise<string[]> {
     'xargs -P 2 bash trial.sh',
     'GNU parallel -j 2 bash trial.sh',
   ] as const;
+  const parallel = gnuParallel();
   const ours: number[] = [];
   const base: number[][] = labels.map(() => []);
   for (let round = 0; round < ROUNDS; round += 1) {
     ours.push(await throughputRound(count, round));
     base[0]?.push(await rawSpawnRun(count));
     base[1]?.push(baselineRun('xargs', count));
-    base[2]?.push(baselineRun('parallel', count));
+    if (parallel.ok) base[2]?.push(baselineRun('parallel', count, parallel.value));
   }
   const load1 = load();
   const rate = (ms: number): number => count / (ms / 1000);
   measured.rate = rate(median(ours));
   return labels.map((label, i) => {
     const times = base[i] ?? [];
+    if (times.length === 0 && !parallel.ok) {
+      return `| ${count} trivial jobs launched back to back, every result collected | ${rate(median(ours)).toFixed(0)} jobs/s | ${label}: not measured, ${skipLine(parallel.missing)} | | ${load0}–${load1} |`;
+    }
     const ratios = ours.map((ms, round) => rate(ms) / rate(times[round] ?? NaN));
     const goal = label.startsWith('xargs') ? '; goal ≥ 0.5×' : '';
     return `| ${count} trivial jobs launched back to back, every result collected (median of ${ROUNDS} interleaved rounds) | ${rate(median(ours)).toFixed(0)} jobs/s (${fmt(median(ours))}) | ${label}: ${rate(median(times)).toFixed(0)} jobs/s (${fmt(median(times))}) | **${median(ratios).toFixed(2)}×** the baseline's rate (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')}${goal}) | ${load0}–${load1} |`;
   });
 }
 
-/** Ray tasks running the same trials, when a Ray venv exists. */
+/** Ray tasks running the same trials, in the prepared Ray venv. */
 function rayRows(): string[] {
-  const python = join(homedir(), '.cache', 'konduktor', 'ray-venv', 'bin', 'python');
-  if (!existsSync(python)) {
-    return [
-      `| Ray tasks | not measured: no Ray venv at ${python} (see the header of bench/run.ts) | | | |`,
-    ];
-  }
+  const prepared = rayVenvPython();
+  if (!prepared.ok) return [`| Ray tasks | not measured: ${skipLine(prepared.missing)} | | | |`];
+  const python = prepared.value;
   const dir = mkdtempSync(join(work, 'ray-'));
   const load0 = load();
   const result = spawnSync(
@@ -410,6 +436,9 @@ try {
     'same machine. The machine is shared with other work: the load column is the 1-minute load',
     'average before and after each measurement (above the core count, every figure is inflated,',
     'baselines included). Each section says the command and the time that produced it.',
+    'The run prepares its baselines (GNU parallel with apt-get as root, Ray in a venv cached at',
+    '~/.cache/konduktor/ray-venv); one it cannot have is skipped, and its row says why and the',
+    'command that prepares it (`--no-prepare`: install nothing).',
     '',
   ];
   for (const [heading, section, lines] of blocks) {
