@@ -13,6 +13,8 @@
  * ```
  * @module
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import {
   LineCounter,
   isAlias,
@@ -158,6 +160,31 @@ export function parseYamlDocument(text: string, options: ParseYamlOptions): Yaml
         ]),
     },
   };
+}
+
+/** The result of {@link readDocumentFile}: the text, or the problem, said for people. */
+export type FileRead =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly issue: TaskIssue; readonly cause: unknown };
+
+/**
+ * Reads a YAML file as text, wording a missing file, a directory or an unreadable file for people
+ * (`what` names the kind: "task", "sweep").
+ */
+export function readDocumentFile(path: string, what: string): FileRead {
+  try {
+    return { ok: true, text: readFileSync(path, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const absolute = resolve(path);
+    const message =
+      code === 'ENOENT'
+        ? `${what} file not found: ${absolute}`
+        : code === 'EISDIR'
+          ? `${absolute} is a directory; give the path of a ${what} YAML file`
+          : `cannot read the ${what} file ${absolute}: ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, issue: { path: '', message, file: path }, cause: err };
+  }
 }
 
 // Characters that make YAML read a plain value as something other than text when they start it.

@@ -11,7 +11,7 @@
  * ```
  * @module
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fieldsAt, objectLevels } from './fields.js';
 import { describeValue } from './issue.js';
 import type { Diagnostic, PathSegment } from './issue.js';
@@ -252,3 +252,32 @@ export const readableError: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
+
+/**
+ * A zod transform that reads a value with `parse`, whose string result is the problem: it becomes
+ * the issue's message.
+ */
+export function parsedWith<In, Out>(
+  parse: (value: In) => Out | string,
+): (value: In, ctx: z.core.$RefinementCtx<In>) => Out {
+  return (value, ctx) => {
+    const parsed = parse(value);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed, input: value });
+      return z.NEVER;
+    }
+    return parsed;
+  };
+}
+
+/**
+ * A zod refinement that reports what `problem` finds (a message), or nothing when it finds none.
+ */
+export function checkedWith<T>(
+  problem: (value: T) => string | undefined,
+): (value: T, ctx: z.core.$RefinementCtx<T>) => void {
+  return (value, ctx) => {
+    const message = problem(value);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
+  };
+}

@@ -15,10 +15,9 @@
  * ```
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { formatPath, sortIssues, type Diagnostic, type PathSegment } from '../diagnostics/issue.js';
-import { parseYamlDocument } from '../diagnostics/yaml.js';
+import { parseYamlDocument, readDocumentFile } from '../diagnostics/yaml.js';
 import { fieldGuide, fromZodIssues, readableError } from '../diagnostics/zod.js';
 import { TaskValidationError, type TaskIssue } from '../errors.js';
 import { parseDuration } from '../job/duration.js';
@@ -294,18 +293,9 @@ export function parseSweepYaml(text: string, options: ParseSweepOptions = {}): S
  * @throws {TaskValidationError} when the file is missing or invalid.
  */
 export function loadSweepFile(path: string): SweepSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const message =
-      code === 'ENOENT'
-        ? `sweep file not found: ${resolve(path)}`
-        : `cannot read the sweep file ${resolve(path)}: ${String(err)}`;
-    throw invalidSweep([{ path: '', message, file: path }], err);
-  }
-  return parseSweepYaml(text, { file: path, baseDir: dirname(resolve(path)) });
+  const read = readDocumentFile(path, 'sweep');
+  if (!read.ok) throw invalidSweep([read.issue], read.cause);
+  return parseSweepYaml(read.text, { file: path, baseDir: dirname(resolve(path)) });
 }
 
 const CAMEL_TO_YAML: Readonly<Record<string, string>> = {

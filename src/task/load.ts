@@ -13,11 +13,10 @@
  * ```
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isMap, isScalar } from 'yaml';
 import type { Document } from 'yaml';
-import { parseYamlDocument } from '../diagnostics/yaml.js';
+import { parseYamlDocument, readDocumentFile } from '../diagnostics/yaml.js';
 import { TaskValidationError } from '../errors.js';
 import type { TaskSpec } from './types.js';
 import { validateTask } from './validate.js';
@@ -80,21 +79,9 @@ export function parseTaskYaml(text: string, options: ParseTaskOptions = {}): Tas
  * ```
  */
 export function loadTaskFile(path: string): TaskSpec {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const absolute = resolve(path);
-    const message =
-      code === 'ENOENT'
-        ? `task file not found: ${absolute}`
-        : code === 'EISDIR'
-          ? `${absolute} is a directory; give the path of a task YAML file`
-          : `cannot read the task file ${absolute}: ${err instanceof Error ? err.message : String(err)}`;
-    throw new TaskValidationError([{ path: '', message, file: path }], { cause: err });
-  }
-  return parseTaskYaml(text, { file: path, baseDir: dirname(resolve(path)) });
+  const read = readDocumentFile(path, 'task');
+  if (!read.ok) throw new TaskValidationError([read.issue], { cause: read.cause });
+  return parseTaskYaml(read.text, { file: path, baseDir: dirname(resolve(path)) });
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

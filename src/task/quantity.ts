@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import { describeValue } from '../diagnostics/issue.js';
+import { parsedWith } from '../diagnostics/zod.js';
 
 /** What a quantity counts: CPUs per node, or memory per node in GiB. */
 export type QuantityKind = 'cpus' | 'memory';
@@ -78,23 +79,6 @@ export type NumberSchema = z.ZodPipe<
   z.ZodUnion<readonly [z.ZodNumber, z.ZodString]>,
   z.ZodTransform<number, number | string>
 >;
-
-/**
- * A zod transform that reads a value with `parse`, whose string result is the problem: it becomes
- * the issue's message.
- */
-export function parsedWith<In, Out>(
-  parse: (value: In) => Out | string,
-): (value: In, ctx: z.core.$RefinementCtx<In>) => Out {
-  return (value, ctx) => {
-    const parsed = parse(value);
-    if (typeof parsed === 'string') {
-      ctx.addIssue({ code: 'custom', message: parsed, input: value });
-      return z.NEVER;
-    }
-    return parsed;
-  };
-}
 
 /** A zod schema of a number or numeric text, read by `parse`; `wrongType` words other inputs. */
 function numberFromText(

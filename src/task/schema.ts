@@ -19,7 +19,8 @@ import { z } from 'zod';
 import { describeValue } from '../diagnostics/issue.js';
 import { labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem } from './names.js';
-import { parsedWith, quantity, wholeNumber } from './quantity.js';
+import { checkedWith, parsedWith } from '../diagnostics/zod.js';
+import { quantity, wholeNumber } from './quantity.js';
 import { RESERVED_ENV_NAMES } from './types.js';
 
 export { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem };
@@ -88,10 +89,7 @@ const nameSchema = z
         ? "missing required field 'name': the job name prefix, e.g. name: my-job"
         : `must be a string such as my-job, got ${describeValue(iss.input)}`,
   })
-  .superRefine((name, ctx) => {
-    const problem = taskNameProblem(name);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: name });
-  });
+  .superRefine(checkedWith(taskNameProblem));
 
 function script(field: 'run' | 'setup') {
   const purpose =
@@ -199,10 +197,7 @@ const imageIdSchema = z
   });
 
 const labelsSchema = z.record(
-  z.string().superRefine((key, ctx) => {
-    const problem = labelKeyProblem(key);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: key });
-  }),
+  z.string().superRefine(checkedWith(labelKeyProblem)),
   z
     .string({
       error: (iss) => {
@@ -217,10 +212,7 @@ const labelsSchema = z.record(
         );
       },
     })
-    .superRefine((value, ctx) => {
-      const problem = labelValueProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: value });
-    }),
+    .superRefine(checkedWith(labelValueProblem)),
   {
     error: (iss) =>
       iss.code === 'invalid_type'
@@ -270,10 +262,7 @@ const resourcesSchema = z.strictObject(resourcesShape, {
 });
 
 const fileMountsSchema = z.record(
-  z.string().superRefine((remote, ctx) => {
-    const problem = remotePathProblem(remote);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: remote });
-  }),
+  z.string().superRefine(checkedWith(remotePathProblem)),
   z
     .string({
       error: (iss) => {
