@@ -153,9 +153,10 @@ class Job(str):
             rank: the rank (0-based).
             tail: start with only the last ``tail`` lines.
 
-        Raises:
+        Raises (when iterated: the request is sent on the first ``next()``):
             JobNotFoundError: there is no such job.
             UsageError: ``rank`` or ``tail`` is not a non-negative integer, or there is no such rank.
+            KeyboardInterrupt: Ctrl+C stops the reading; the job keeps running.
         """
         return engine().stream("logs", self._params(follow=bool(follow), rank=rank, tail=tail))
 
