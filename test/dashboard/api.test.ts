@@ -10,6 +10,17 @@ import { type Answer, events, localDashboard, request, task } from './support.js
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
+/** True when a `jobs` event says `name` is now in `status` (and attempt, when given). */
+function changedTo(data: unknown, name: string, status: string, attempt?: number): boolean {
+  const { changed } = data as { changed: { name: string; status: string; attempt: number }[] };
+  return changed.some(
+    (job) =>
+      job.name === name &&
+      job.status === status &&
+      (attempt === undefined || job.attempt === attempt),
+  );
+}
+
 describe('dashboard API', () => {
   let ctx: Awaited<ReturnType<typeof localDashboard>>;
   let url = '';
@@ -236,6 +247,45 @@ describe('dashboard API', () => {
     } finally {
       await ctx.launcher.cancel(running);
     }
+  });
+
+  it('stops, starts and removes a job through the API, and the live channel says so', async () => {
+    const stream = await events(`${url}api/events?topics=jobs,queue`);
+    try {
+      await stream.next((e) => e.event === 'ready');
+      const name = await ctx.launcher.submit(task('epsilon', 'sleep 30'));
+      await stream.next((e) => e.event === 'jobs' && changedTo(e.data, name, 'RUNNING'));
+      const stop = await post(`api/jobs/${name}/stop`, withToken());
+      assert.equal(stop.status, 200, stop.body);
+      assert.equal((await ctx.launcher.get(name)).status, 'STOPPED');
+      await stream.next((e) => e.event === 'jobs' && changedTo(e.data, name, 'STOPPED'));
+      const start = await post(`api/jobs/${name}/start`, withToken());
+      assert.equal(start.status, 200, start.body);
+      await stream.next((e) => e.event === 'jobs' && changedTo(e.data, name, 'RUNNING', 1));
+      assert.equal((await ctx.launcher.get(name)).attempt, 1);
+      // The queue topic follows the job changes.
+      const queue = await stream.next((e) => e.event === 'queue');
+      assert.ok('capacity' in (queue.data as object));
+      const down = await post(`api/jobs/${name}/down`, withToken());
+      assert.equal(down.status, 200, down.body);
+      await stream.next(
+        (e) => e.event === 'jobs' && (e.data as { removed: string[] }).removed.includes(name),
+      );
+      assert.equal((await request(`${url}api/jobs/${name}`)).status, 404);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('serves the local queue as JSON', async () => {
+    const queue = (await request(`${url}api/queue`)).json<{
+      capacity: { cpus: number };
+      running: number;
+      waiting: unknown[];
+    }>();
+    assert.ok(queue.capacity.cpus > 0);
+    assert.equal(typeof queue.running, 'number');
+    assert.ok(Array.isArray(queue.waiting));
   });
 
   it('serves the page with the token, a strict content policy and no CORS header', async () => {
