@@ -299,6 +299,44 @@ export class ResultTimeoutError extends KonduktorError {
 }
 named(ResultTimeoutError, 'ResultTimeoutError');
 
+/**
+ * A sweep ran out of its time (`sweep(…, { timeout })`, `konduktor sweep FILE --timeout D`). Its
+ * running trials were cancelled; finished trials are kept, and running the same sweep again
+ * resumes it (the cancelled trials run again with the same parameters).
+ */
+export class SweepTimeoutError extends KonduktorError {
+  readonly sweepName: string;
+  /** The timeout that ran out, in milliseconds. */
+  readonly timeoutMs: number;
+  /** The trials that were running and were cancelled, with their jobs. */
+  readonly cancelledTrials: readonly { readonly index: number; readonly job: string }[];
+
+  /**
+   * @param resume - how to resume, for the message (e.g. `konduktor sweep run sweep.yaml`).
+   */
+  constructor(
+    sweepName: string,
+    timeoutMs: number,
+    cancelledTrials: readonly { readonly index: number; readonly job: string }[],
+    resume: string,
+  ) {
+    const trials = cancelledTrials.map((t) => `${t.index} (job ${t.job})`).join(', ');
+    const cancelled =
+      cancelledTrials.length === 0
+        ? 'no trial was running'
+        : `cancelled its running trial${cancelledTrials.length === 1 ? '' : 's'} ${trials}`;
+    super(
+      'RESULT_TIMEOUT',
+      `sweep ${sweepName} timed out after ${formatMs(timeoutMs)}: ${cancelled}; ` +
+        `finished trials are kept, and ${resume} resumes the sweep`,
+    );
+    this.sweepName = sweepName;
+    this.timeoutMs = timeoutMs;
+    this.cancelledTrials = cancelledTrials;
+  }
+}
+named(SweepTimeoutError, 'SweepTimeoutError');
+
 /** No job of that name exists. */
 export class JobNotFoundError extends KonduktorError {
   readonly jobName: string;

@@ -51,6 +51,8 @@ export {
   MalformedResultError,
   NoResultReportedError,
   ResultTimeoutError,
+  SweepTimeoutError,
+  InterruptedError,
   JobNotFoundError,
   BackendError,
   ReportError,

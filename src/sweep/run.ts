@@ -16,29 +16,21 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { BackendChoice } from '../backends/resolve.js';
 import { resolveBackend } from '../backends/resolve.js';
-import {
-  isKonduktorError,
-  JobFailedError,
-  MalformedResultError,
-  NoResultReportedError,
-  ResultTimeoutError,
-  ResultTooLargeError,
-  UsageError,
-} from '../errors.js';
+import { JobFailedError, ResultTimeoutError, SweepTimeoutError, UsageError } from '../errors.js';
 import { type Duration, parseDuration } from '../job/duration.js';
 import type { Job } from '../job/job.js';
 import { getJob, launch } from '../launch.js';
-import { describeFound } from '../result/decode.js';
 import { applyOverrides } from '../task/overrides.js';
 import type { TaskSpec } from '../task/types.js';
 import { writeSweepFiles, type SweepFiles } from './files.js';
 import { loadSweepFile, resolveSweep, type SweepDefinition } from './load.js';
-import { readObjective } from './objective.js';
 import { Rng } from './rng.js';
 import { createSampler, type Observation } from './sampler.js';
 import type { SweepSpec } from './schema.js';
 import { formatParamValue, type Params, sampleRandom } from './space.js';
 import { SweepStore, type SweepState, type TrialEnd, type TrialRecord } from './store.js';
+import { endOfError, endOfResult } from './trial-end.js';
+import { configDifferences, describeDifferences } from './config-diff.js';
 
 /** Options of {@link sweep}. */
 export interface SweepOptions {
@@ -50,9 +42,14 @@ export interface SweepOptions {
   readonly signal?: AbortSignal;
   /**
    * Gives up after this long (ms or `'2h'`): like an abort, then rejects with
-   * {@link ResultTimeoutError}. A later run resumes.
+   * {@link SweepTimeoutError} (code `RESULT_TIMEOUT`). A later run resumes.
    */
   readonly timeout?: Duration;
+  /**
+   * How the timeout error tells to resume, e.g. `` `konduktor sweep run sweep.yaml` ``.
+   * @default the same `konduktor sweep run FILE` when `definition` is a path, else a new call
+   */
+  readonly resumeCommand?: string;
   /**
    * Where `trials.csv`, `trials.json` and `report.html` are written; `false` writes nothing.
    * @default the sweep's `output_dir`, else `./sweeps/<name>`
@@ -111,9 +108,16 @@ export function bestTrial(
 
 /** What must stay the same for a re-run to resume a stored sweep. */
 export function sweepFingerprint(spec: SweepSpec): string {
-  const { task, parameters, objective, direction, sampler, seed } = spec;
-  const text = JSON.stringify({ task, parameters, objective, direction, sampler, seed });
+  const text = JSON.stringify(fingerprinted(spec));
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The parts of a sweep that decide its trials: a stored sweep resumes only when they are equal. */
+function fingerprinted(
+  spec: SweepSpec,
+): Pick<SweepSpec, 'task' | 'parameters' | 'objective' | 'direction' | 'sampler' | 'seed'> {
+  const { task, parameters, objective, direction, sampler, seed } = spec;
+  return { task, parameters, objective, direction, sampler, seed };
 }
 
 /** The task name of trial `index`: `<sweep>-<index>`; its jobs are `<sweep>-<index>-<hex>`. */
@@ -153,44 +157,6 @@ function toObservations(
 }
 
 /** How a trial's wait ended, turned into what is recorded. */
-function endOfError(error: unknown): TrialEnd {
-  if (error instanceof JobFailedError) {
-    const last = error.logTail.at(-1);
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `job failed: ${error.reason}${last === undefined ? '' : ` (last log line: ${last.slice(0, 200)})`}`,
-    };
-  }
-  if (error instanceof NoResultReportedError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `no result reported (result.json ${error.found === undefined ? error.detail : `is ${describeFound(error.found)}`})`,
-    };
-  }
-  if (error instanceof MalformedResultError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `malformed result: ${error.parseError}`,
-    };
-  }
-  if (error instanceof ResultTooLargeError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `result too large: ${error.size} bytes, limit ${error.limit}`,
-    };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    state: 'failed',
-    errorCode: isKonduktorError(error) ? error.code : 'ERROR',
-    reason: message,
-  };
-}
-
 /**
  * Runs a sweep to its end, or resumes the stored sweep of the same name: finished trials are kept,
  * trials whose jobs still run are re-attached, and interrupted ones run again with the same
@@ -202,7 +168,8 @@ function endOfError(error: unknown): TrialEnd {
  * @throws {TaskValidationError} when the sweep is invalid; nothing is launched.
  * @throws {UsageError} when a stored sweep of that name has a different configuration.
  * @throws `signal.reason` when aborted (running trials are cancelled first).
- * @throws {ResultTimeoutError} when `timeout` ran out (running trials are cancelled first).
+ * @throws {SweepTimeoutError} when `timeout` ran out (running trials are cancelled first; the
+ *   error lists them).
  */
 export async function sweep(
   definition: string | SweepDefinition | SweepSpec,
@@ -222,10 +189,21 @@ export async function sweep(
   const timeoutMs = options.timeout === undefined ? undefined : parseDuration(options.timeout);
   const store = new SweepStore(options.home);
   try {
-    return await new Driver(spec, store, options, timeoutMs).run();
+    // How the timeout message tells to resume: the same file, or the same call.
+    const resume =
+      options.resumeCommand ??
+      (typeof definition === 'string'
+        ? `\`konduktor sweep run ${shellWord(definition)}\``
+        : 'calling sweep() again with the same definition');
+    return await new Driver(spec, store, options, timeoutMs, resume).run();
   } finally {
     store.close();
   }
+}
+
+/** A path as a shell word: quoted only when it needs to be. */
+export function shellWord(path: string): string {
+  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 function isSweepSpec(value: SweepDefinition | SweepSpec): value is SweepSpec {
@@ -244,6 +222,9 @@ class Driver {
   readonly #store: SweepStore;
   readonly #options: SweepOptions;
   readonly #timeoutMs: number | undefined;
+  readonly #resume: string;
+  /** The running trials this run cancelled when it was stopped. */
+  readonly #cancelled: { index: number; job: string }[] = [];
   readonly #trials = new Map<number, TrialRecord>();
   readonly #active = new Map<number, Promise<void>>();
   readonly #jobs = new Map<number, Job>();
@@ -256,7 +237,9 @@ class Driver {
     store: SweepStore,
     options: SweepOptions,
     timeoutMs: number | undefined,
+    resume: string,
   ) {
+    this.#resume = resume;
     this.#spec = spec;
     this.#store = store;
     this.#options = options;
@@ -273,8 +256,13 @@ class Driver {
     if (!this.#store.createSweep(spec.name, JSON.stringify(spec), fingerprint)) {
       const stored = this.#store.getSweep(spec.name);
       if (stored !== undefined && stored.fingerprint !== fingerprint) {
+        const changed = configDifferences(
+          fingerprinted(JSON.parse(stored.spec) as SweepSpec),
+          fingerprinted(spec),
+        );
         throw new UsageError(
-          `a sweep named ${spec.name} is stored with a different configuration (task, parameters, objective, direction, sampler or seed changed); ` +
+          `a sweep named ${spec.name} is stored with a different configuration ` +
+            `(changed: ${changed.length === 0 ? 'its recorded form' : describeDifferences(changed)}); ` +
             `give this one another name, or delete the stored one with: konduktor sweep rm ${spec.name}`,
         );
       }
@@ -316,7 +304,7 @@ class Driver {
     this.#notify();
     if (state === 'interrupted') {
       if (userSignal?.aborted === true) throw userSignal.reason;
-      throw new ResultTimeoutError(`sweep ${spec.name}`, this.#timeoutMs ?? 0, 'RUNNING');
+      throw new SweepTimeoutError(spec.name, this.#timeoutMs ?? 0, this.#cancelled, this.#resume);
     }
     return {
       name: spec.name,
@@ -516,18 +504,11 @@ class Driver {
       }
       return;
     }
-    const reading = readObjective(JSON.parse(text) as unknown, this.#spec.objective, text);
-    if (reading.ok) this.#record(index, { state: 'succeeded', value: reading.value, result: text });
-    else
-      this.#record(index, {
-        state: 'failed',
-        errorCode: reading.code,
-        reason: reading.reason,
-        result: text,
-      });
+    this.#record(index, endOfResult(text, this.#spec.objective));
   }
 
   async #cancel(index: number, job: Job): Promise<void> {
+    this.#cancelled.push({ index, job: job.name });
     await job.cancel().catch(() => undefined);
     this.#record(index, {
       state: 'cancelled',

@@ -4,20 +4,25 @@
  * @module
  */
 import { resolveBackend } from '../../backends/resolve.js';
-import { UsageError } from '../../errors.js';
+import { InterruptedError, UsageError } from '../../errors.js';
+import { isTerminal } from '../../backends/backend.js';
+import { Job } from '../../job/job.js';
+import { endOfEndedJob } from '../../sweep/trial-end.js';
+import type { SweepFiles } from '../../sweep/files.js';
 import { formatDuration, parseDuration } from '../../job/duration.js';
 import { sweepJson, trialJson } from '../../sweep/files.js';
 import { loadSweepFile } from '../../sweep/load.js';
-import { bestTrial, sweep, type SweepProgress } from '../../sweep/run.js';
+import { bestTrial, shellWord, sweep } from '../../sweep/run.js';
 import type { SweepSpec } from '../../sweep/schema.js';
-import { gridSize, type ParamValue } from '../../sweep/space.js';
-import { SweepStore, type TrialRecord } from '../../sweep/store.js';
+import { gridSize } from '../../sweep/space.js';
+import { SweepStore, type TrialEnd, type TrialRecord } from '../../sweep/store.js';
 import { stringifyJson } from '../../result/raw-json.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
-import { formatError, info, isFancy, out, paint } from '../output.js';
+import { errorJson, formatError, info, out, paint } from '../output.js';
 import { fitCell, renderTable } from '../table.js';
 import { integerOption } from './common.js';
+import { fmt, fmtValue, paramsText, ProgressView } from './sweep-view.js';
 
 /** The widest REASON cell of `sweep status`: the full reason is in `--json`. */
 const REASON_WIDTH = 60;
@@ -34,20 +39,17 @@ export interface SweepRunOptions {
   readonly timeout?: string;
 }
 
-const fmt = (n: number): string => String(Number(n.toPrecision(6)));
-const fmtValue = (v: ParamValue | undefined): string =>
-  typeof v === 'number' ? fmt(v) : String(v ?? '');
-
-function paramsText(params: TrialRecord['params']): string {
-  return Object.entries(params)
-    .map(([k, v]) => `${k}=${fmtValue(v)}`)
-    .join(' ');
-}
-
 function positive(value: string | undefined, flag: string): number | undefined {
   const n = integerOption(value, flag);
   if (n === 0) throw new UsageError(`${flag} must be at least 1, got 0`);
   return n;
+}
+
+/** True when the command line changes the sweep file's settings (a resume must repeat them). */
+function hasOverrides(options: SweepRunOptions): boolean {
+  return [options.trials, options.parallelism, options.maxFailures, options.outputDir].some(
+    (value) => value !== undefined,
+  );
 }
 
 /** The sweep file with the command-line overrides applied. */
@@ -80,102 +82,6 @@ function describePlan(spec: SweepSpec, backend: string): string {
   );
 }
 
-/** Repaints a table of the trials on a terminal; prints one line per finished trial elsewhere. */
-class ProgressView {
-  readonly #fancy: boolean;
-  readonly #started = Date.now();
-  #lines = 0;
-  #timer: NodeJS.Timeout | undefined;
-  #latest: SweepProgress | undefined;
-  readonly #reported = new Map<number, string>();
-
-  constructor() {
-    this.#fancy = isFancy();
-  }
-
-  update(progress: SweepProgress): void {
-    this.#latest = progress;
-    if (!this.#fancy) {
-      this.#plain(progress);
-      return;
-    }
-    // Repaint at most 10 times a second, however fast trials finish.
-    this.#timer ??= setTimeout(() => {
-      this.#timer = undefined;
-      this.#paint();
-    }, 100);
-  }
-
-  #plain(progress: SweepProgress): void {
-    const done = progress.succeeded + progress.failed;
-    for (const t of progress.trials) {
-      const key = `${t.state}:${t.job ?? ''}`;
-      if (this.#reported.get(t.index) === key) continue;
-      this.#reported.set(t.index, key);
-      if (t.state === 'launching') continue;
-      const best =
-        progress.best?.value === undefined
-          ? ''
-          : `; best ${fmt(progress.best.value)} (trial ${progress.best.index})`;
-      const what =
-        t.state === 'succeeded'
-          ? `succeeded ${progress.spec.objective}=${fmt(t.value ?? NaN)}`
-          : t.state === 'running'
-            ? `running as ${t.job ?? '?'} (${paramsText(t.params)})`
-            : `${t.state}: ${t.reason ?? ''}`;
-      const tally = t.state === 'running' ? '' : ` [${done}/${progress.spec.trials} done${best}]`;
-      info(`trial ${t.index} ${what}${tally}`);
-    }
-  }
-
-  #paint(): void {
-    const p = this.#latest;
-    if (p === undefined) return;
-    const names = Object.keys(p.spec.parameters);
-    const rows = p.trials.slice(-20).map((t) => {
-      const bestSoFar = bestTrial(
-        p.trials.filter((o) => o.index <= t.index),
-        p.spec.direction,
-      );
-      const state =
-        t.state === 'succeeded'
-          ? paint.green(t.state)
-          : t.state === 'failed'
-            ? paint.red(t.state)
-            : t.state === 'running'
-              ? paint.cyan(t.state)
-              : paint.yellow(t.state);
-      return [
-        String(t.index),
-        ...names.map((n) => fmtValue(t.params[n])),
-        state,
-        t.value === undefined
-          ? t.state === 'failed'
-            ? (t.reason ?? '').slice(0, 40)
-            : '-'
-          : fmt(t.value),
-        bestSoFar?.value === undefined ? '-' : fmt(bestSoFar.value),
-      ];
-    });
-    const elapsed = formatDuration(Date.now() - this.#started);
-    const head =
-      `${paint.bold(`sweep ${p.spec.name}`)}: ${p.succeeded + p.failed}/${p.spec.trials} done, ` +
-      `${p.running} running, ${p.failed} failed · ${elapsed}` +
-      (p.best?.value === undefined ? '' : ` · best ${fmt(p.best.value)} (trial ${p.best.index})`);
-    const text = `${head}\n${renderTable(['TRIAL', ...names.map((n) => n.toUpperCase()), 'STATE', p.spec.objective.toUpperCase(), 'BEST SO FAR'], rows)}\n`;
-    // Move to the start of the previous table and clear it before drawing the new one.
-    const clear = this.#lines > 0 ? `\u001b[${this.#lines}F\u001b[0J` : '';
-    process.stderr.write(clear + text);
-    this.#lines = text.split('\n').length - 1;
-  }
-
-  stop(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    if (this.#fancy) this.#paint();
-  }
-}
-
 /** Runs `sweep run FILE` and returns the exit code. */
 export async function runSweepRun(file: string, options: SweepRunOptions): Promise<ExitCode> {
   const timeout =
@@ -197,7 +103,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
       process.exit(ExitCodes.INTERRUPTED);
     }
     info('stopping: cancelling the running trials (Ctrl+C again to leave them running)');
-    controller.abort(new DOMException('interrupted', 'AbortError'));
+    controller.abort(new InterruptedError('interrupted (Ctrl+C)'));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -208,6 +114,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
       backend: backendKind,
       signal: controller.signal,
       ...(timeout === undefined ? {} : { timeout }),
+      resumeCommand: `\`konduktor sweep run ${shellWord(file)}\`${hasOverrides(options) ? ' with the same options' : ''}`,
       ...(options.outputDir === undefined ? {} : { outputDir: options.outputDir }),
       onUpdate: (progress) => {
         if (progress.resumed && !resumedNoted) {
@@ -232,16 +139,9 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
     }
     if (options.json === true) {
       out(
-        stringifyJson({
-          sweep: result.name,
-          state: result.state,
-          reason: result.reason ?? null,
-          best: best === undefined ? null : trialJson(best),
-          succeeded: result.trials.filter((t) => t.state === 'succeeded').length,
-          failed: result.trials.filter((t) => t.state === 'failed').length,
-          trials: result.trials.length,
-          files: result.files ?? null,
-        }),
+        stringifyJson(
+          summaryJson(result.name, result.state, result.reason, result.trials, best, result.files),
+        ),
       );
     } else if (best?.value !== undefined) {
       const names = Object.keys(spec.parameters);
@@ -265,14 +165,66 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
   } catch (error) {
     view.stop();
     const code = exitCodeOf(error);
-    if (code === ExitCodes.INTERRUPTED) {
-      info(`sweep ${spec.name} interrupted; run the same command again to resume it`);
-      return code;
-    }
-    throw error;
+    if (code !== ExitCodes.INTERRUPTED && code !== ExitCodes.TIMEOUT) throw error;
+    info(
+      code === ExitCodes.INTERRUPTED
+        ? `sweep ${spec.name} interrupted: its running trials were cancelled; run the same command again to resume it`
+        : formatError(error),
+    );
+    if (options.json === true) out(stringifyJson(stoppedSummaryJson(spec, code, error)));
+    return code;
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+/** The `--json` summary of a sweep run. */
+function summaryJson(
+  name: string,
+  state: string,
+  reason: string | undefined,
+  trials: readonly TrialRecord[],
+  best: TrialRecord | undefined,
+  files: SweepFiles | undefined,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    sweep: name,
+    state,
+    reason: reason ?? null,
+    best: best === undefined ? null : trialJson(best),
+    succeeded: trials.filter((t) => t.state === 'succeeded').length,
+    failed: trials.filter((t) => t.state === 'failed').length,
+    trials: trials.length,
+    files: files ?? null,
+    ...extra,
+  };
+}
+
+/** The `--json` summary of a run that timed out or was interrupted, from what the store kept. */
+function stoppedSummaryJson(
+  spec: SweepSpec,
+  code: ExitCode,
+  error: unknown,
+): Record<string, unknown> {
+  const store = new SweepStore();
+  try {
+    const trials = store.trials(spec.name);
+    return summaryJson(
+      spec.name,
+      code === ExitCodes.TIMEOUT ? 'timed_out' : 'interrupted',
+      store.getSweep(spec.name)?.reason,
+      trials,
+      bestTrial(trials, spec.direction),
+      undefined,
+      {
+        cancelled: trials.filter((t) => t.state === 'cancelled').map((t) => t.index),
+        error: errorJson(error),
+      },
+    );
+  } finally {
+    store.close();
   }
 }
 
@@ -332,7 +284,7 @@ export async function runSweepStatus(
       );
     }
     const spec = JSON.parse(record.spec) as SweepSpec;
-    const trials = await withJobStatus(store.trials(name), options.backend);
+    const trials = await withJobStatus(store, spec, store.trials(name), options.backend);
     const best = bestTrial(trials, spec.direction);
     if (options.json === true) {
       out(
@@ -380,10 +332,13 @@ export async function runSweepStatus(
 }
 
 /**
- * Trials the store says are running, as their jobs see it: a sweep whose driver is gone shows
- * whether its trials' jobs are still alive.
+ * Trials the store says are running, as their jobs see it: a sweep whose driver went away before
+ * it recorded its trials' ends shows (and records) how each ended job came out, and the state of
+ * each job still going.
  */
 async function withJobStatus(
+  store: SweepStore,
+  spec: SweepSpec,
   trials: readonly TrialRecord[],
   backendKind: 'local' | 'kubernetes' | undefined,
 ): Promise<TrialRecord[]> {
@@ -393,13 +348,30 @@ async function withJobStatus(
     trials.map(async (t) => {
       if (t.state !== 'running' || t.job === undefined) return t;
       try {
-        const job = await backend.get(t.job);
-        return { ...t, reason: `job ${job.status.toLowerCase()}` };
+        const current = await backend.get(t.job);
+        if (!isTerminal(current.status))
+          return { ...t, reason: `job ${current.status.toLowerCase()}` };
+        const end = await endOfEndedJob(new Job(t.job, backend), spec.objective);
+        store.markEnded(spec.name, t.index, end, current.endedAt?.getTime() ?? Date.now());
+        return recordedTrial(t, end);
       } catch (error) {
         return { ...t, reason: formatError(error).split('\n')[0] ?? '' };
       }
     }),
   );
+}
+
+/** A trial record with its end applied, as the store now holds it. */
+function recordedTrial(trial: TrialRecord, end: TrialEnd): TrialRecord {
+  const { value: _value, result: _result, reason: _reason, errorCode: _code, ...rest } = trial;
+  return {
+    ...rest,
+    state: end.state,
+    ...(end.value === undefined ? {} : { value: end.value }),
+    ...(end.result === undefined ? {} : { result: end.result }),
+    ...(end.reason === undefined ? {} : { reason: end.reason }),
+    ...(end.errorCode === undefined ? {} : { errorCode: end.errorCode }),
+  };
 }
 
 /** Runs `sweep rm NAME...`: forgets stored sweeps (their jobs and files stay). */
