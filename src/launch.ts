@@ -3,6 +3,8 @@
  * @module
  */
 import { type BackendChoice, resolveBackend } from './backends/resolve.js';
+import { closestMatch } from './diagnostics/suggest.js';
+import { UsageError } from './errors.js';
 import { Job } from './job/job.js';
 import { applyOverrides, type TaskOverrides } from './task/overrides.js';
 import { Task } from './task/task.js';
@@ -43,9 +45,12 @@ export interface LaunchOptions {
  * ```
  * @throws {TaskValidationError} when the task or an override is invalid (unknown keys included,
  *   with "did you mean"); nothing is launched.
+ * @throws {UsageError} when `options` has a key {@link LaunchOptions} does not (a misspelt
+ *   `overrides` would otherwise be ignored).
  * @throws {BackendError} when the backend cannot be used.
  */
 export async function launch(task: Task | TaskSpec, options: LaunchOptions = {}): Promise<Job> {
+  checkOptionKeys(options);
   // A plain TaskSpec is validated too: it comes from the caller, and the backends trust a spec
   // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
   let spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
@@ -77,4 +82,25 @@ export async function getJob(name: string, options: GetJobOptions = {}): Promise
   );
   await backend.get(name);
   return new Job(name, backend);
+}
+
+// Typed against LaunchOptions, so that a new option without an entry fails to compile.
+const LAUNCH_OPTION_KEYS: { readonly [K in keyof LaunchOptions]-?: true } = {
+  backend: true,
+  detach: true,
+  home: true,
+  overrides: true,
+};
+
+function checkOptionKeys(options: LaunchOptions): void {
+  const allowed = Object.keys(LAUNCH_OPTION_KEYS);
+  const unknown = Object.keys(options).filter((key) => !allowed.includes(key));
+  if (unknown.length === 0) return;
+  const problems = unknown.map((key) => {
+    const near = closestMatch(key, allowed);
+    return near === undefined
+      ? `unknown launch option '${key}' (the options are ${allowed.join(', ')})`
+      : `unknown launch option '${key}'; did you mean '${near}'?`;
+  });
+  throw new UsageError(problems.join('; '));
 }

@@ -25,6 +25,12 @@ await refused('unknownKeys', () =>
 await refused('badOverrides', () =>
   launch(new Task({ name: 'ovr', run: 'true' }), { overrides: { envs: { A: '1' }, env: 'A=1' } }),
 );
+try {
+  await launch(new Task({ name: 'opt', run: 'true' }), { overide: { cpus: 1 } });
+  out.misspeltOption = 'launched';
+} catch (error) {
+  out.misspeltOption = { name: error.name, code: error.code, message: error.message };
+}
 const task = new Task({
   name: 'ovr',
   run: 'printf \\'{"foo": "%s", "n": "%s"}\\' "$FOO" "$N" > "$KONDUKTOR_OUTPUT_DIR/result.json"',
@@ -64,6 +70,7 @@ describe('the library, used from a script', () => {
     const out = JSON.parse(result.stdout) as {
       unknownKeys: { name: string; code: string; issues: { path: string; message: string }[] };
       badOverrides: { name: string; code: string; issues: { path: string; message: string }[] };
+      misspeltOption: unknown;
       value: unknown;
     };
     assert.equal(out.unknownKeys.name, 'TaskValidationError');
@@ -78,6 +85,11 @@ describe('the library, used from a script', () => {
       ['overrides.envs', 'overrides.env'],
     );
     assert.match(out.badOverrides.issues[0]!.message, /did you mean 'env'\?/);
+    assert.deepEqual(out.misspeltOption, {
+      name: 'UsageError',
+      code: 'USAGE',
+      message: "unknown launch option 'overide'; did you mean 'overrides'?",
+    });
     assert.deepEqual(out.value, { foo: 'bar', n: '2' });
     // Only the valid task became a job.
     const status = await runCli(['status', '--json'], { home: ctx.home });
