@@ -14,6 +14,7 @@ import type { Readable, Writable } from 'node:stream';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { BackendError } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
 import { jobPaths, readSupervisor } from './job-dir.js';
@@ -208,7 +209,9 @@ export class SupervisorLauncher {
         this.#kind = 'bash';
         return this.#launcher();
       }
-      throw new Error(`${BASH} could not be started to launch ${SUPERVISOR_SCRIPT}`);
+      throw new BackendError(
+        `${BASH} could not be started to launch ${SUPERVISOR_SCRIPT}; the local backend needs bash`,
+      );
     }
     stdin.on('error', () => undefined);
     stdout.setEncoding('utf8');
