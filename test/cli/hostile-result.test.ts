@@ -68,7 +68,7 @@ describe('hostile result.json on the local backend', () => {
   });
 });
 
-describe('an unreadable result.json (chmod 000) on the local backend', () => {
+describe('an unreadable result.json and a locked directory (chmod 000) on the local backend', () => {
   const ctx = tempHome();
   after(ctx.cleanup);
   // root reads any file whatever its mode: the CLI and its jobs run as nobody then.
@@ -96,7 +96,16 @@ describe('an unreadable result.json (chmod 000) on the local backend', () => {
     );
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /result\.json is a file that could not be read \(EACCES/);
-    await assertHomeWorks(ctx.dir, options, 1);
+    // A directory the job locked (and a result inside it) does not stop down from removing it.
+    const locked = await launchWait(
+      ctx.dir,
+      options,
+      'locked',
+      `mkdir -p "$KONDUKTOR_OUTPUT_DIR/d/e"; echo 1 > "$KONDUKTOR_OUTPUT_DIR/d/e/f"; ln -s "$KONDUKTOR_OUTPUT_DIR/d/e/f" ${OUT}; chmod 000 "$KONDUKTOR_OUTPUT_DIR/d/e" "$KONDUKTOR_OUTPUT_DIR/d"`,
+    );
+    assert.equal(locked.code, 3, locked.stderr);
+    assert.match(locked.stderr, /could not be read \(EACCES/);
+    await assertHomeWorks(ctx.dir, options, 2);
   });
 });
 

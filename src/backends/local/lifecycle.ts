@@ -25,6 +25,7 @@ import {
   readSupervisor,
 } from './job-dir.js';
 import { prepareJobDir } from './launcher.js';
+import { removeUntrustedTree } from './untrusted-file.js';
 import { isSameProcessAlive, processStartTime, stopJobProcesses } from './processes.js';
 import type { JobRow } from './store.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
@@ -328,15 +329,21 @@ export class JobLifecycle {
     return true;
   }
 
-  /** Deletes an ended job's directory, event file and row. */
+  /**
+   * Deletes an ended job's directory, event file and row. The row goes even when the directory
+   * cannot (the error says where it is): the job is gone either way.
+   */
   forget(name: string): void {
-    rmSync(this.#ctx.jobDir(name), { recursive: true, force: true });
     try {
-      unlinkSync(join(this.#ctx.layout.events, name));
-    } catch {
-      // Never created.
+      removeUntrustedTree(this.#ctx.jobDir(name));
+    } finally {
+      try {
+        unlinkSync(join(this.#ctx.layout.events, name));
+      } catch {
+        // Never created.
+      }
+      this.#ctx.db.delete(name);
     }
-    this.#ctx.db.delete(name);
   }
 }
 

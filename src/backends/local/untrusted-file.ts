@@ -8,16 +8,21 @@
  * @module
  */
 import {
+  chmodSync,
   closeSync,
   constants,
   fstatSync,
   lstatSync,
   openSync,
+  readdirSync,
   readlinkSync,
   readSync,
+  rmSync,
   statSync,
   type Stats,
 } from 'node:fs';
+import { join } from 'node:path';
+import { BackendError } from '../../errors.js';
 import type { FoundInstead } from '../../result/decode.js';
 
 /** What a read found at the path. */
@@ -135,4 +140,38 @@ function errorCode(error: unknown): string | undefined {
 function errorText(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split(',')[0] ?? message;
+}
+
+/**
+ * Removes a job's directory whatever the job left in it: a directory it made unreadable or
+ * unwritable (`chmod 000`) is given back to its owner first, so one job's files never make
+ * `down` fail. Links are removed, never followed.
+ *
+ * @throws {BackendError} when the tree still cannot be removed (files of another user).
+ */
+export function removeUntrustedTree(dir: string): void {
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  } catch {
+    // A directory the job locked: open every directory to its owner, then try again.
+  }
+  const stack = [dir];
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    try {
+      chmodSync(next, 0o700);
+      for (const entry of readdirSync(next, { withFileTypes: true }))
+        if (entry.isDirectory()) stack.push(join(next, entry.name));
+    } catch {
+      // Gone, or not ours: the second removal says so.
+    }
+  }
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } catch (error) {
+    throw new BackendError(
+      `could not remove ${dir}: ${errorText(error)}; remove it by hand (chmod -R u+rwx and rm -rf)`,
+      { cause: error },
+    );
+  }
 }
