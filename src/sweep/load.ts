@@ -18,7 +18,8 @@
 import { basename, dirname, extname, resolve } from 'node:path';
 import { formatPath, sortIssues, type Diagnostic, type PathSegment } from '../diagnostics/issue.js';
 import { parseYamlDocument, readDocumentFile } from '../diagnostics/yaml.js';
-import { fieldGuide, fromZodIssues, readableError } from '../diagnostics/zod.js';
+import { fieldGuide, fromZodIssues, readableError, unknownKey } from '../diagnostics/zod.js';
+import type { FieldGuide } from '../diagnostics/zod.js';
 import { TaskValidationError, type TaskIssue } from '../errors.js';
 import { parseDuration } from '../job/duration.js';
 import { loadTaskFile } from '../task/load.js';
@@ -298,18 +299,68 @@ export function loadSweepFile(path: string): SweepSpec {
   return parseSweepYaml(read.text, { file: path, baseDir: dirname(resolve(path)) });
 }
 
-const CAMEL_TO_YAML: Readonly<Record<string, string>> = {
+// The object form's keys and the YAML fields they stand for; typed against SweepDefinition so that
+// a new option without an entry fails to compile.
+const SWEEP_KEYS: { readonly [K in keyof SweepDefinition]-?: string } = {
+  name: 'name',
+  task: 'task',
+  parameters: 'parameters',
+  objective: 'objective',
+  direction: 'direction',
+  trials: 'trials',
+  parallelism: 'parallelism',
+  sampler: 'sampler',
+  seed: 'seed',
   maxFailures: 'max_failures',
   trialTimeout: 'trial_timeout',
   outputDir: 'output_dir',
+};
+
+// The keys of every sampler shape (only tpe has more than `type`).
+const SAMPLER_KEYS: Readonly<Record<string, string>> = {
+  type: 'type',
   nStartupTrials: 'n_startup_trials',
   nCandidates: 'n_candidates',
+  gamma: 'gamma',
   priorWeight: 'prior_weight',
 };
 
-function toYamlForm(value: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [CAMEL_TO_YAML[k] ?? k, v]));
+const OBJECT_GUIDE: FieldGuide = {
+  fieldsAt: (path) => Object.keys(path.length === 0 ? SWEEP_KEYS : SAMPLER_KEYS),
+  levels: new Map([
+    ['', Object.keys(SWEEP_KEYS)],
+    ['sampler', Object.keys(SAMPLER_KEYS)],
+  ]),
+};
+
+/**
+ * The YAML form of an object-form mapping: known keys renamed, unknown ones (the YAML spellings
+ * included) reported with a suggestion in the object form's names.
+ */
+function toYamlForm(
+  value: Readonly<Record<string, unknown>>,
+  keys: Readonly<Record<string, string>>,
+  parent: readonly string[],
+  issues: RawIssue[],
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const field = keys[key];
+    if (field !== undefined) out[field] = v;
+    else {
+      const hint = unknownKey(key, parent, OBJECT_GUIDE, value);
+      issues.push({ path: [...parent, key], message: hint.message, at: 'key' });
+    }
+  }
+  return out;
 }
+
+const YAML_TO_OBJECT = new Map<string, string>(
+  [...Object.entries(SWEEP_KEYS), ...Object.entries(SAMPLER_KEYS)].map(([key, field]) => [
+    field,
+    key,
+  ]),
+);
 
 /**
  * Validates a sweep given as an object.
@@ -319,12 +370,31 @@ export function resolveSweep(
   definition: SweepDefinition,
   options: { readonly baseDir?: string } = {},
 ): SweepSpec {
-  const input = toYamlForm(definition as unknown as Record<string, unknown>);
-  if (typeof definition.sampler === 'object') input.sampler = toYamlForm(definition.sampler);
+  const keyIssues: RawIssue[] = [];
+  const given: unknown = definition;
+  const input = isPlainObject(given) ? toYamlForm(given, SWEEP_KEYS, [], keyIssues) : given;
+  if (isPlainObject(input) && isPlainObject(input.sampler)) {
+    input.sampler = toYamlForm(input.sampler, SAMPLER_KEYS, ['sampler'], keyIssues);
+  }
   const result = build(input, options.baseDir ?? process.cwd(), undefined);
-  if (result.ok) return result.spec;
+  if (result.ok && keyIssues.length === 0) return result.spec;
+  // Issues name fields as the object form does: maxFailures, sampler.nStartupTrials.
+  const objectPath = (path: readonly PathSegment[]): PathSegment[] =>
+    path.map((segment, i) =>
+      typeof segment === 'string' && (i === 0 || (i === 1 && path[0] === 'sampler'))
+        ? (YAML_TO_OBJECT.get(segment) ?? segment)
+        : segment,
+    );
   throw invalidSweep([
-    ...result.issues.map((raw) => ({ path: formatPath(raw.path), message: raw.message })),
-    ...result.external,
+    ...keyIssues.map((raw) => ({ path: formatPath(raw.path), message: raw.message })),
+    ...(result.ok ? [] : result.issues).map((raw) => ({
+      path: formatPath(objectPath(raw.path)),
+      message: raw.message,
+    })),
+    ...(result.ok ? [] : result.external),
   ]);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TaskValidationError } from '../../src/errors.js';
 import { loadSweepFile, parseSweepYaml, resolveSweep } from '../../src/sweep/load.js';
+import type { SweepDefinition } from '../../src/sweep/load.js';
 import { trialTask } from '../../src/sweep/run.js';
 import { Task } from '../../src/task/task.js';
 
@@ -216,6 +217,30 @@ describe('resolveSweep (the object form)', () => {
     assert.equal(spec.maxFailures, 0);
     assert.equal(spec.trialTimeoutMs, 90_000);
     assert.deepEqual(spec.sampler, { type: 'tpe', nStartupTrials: 3 });
+  });
+
+  it('refuses keys the object form does not have, YAML spellings included, in its own names', () => {
+    const issues = issuesOf(() =>
+      resolveSweep({
+        name: 'obj',
+        task: new Task({ name: 'base', run: 'echo 1' }),
+        parameters: { x: [1, 2] },
+        objective: 'v',
+        max_failures: 1,
+        trial: 3,
+        trialTimeout: 'soon',
+        sampler: { type: 'tpe', n_startup_trials: 3 },
+      } as unknown as SweepDefinition),
+    );
+    assert.deepEqual(
+      issues.map((i) => `${i.path}: ${i.message}`),
+      [
+        "max_failures: unknown field 'max_failures'; did you mean 'maxFailures'?",
+        "trial: unknown field 'trial'; did you mean 'trials'?",
+        "sampler.n_startup_trials: unknown field 'n_startup_trials'; did you mean 'sampler.nStartupTrials'?",
+        'trialTimeout: must be a duration such as 90s, 10m or 1h (or milliseconds, more than 0), got "soon"',
+      ],
+    );
   });
 
   it('builds each trial task with its parameters as environment variables', () => {
