@@ -124,6 +124,24 @@ describe('the container script ends at once whatever stands at result.json', () 
   }
 });
 
+describe('the container script ends even when the copy of result.json would not', () => {
+  it('gives up after 10 s where the image has timeout(1), and says so', { timeout: 60_000 }, () => {
+    // A head that never ends stands for a named pipe swapped in after the script looked.
+    const bin = join(dir, 'stuck-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'head'), '#!/bin/sh\nexec sleep 50\n', { mode: 0o755 });
+    const started = Date.now();
+    const { message } = runContainerScript('stuck', `echo '{"a": 1}' > ${OUT}`, {
+      PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    });
+    assert.ok(Date.now() - started < 40_000, 'the script waited for the copy');
+    assert.deepEqual(readMessage(message).file.found, {
+      kind: 'unreadable',
+      error: 'the read did not end within 10 s',
+    });
+  });
+});
+
 function outcomeMessage(outcome: Outcome): string {
   return outcomeError('job', outcome)?.message ?? '';
 }

@@ -123,8 +123,13 @@ report() {
   if [[ ! -e $f && ! -L $f ]]; then printf '\000konduktor:missing\n' >"$term"; return 0; fi
   kind=$(found_kind "$f")
   if [[ -n $kind ]]; then not_a_file "$kind" ""; return 0; fi
-  if ! err=$(head -c "$((limit + 1))" -- "$f" 2>&1 >"$term"); then
+  # A process of the job that outlived run could swap a named pipe in after the look: where the
+  # image has timeout(1), the copy gives up after 10 s rather than wait for a writer.
+  local -a bound=()
+  command -v timeout >/dev/null 2>&1 && bound=(timeout 10)
+  if ! err=$(${'$'}{bound[@]+"${'$'}{bound[@]}"} head -c "$((limit + 1))" -- "$f" 2>&1 >"$term"); then
     # Keep the reason, not the path: "head: cannot open '…' for reading: Permission denied".
+    [[ -n $err ]] || err='the read did not end within 10 s'
     not_a_file unreadable "${'$'}{err##*: }"
     return 0
   fi
