@@ -2,7 +2,7 @@
  * `konduktor launch TASK`.
  * @module
  */
-import { ResultTimeoutError, UsageError } from '../../errors.js';
+import { LogsUnavailableError, ResultTimeoutError, UsageError } from '../../errors.js';
 import { Job } from '../../job/job.js';
 import { parseDuration } from '../../job/duration.js';
 import { loadTaskFile } from '../../task/load.js';
@@ -118,6 +118,21 @@ export async function runLaunch(
 }
 
 /**
+ * Rank 0's log followed from the first attempt, so that one which failed and restarted before the
+ * follow began shows too; where that attempt's log is already gone (on Kubernetes a restart
+ * deletes the earlier pods), from the latest.
+ */
+async function* fromFirstAttempt(job: Job, signal: AbortSignal): AsyncGenerator<string> {
+  try {
+    yield* job.logs({ follow: true, attempt: 0, signal });
+  } catch (error) {
+    if (!(error instanceof LogsUnavailableError) || error.attempt !== 0) throw error;
+    info(`the log of attempt 0 is gone (${error.message}); following the latest attempt`);
+    yield* job.logs({ follow: true, signal });
+  }
+}
+
+/**
  * Prints rank 0's log until the job ends (across restarts and a stop/start); Ctrl+C detaches,
  * and a timeout stops following (exit 124); either way the job keeps its state.
  */
@@ -129,8 +144,7 @@ async function followUntilEnd(job: Job, timeoutMs: number | undefined): Promise<
   const watching = new AbortController();
   const lastStatus = watchHeld(job, AbortSignal.any([signal, watching.signal]));
   try {
-    // From the first attempt: one that failed and restarted before this follow began shows too.
-    for await (const line of job.logs({ follow: true, attempt: 0, signal })) out(line);
+    for await (const line of fromFirstAttempt(job, signal)) out(line);
     const outcome = await job.wait({ signal });
     const finished = await job.info();
     if (outcome === 'succeeded') {
