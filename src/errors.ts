@@ -289,7 +289,9 @@ export class ResultTimeoutError extends KonduktorError {
     super(
       'RESULT_TIMEOUT',
       `timed out after ${formatMs(timeoutMs)} waiting for job ${jobName} (status ${lastStatus}${why}); ` +
-        `the job keeps running: wait again with \`konduktor result ${jobName}\``,
+        (lastStatus === 'STOPPED'
+          ? `the job is held: resume it with \`konduktor start ${jobName}\`, then wait with \`konduktor result ${jobName}\``
+          : `the job keeps running: wait again with \`konduktor result ${jobName}\``),
     );
     this.jobName = jobName;
     this.timeoutMs = timeoutMs;

@@ -184,6 +184,13 @@ describe('waits on a held (STOPPED) job say so', () => {
         });
       }
     }
+    const timedOut = await runCli(['result', name, '--timeout', '1s'], { home: ctx.home });
+    assert.equal(timedOut.code, 124, timedOut.stderr);
+    assert.match(
+      timedOut.stderr,
+      /status STOPPED.*the job is held: resume it with `konduktor start/,
+    );
+    assert.doesNotMatch(timedOut.stderr, /keeps running/);
     await runCli(['down', '-y', name], { home: ctx.home });
   });
 
