@@ -8,13 +8,36 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, List, Mapping, Optional, Union
 
 from ._engine import engine
+from .errors import TaskIssue, TaskValidationError
 
 __all__ = ["Task", "Resources"]
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+
+def _refuse_unknown(unknown: Mapping[str, Any], document: Dict[str, Any], under: str) -> None:
+    """Raises TaskValidationError for keyword arguments that are no field (``num_node=2``), with
+    the engine's "did you mean" (the same hints as task YAML: ``gpus`` → ``accelerators``...).
+
+    ``document`` is the task in YAML form with the unknown keys in place; ``under`` is where
+    they are in it (``""`` or ``"resources."``). Only their problems are reported: the rest of
+    the task is checked when it is validated or launched.
+    """
+    if not unknown:
+        return
+    paths = [under + key for key in unknown]
+    issues: List[TaskIssue] = []
+    try:
+        engine().call("launch", {"task": document, "cwd": os.getcwd(), "validate_only": True})
+    except TaskValidationError as err:
+        issues = [i for i in err.issues if any(i.path == p or i.path.startswith(p + ".") for p in paths)]
+    if not issues:
+        issues = [TaskIssue(p, f"unknown field '{p.rsplit('.', 1)[-1]}'") for p in paths]
+    count = "1 problem" if len(issues) == 1 else f"{len(issues)} problems"
+    raise TaskValidationError(f"invalid task ({count}):\n" + "\n".join(f"  {i}" for i in issues), issues)
 
 
 def _put(target: Dict[str, Any], key: str, value: Any) -> None:
@@ -35,6 +58,10 @@ class Resources:
             failure (default 0), and the local queue's priority (higher first).
 
     Values are checked when the task is validated, so that every problem is reported at once.
+
+    Raises:
+        TaskValidationError: a keyword argument is no field (``cpu=2``): every such argument,
+            each with a "did you mean" when there is a close field (``cpus``).
     """
 
     def __init__(
@@ -45,6 +72,7 @@ class Resources:
         image_id: Optional[str] = None,
         labels: Optional[Mapping[str, str]] = None,
         job_config: Optional[Mapping[str, Any]] = None,
+        **unknown: Any,
     ) -> None:
         self.cpus = cpus
         self.memory = memory
@@ -52,6 +80,7 @@ class Resources:
         self.image_id = image_id
         self.labels = dict(labels) if labels is not None else None
         self.job_config = dict(job_config) if job_config is not None else None
+        _refuse_unknown(unknown, {"resources": {**self.to_dict(), **unknown}}, "resources.")
 
     def to_dict(self) -> Dict[str, Any]:
         """The YAML form of these resources (fields left unset are absent)."""
@@ -77,6 +106,11 @@ class Task:
         num_nodes: the number of nodes (ranks), default 1.
         file_mounts: ``{remote_path: local_path}``; local paths relative to the current directory.
 
+    Raises:
+        TaskValidationError: a keyword argument is no field (``num_node=2``): every such
+            argument, each with a "did you mean" when there is a close field (``num_nodes``).
+            Values are checked when the task is validated or launched.
+
     Example::
 
         task = konduktor.Task(name="trial", run='echo \\'{"val_loss": 0.42}\\' > "$KONDUKTOR_OUTPUT_DIR/result.json"')
@@ -92,6 +126,7 @@ class Task:
         workdir: Optional[PathLike] = None,
         num_nodes: Optional[int] = None,
         file_mounts: Optional[Mapping[str, PathLike]] = None,
+        **unknown: Any,
     ) -> None:
         self.name = name
         self.run = run
@@ -103,6 +138,7 @@ class Task:
             {k: os.fspath(v) for k, v in file_mounts.items()} if file_mounts is not None else None
         )
         self.resources: Optional[Resources] = None
+        _refuse_unknown(unknown, {**self.to_dict(), **unknown}, "")
 
     @classmethod
     def from_yaml(cls, path: PathLike) -> "Task":

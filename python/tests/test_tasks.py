@@ -110,3 +110,33 @@ def test_a_job_handle_survives_pickling_for_worker_processes():
     copy = pickle.loads(pickle.dumps(job))
     assert type(copy) is konduktor.Job and copy == job
     assert copy.result(timeout=120) == 3
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: konduktor.Task(name="bad", run="true", num_node=2), {"num_node": "did you mean 'num_nodes'"}),
+        (
+            lambda: konduktor.Task(name="bad", run="true", nodes=2, env={"A": "1"}),
+            {"nodes": "did you mean 'num_nodes'", "env": "did you mean 'envs'"},
+        ),
+        (lambda: konduktor.Task(runn="true"), {"runn": "did you mean 'run'"}),
+        (lambda: konduktor.Resources(cpu=2), {"resources.cpu": "did you mean 'resources.cpus'"}),
+        (
+            lambda: konduktor.Resources(cpus=1, gpus="H100:1", zzzqq=1),
+            {"resources.gpus": "did you mean 'resources.accelerators'", "resources.zzzqq": "unknown field 'zzzqq'"},
+        ),
+    ],
+)
+def test_a_misspelt_keyword_argument_is_a_task_validation_error_with_a_suggestion(make, expected):
+    before = len(all_jobs())
+    with pytest.raises(konduktor.TaskValidationError) as caught:
+        make()
+    err = caught.value
+    assert err.code == "TASK_INVALID" and isinstance(err, konduktor.KonduktorError)
+    # Only the unknown arguments: the rest of the task is checked at validation or launch.
+    assert {issue.path: issue.message for issue in err.issues}.keys() == expected.keys(), err.issues
+    for issue in err.issues:
+        assert expected[issue.path] in issue.message, issue
+        assert str(issue) in str(err)
+    assert len(all_jobs()) == before
