@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sys
 from typing import Any, Dict, Iterator, Optional, Union
 
@@ -44,6 +45,20 @@ def _where(backend: Optional[str], context: Optional[str], namespace: Optional[s
     if namespace is not None:
         where["namespace"] = namespace
     return where
+
+
+def _snake_case(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+def _snake_keys(data: Any) -> Any:
+    """The engine's camelCase keys in snake_case, at every depth. Safe for a job's info: the
+    reported document travels as a string (``text``), so no key of the user's is renamed."""
+    if isinstance(data, dict):
+        return {_snake_case(str(k)): _snake_keys(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_snake_keys(v) for v in data]
+    return data
 
 
 class Job(str):
@@ -128,13 +143,26 @@ class Job(str):
         return str(engine().call("wait", self._params(timeout=_timeout_ms(timeout))))
 
     def info(self) -> Dict[str, Any]:
-        """Everything the backend knows about the job: ``status``, ``attempt``, ``reason``,
-        ``numNodes``, ``resources``, ``submittedAt``/``startedAt``/``endedAt`` (ISO 8601 UTC)...
+        """Everything the backend knows about the job, with snake_case keys like the rest of
+        this package (and the errors' fields)::
+
+            {"name": "trial-3f2a", "backend": "local", "status": "SUCCEEDED", "num_nodes": 1,
+             "resources": "1x(1CPU, 2GiB)", "attempt": 0,
+             "submitted_at": "2026-01-01T00:00:00.000Z", "started_at": ..., "ended_at": ...,
+             "reason": ..., "outcome": {"kind": "value", "attempt": 0, "text": "..."}}
+
+        ``status``: as :meth:`status`. ``attempt``: the current (or final) 0-based attempt.
+        Times are ISO 8601 UTC strings; ``started_at``, ``ended_at``, ``reason`` (why the job is
+        in its state) and ``outcome`` are absent until they apply. ``outcome`` (once the job
+        ended) has ``kind`` (``"value"``, ``"no_result"``, ``"malformed"``, ``"too_large"``,
+        ``"failed"``) and the fields of the matching error in snake_case (``detail``,
+        ``found``, ``log_tail``, ``parse_error``, ``exit_code``...); ``text``/``value_text``
+        are the reported document as written.
 
         Raises:
             JobNotFoundError: there is no such job.
         """
-        return dict(engine().call("get", self._params()))
+        return _snake_keys(engine().call("get", self._params()))
 
     def status(self) -> str:
         """The job's status: ``"PENDING"``, ``"RUNNING"``, ``"STOPPED"``, ``"SUCCEEDED"``,
