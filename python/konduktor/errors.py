@@ -25,6 +25,8 @@ __all__ = [
     "ResultTooLargeError",
     "ResultTimeoutError",
     "JobNotFoundError",
+    "LogsUnavailableError",
+    "RequestInterruptedError",
     "BackendError",
     "ReportError",
 ]
@@ -156,19 +158,36 @@ class JobFailedError(KonduktorError):
 
 
 class NoResultReportedError(KonduktorError):
-    """The job succeeded, but rank 0's ``result.json`` is missing, empty or whitespace.
+    """The job succeeded, but rank 0's ``result.json`` is missing, empty, whitespace, or not a
+    file.
 
     Attributes:
         job_name: the job.
-        detail: ``"missing"``, ``"empty"`` or ``"whitespace"``.
+        detail: ``"missing"``, ``"empty"``, ``"whitespace"``, or ``"not_a_file"`` (something else
+            stood at ``result.json``: see ``found``).
+        found: with ``"not_a_file"``, what stood there: a dict with ``kind`` (``"directory"``,
+            ``"fifo"``, ``"socket"``, ``"character-device"``, ``"block-device"``, ``"other"``,
+            ``"dangling-link"``, ``"link-loop"`` or ``"unreadable"``), and when they apply
+            ``link`` (the target of a symbolic link) and ``error`` (why an open or read failed);
+            otherwise None.
+        log_tail: the last lines of rank 0's log (empty when the backend could not read them).
     """
 
     code = "NO_RESULT_REPORTED"
 
-    def __init__(self, message: str, job_name: str = "", detail: str = "missing") -> None:
+    def __init__(
+        self,
+        message: str,
+        job_name: str = "",
+        detail: str = "missing",
+        found: Optional[Mapping[str, Any]] = None,
+        log_tail: Sequence[str] = (),
+    ) -> None:
         super().__init__(message)
         self.job_name = job_name
         self.detail = detail
+        self.found: Optional[Dict[str, Any]] = dict(found) if found is not None else None
+        self.log_tail: List[str] = list(log_tail)
 
 
 class MalformedResultError(KonduktorError):
@@ -208,23 +227,34 @@ class ResultTooLargeError(KonduktorError):
 
 
 class ResultTimeoutError(KonduktorError):
-    """A wait ran out of time. The job keeps running; a later wait works.
+    """A wait ran out of time. The job keeps running (or stays held, when ``last_status`` is
+    ``"STOPPED"``); a later wait works.
 
     Attributes:
         job_name: the job.
         timeout: the timeout that ran out, in seconds.
         timeout_ms: the same in milliseconds (the TypeScript field).
         last_status: the job's status when the wait gave up (``"RUNNING"``, ``"PENDING"``...).
+        waiting_reason: why the job was not running then, as the backend said it (e.g.
+            ``"queued #2: waiting for 2 GPUs"``), or None when it said nothing.
     """
 
     code = "RESULT_TIMEOUT"
 
-    def __init__(self, message: str, job_name: str = "", timeout_ms: float = 0, last_status: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        job_name: str = "",
+        timeout_ms: float = 0,
+        last_status: str = "",
+        waiting_reason: Optional[str] = None,
+    ) -> None:
         super().__init__(message)
         self.job_name = job_name
         self.timeout_ms = timeout_ms
         self.timeout = timeout_ms / 1000
         self.last_status = last_status
+        self.waiting_reason = waiting_reason
 
 
 class JobNotFoundError(KonduktorError):
@@ -241,6 +271,33 @@ class JobNotFoundError(KonduktorError):
         super().__init__(message)
         self.job_name = job_name
         self.suggestions: List[str] = list(suggestions)
+
+
+class LogsUnavailableError(KonduktorError):
+    """The log asked for is gone: on Kubernetes a container's log lives only as long as its pod
+    (deleted by ``cancel``, a restart of the job, or by hand). The job's result is kept.
+
+    Attributes:
+        job_name: the job.
+        rank: the rank whose log was asked for.
+        attempt: the 0-based attempt whose log was asked for.
+    """
+
+    code = "LOGS_UNAVAILABLE"
+
+    def __init__(self, message: str, job_name: str = "", rank: int = 0, attempt: int = 0) -> None:
+        super().__init__(message)
+        self.job_name = job_name
+        self.rank = rank
+        self.attempt = attempt
+
+
+class RequestInterruptedError(KonduktorError):
+    """A request to konduktor's engine was cancelled before it ended (the TypeScript
+    ``InterruptedError``; named apart from Python's built-in ``InterruptedError``). The job is not
+    touched. A Ctrl+C in Python raises ``KeyboardInterrupt`` instead."""
+
+    code = "INTERRUPTED"
 
 
 class BackendError(KonduktorError):
@@ -267,10 +324,15 @@ _BY_NAME: Dict[str, Type[KonduktorError]] = {
         ResultTooLargeError,
         ResultTimeoutError,
         JobNotFoundError,
+        LogsUnavailableError,
+        RequestInterruptedError,
         BackendError,
         ReportError,
     )
 }
+# The TypeScript names of the classes named apart here.
+_BY_NAME["InterruptedError"] = RequestInterruptedError
+_BY_NAME["AbortError"] = RequestInterruptedError
 _BY_CODE: Dict[str, Type[KonduktorError]] = {cls.code: cls for cls in _BY_NAME.values()}
 
 
@@ -315,15 +377,33 @@ def from_wire(data: Mapping[str, Any]) -> KonduktorError:
             has_value=has_value,
         )
     if cls is NoResultReportedError:
-        return NoResultReportedError(message, job, str(data.get("detail", "missing")))
+        found = data.get("found")
+        return NoResultReportedError(
+            message,
+            job,
+            str(data.get("detail", "missing")),
+            found if isinstance(found, dict) else None,
+            [str(line) for line in data.get("logTail", [])],
+        )
     if cls is MalformedResultError:
         return MalformedResultError(message, job, str(data.get("parseError", "")), str(data.get("head", "")))
     if cls is ResultTooLargeError:
         return ResultTooLargeError(message, job, int(data.get("size", 0)), int(data.get("limit", 0)))
     if cls is ResultTimeoutError:
-        return ResultTimeoutError(message, job, float(data.get("timeoutMs", 0)), str(data.get("lastStatus", "")))
+        waiting = data.get("waitingReason")
+        return ResultTimeoutError(
+            message,
+            job,
+            float(data.get("timeoutMs", 0)),
+            str(data.get("lastStatus", "")),
+            str(waiting) if waiting is not None else None,
+        )
     if cls is JobNotFoundError:
         return JobNotFoundError(message, job, [str(s) for s in data.get("suggestions", [])])
+    if cls is LogsUnavailableError:
+        return LogsUnavailableError(
+            message, job, _optional_int(data.get("rank")) or 0, _optional_int(data.get("attempt")) or 0
+        )
     if cls is KonduktorError:
         return KonduktorError(message, code)
     return cls(message)

@@ -6,7 +6,7 @@ import json
 import pytest
 
 import konduktor
-from conftest import wait_for_file, write_result
+from conftest import ROOT, run_python, wait_for_file, write_result
 
 
 def launched(name, run, **task):
@@ -32,6 +32,82 @@ def test_no_result_reported(run, detail):
     assert (err.code, err.job_name, err.detail) == ("NO_RESULT_REPORTED", job, detail)
     assert isinstance(err, konduktor.KonduktorError)
     assert job.wait() == "succeeded"
+
+
+def test_no_result_where_result_json_is_a_directory_says_what_was_found():
+    job = launched("no-result-dir", 'echo "epoch 1 done"; mkdir "$KONDUKTOR_OUTPUT_DIR/result.json"')
+    with pytest.raises(konduktor.NoResultReportedError) as caught:
+        job.result(timeout=120)
+    err = caught.value
+    assert (err.code, err.job_name, err.detail, err.found) == ("NO_RESULT_REPORTED", job, "not_a_file", {"kind": "directory"})
+    assert err.log_tail == ["epoch 1 done"]
+    assert "result.json is a directory" in str(err)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        '(echo "epoch 1"; echo "Traceback: CUDA out of memory" >&2; false) 2>&1 | tee /dev/null',
+        'python3 -c \'import sys; print("epoch 1"); sys.exit("Traceback: CUDA out of memory")\' 2>&1 | tee /dev/null',
+    ],
+)
+def test_no_result_of_a_run_whose_failure_a_pipe_hid_carries_the_log_tail(run):
+    # `false | tee log` exits 0: the job succeeds without a result, and the log says why.
+    job = launched("no-result-tee", run)
+    with pytest.raises(konduktor.NoResultReportedError) as caught:
+        job.result(timeout=120)
+    err = caught.value
+    assert (err.detail, err.found) == ("missing", None)
+    assert err.log_tail == ["epoch 1", "Traceback: CUDA out of memory"]
+    assert "  | Traceback: CUDA out of memory" in str(err)
+
+
+def test_info_has_snake_case_keys_at_every_depth():
+    job = launched("info", 'echo oops; exit 3', num_nodes=2)
+    assert job.wait(timeout=120) == "failed"
+    info = job.info()
+    assert (info["name"], info["status"], info["num_nodes"], info["attempt"]) == (job, "FAILED", 2, 0)
+    for key in ("submitted_at", "started_at", "ended_at"):
+        assert isinstance(info[key], str) and info[key].endswith("Z"), info
+    assert info["outcome"]["kind"] == "failed"
+    assert (info["outcome"]["exit_code"], info["outcome"]["log_tail"]) == (3, ["oops"])
+
+    def keys(data):
+        if isinstance(data, dict):
+            return [k for key, value in data.items() for k in (key, *keys(value))]
+        return [k for value in data for k in keys(value)] if isinstance(data, list) else []
+
+    assert all(key == key.lower() for key in keys(info)), info
+    value = launched("info-value", write_result('{"camelCase": 1}'))
+    value.wait(timeout=120)
+    assert value.info()["outcome"] == {"kind": "value", "attempt": 0, "text": '{"camelCase": 1}'}
+
+
+def test_a_timeout_on_a_queued_job_says_what_it_waits_for(tmp_path):
+    # A private home whose capacity holds one 1-CPU job: the second one queues.
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("local:\n  capacity: { cpus: 1, memory: 8 }\n")
+    proc = run_python(
+        f"""
+        import konduktor
+        task = lambda name: konduktor.Task(name=name, run={wait_for_file(tmp_path / "go")!r})
+        first = konduktor.launch(task("first"), detach_run=True)
+        second = konduktor.launch(task("second"), detach_run=True)
+        try:
+            second.result(timeout=1)
+        except konduktor.ResultTimeoutError as err:
+            print(err.last_status, "|", err.waiting_reason, "|", err)
+        for job in (first, second):
+            job.cancel()
+        """,
+        env={"KONDUKTOR_HOME": str(home)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    status, reason, message = proc.stdout.strip().split(" | ", 2)
+    assert status == "PENDING"
+    assert reason.startswith("queued #1: ") and "CPU" in reason, reason
+    assert reason in message
 
 
 def test_malformed_result():
@@ -177,3 +253,32 @@ def _children(pid):
             if int(fields[1]) == pid:
                 found.append(int(entry))
     return found
+
+
+def test_errors_only_kubernetes_or_a_cancelled_request_raise_map_every_typescript_field():
+    # Built by the engine's own classes and wire form (no cluster here: LogsUnavailableError
+    # comes from Kubernetes, InterruptedError from a cancelled request, which Python forgets).
+    import subprocess
+
+    from konduktor.errors import from_wire
+
+    script = f"""
+        import * as e from {json.dumps(str(ROOT / "dist" / "errors.js"))};
+        import {{ errorJson }} from {json.dumps(str(ROOT / "dist" / "cli" / "output.js"))};
+        const wire = (err) => ({{ name: err.name, ...errorJson(err) }});
+        console.log(JSON.stringify([
+          wire(new e.LogsUnavailableError('trial-1', 1, 2, 'its pod was deleted')),
+          wire(new e.InterruptedError('interrupted (Ctrl+C)')),
+          wire(new e.ResultTimeoutError('trial-1', 1500, 'PENDING', 'queued #2: waiting for 2 GPUs')),
+          wire(new e.NoResultReportedError('trial-1', {{ detail: 'not_a_file', found: {{ kind: 'dangling-link', link: 'x' }}, logTail: ['a'] }})),
+        ]));
+    """
+    proc = subprocess.run(["node", "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    logs, interrupted, timeout, no_result = (from_wire(d) for d in json.loads(proc.stdout))
+    assert isinstance(logs, konduktor.LogsUnavailableError)
+    assert (logs.code, logs.job_name, logs.rank, logs.attempt) == ("LOGS_UNAVAILABLE", "trial-1", 1, 2)
+    assert "its pod was deleted" in str(logs)
+    assert isinstance(interrupted, konduktor.RequestInterruptedError) and interrupted.code == "INTERRUPTED"
+    assert (timeout.timeout, timeout.last_status, timeout.waiting_reason) == (1.5, "PENDING", "queued #2: waiting for 2 GPUs")
+    assert (no_result.detail, no_result.found, no_result.log_tail) == ("not_a_file", {"kind": "dangling-link", "link": "x"}, ["a"])
