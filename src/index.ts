@@ -22,6 +22,14 @@
  * @module
  */
 export { launch, getJob, type LaunchOptions, type GetJobOptions } from './launch.js';
+export {
+  createKonduktor,
+  type Konduktor,
+  type KonduktorOptions,
+  type ClientLaunchOptions,
+  type ClientSweepOptions,
+} from './client.js';
+export type { BackendChoice, BackendOptions } from './backends/resolve.js';
 export { Job, waitingReasonOf, type WaitOptions, type LogOptions } from './job/job.js';
 export { parseDuration, type Duration } from './job/duration.js';
 export { Task, Resources } from './task/task.js';

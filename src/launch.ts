@@ -2,6 +2,7 @@
  * `launch()` and `getJob()`: the library's entry points.
  * @module
  */
+import type { Backend } from './backends/backend.js';
 import { type BackendChoice, resolveBackend } from './backends/resolve.js';
 import { closestMatch } from './diagnostics/suggest.js';
 import { UsageError } from './errors.js';
@@ -50,17 +51,28 @@ export interface LaunchOptions {
  * @throws {BackendError} when the backend cannot be used.
  */
 export async function launch(task: Task | TaskSpec, options: LaunchOptions = {}): Promise<Job> {
-  checkOptionKeys(options);
-  // A plain TaskSpec is validated too: it comes from the caller, and the backends trust a spec
-  // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
-  let spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
-  if (options.overrides !== undefined) {
-    spec = applyOverrides(spec, options.overrides, process.env, 'keys');
-  }
+  checkOptionKeys('launch', options, Object.keys(LAUNCH_OPTION_KEYS));
+  const spec = validatedSpec(task, options.overrides);
   const backend = await resolveBackend(
     options.backend,
     options.home === undefined ? {} : { home: options.home },
   );
+  return submitTask(backend, spec);
+}
+
+/**
+ * The spec to submit: the task validated, then the overrides applied and checked again.
+ * @throws {TaskValidationError} when the task or an override is invalid.
+ */
+export function validatedSpec(task: Task | TaskSpec, overrides?: TaskOverrides): TaskSpec {
+  // A plain TaskSpec is validated too: it comes from the caller, and the backends trust a spec
+  // (names, `..` in mount paths, reserved variables), so nothing unvalidated may reach them.
+  const spec = (task instanceof Task ? task : Task.fromSpec(task)).toSpec();
+  return overrides === undefined ? spec : applyOverrides(spec, overrides, process.env, 'keys');
+}
+
+/** Submits a validated spec to a backend and returns the job's handle. */
+export async function submitTask(backend: Backend, spec: TaskSpec): Promise<Job> {
   const name = await backend.submit(spec);
   return new Job(name, backend);
 }
@@ -92,15 +104,19 @@ const LAUNCH_OPTION_KEYS: { readonly [K in keyof LaunchOptions]-?: true } = {
   overrides: true,
 };
 
-function checkOptionKeys(options: LaunchOptions): void {
-  const allowed = Object.keys(LAUNCH_OPTION_KEYS);
+/**
+ * Refuses keys of an options object that are not in `allowed` (a misspelt option would otherwise
+ * be ignored), with "did you mean".
+ * @throws {UsageError} naming every unknown key.
+ */
+export function checkOptionKeys(what: string, options: object, allowed: readonly string[]): void {
   const unknown = Object.keys(options).filter((key) => !allowed.includes(key));
   if (unknown.length === 0) return;
   const problems = unknown.map((key) => {
     const near = closestMatch(key, allowed);
     return near === undefined
-      ? `unknown launch option '${key}' (the options are ${allowed.join(', ')})`
-      : `unknown launch option '${key}'; did you mean '${near}'?`;
+      ? `unknown ${what} option '${key}' (the options are ${allowed.join(', ')})`
+      : `unknown ${what} option '${key}'; did you mean '${near}'?`;
   });
   throw new UsageError(problems.join('; '));
 }

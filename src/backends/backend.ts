@@ -130,6 +130,11 @@ export interface Backend {
   start(name: string): Promise<void>;
   /** Cancels the job if needed and deletes it and everything it left. */
   remove(name: string): Promise<void>;
-  /** Releases connections and watchers. */
+  /**
+   * Releases connections and watchers. Waits on a closed backend fail; the client that made it
+   * (see `createKonduktor`) makes a fresh one for its next call.
+   */
   close(): Promise<void>;
+  /** True once {@link Backend.close} was called. */
+  readonly closed: boolean;
 }

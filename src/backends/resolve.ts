@@ -25,8 +25,6 @@ export interface BackendOptions {
   readonly kubeconfig?: string | undefined;
 }
 
-const shared = new Map<string, Promise<Backend>>();
-
 /** The backend kind in effect when none is given explicitly. */
 export function defaultBackendKind(home?: string): BackendKind {
   const fromEnv = process.env['KONDUKTOR_BACKEND'];
@@ -42,28 +40,84 @@ export function defaultBackendKind(home?: string): BackendKind {
 }
 
 /**
- * The backend for a choice. Backends made from a kind are shared per process (per options), so
- * all waits of one process share one watcher or one set of informers.
+ * The backends made from kinds, one per set of options, so that all waits through one owner share
+ * one watcher or one set of informers. A backend closed by its user (`job.backend.close()`) is
+ * dropped and replaced on the next request, never handed out again.
  */
-export async function resolveBackend(
+export class BackendPool {
+  readonly #backends = new Map<string, Promise<Backend>>();
+  #closed = false;
+
+  /**
+   * The backend for a choice: an instance as it is; a kind (or the default kind) made once per
+   * options and kept until it is closed.
+   * @throws {UsageError} when the pool was closed, or the kind is unknown.
+   * @throws {BackendError} when the backend cannot be made (no cluster, no JobSet CRD).
+   */
+  async get(choice: BackendChoice | undefined, options: BackendOptions = {}): Promise<Backend> {
+    if (this.#closed) throw new UsageError('this konduktor client was closed: create a new one');
+    if (typeof choice === 'object') return choice;
+    const kind = choice ?? defaultBackendKind(options.home);
+    const home = resolveHome(options.home);
+    const key = JSON.stringify([
+      kind,
+      home,
+      options.context,
+      options.namespace,
+      options.kubeconfig,
+    ]);
+    const cached = this.#backends.get(key);
+    if (cached !== undefined) {
+      const backend = await cached;
+      if (!backend.closed) return backend;
+      // Another caller may have replaced it while this one waited.
+      if (this.#backends.get(key) === cached) this.#backends.delete(key);
+      return this.get(kind, options);
+    }
+    const made = createBackend(kind, home, options);
+    this.#backends.set(key, made);
+    // A failed creation (no cluster, no CRD) must not be kept for the next caller.
+    made.catch(() => {
+      if (this.#backends.get(key) === made) this.#backends.delete(key);
+    });
+    return made;
+  }
+
+  /** Closes every backend this pool made; later {@link BackendPool.get} calls throw. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const made = [...this.#backends.values()];
+    this.#backends.clear();
+    const settled = await Promise.allSettled(made);
+    await Promise.all(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value.close() : Promise.resolve())),
+    );
+  }
+}
+
+/** The process's default backends: those of the top-level `launch()`, `getJob()` and the CLI. */
+const defaults = new BackendPool();
+
+/**
+ * The backend for a choice, from the process's default pool (see {@link BackendPool.get}).
+ * @throws {BackendError} when the backend cannot be made.
+ */
+export function resolveBackend(
   choice: BackendChoice | undefined,
   options: BackendOptions = {},
 ): Promise<Backend> {
-  if (typeof choice === 'object') return choice;
-  const kind = choice ?? defaultBackendKind(options.home);
-  const home = resolveHome(options.home);
-  const key = JSON.stringify([kind, home, options.context, options.namespace, options.kubeconfig]);
-  let backend = shared.get(key);
-  if (backend === undefined) {
-    backend = create(kind, home, options);
-    shared.set(key, backend);
-    // A failed creation (no cluster, no CRD) must not be cached for the next caller.
-    backend.catch(() => shared.delete(key));
-  }
-  return backend;
+  return defaults.get(choice, options);
 }
 
-async function create(kind: BackendKind, home: string, options: BackendOptions): Promise<Backend> {
+/**
+ * A new backend of a kind, owned by the caller (who closes it).
+ * @throws {BackendError} when it cannot be made (no cluster, no JobSet CRD).
+ */
+export async function createBackend(
+  kind: BackendKind,
+  home: string,
+  options: BackendOptions,
+): Promise<Backend> {
   switch (kind) {
     case 'local':
       return new LocalBackend({ home });

@@ -10,7 +10,7 @@ import type {
   JobStatus,
   TerminalJobInfo,
 } from '../backends/backend.js';
-import { outcomeValue } from '../result/outcome.js';
+import { type Outcome, outcomeValue } from '../result/outcome.js';
 import { type Duration, parseDuration } from './duration.js';
 
 /** Options of every wait. */
@@ -103,6 +103,18 @@ export class Job {
     const info = await this.#waitTerminal(options);
     outcomeValue(this.name, info.outcome);
     return info.outcome.kind === 'value' ? info.outcome.text : '';
+  }
+
+  /**
+   * How the job ended, as recorded, without waiting and without throwing for a failed job or a
+   * missing result (as {@link Job.result} does): `undefined` while the job has not ended. The
+   * outcome is plain data: `{ kind: 'value', text }`, `'failed'` (with reason, exit code, log
+   * tail), `'no_result'`, `'malformed'` or `'too_large'` (see {@link Outcome}).
+   * @throws {JobNotFoundError} when the job was removed.
+   * @throws {BackendError} when the backend cannot be read.
+   */
+  async outcome(): Promise<Outcome | undefined> {
+    return (await this.#backend.get(this.name)).outcome;
   }
 
   /** The job's current status. */

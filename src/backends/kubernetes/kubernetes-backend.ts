@@ -617,6 +617,10 @@ class KubernetesBackendImpl implements Backend {
     }
   }
 
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;

@@ -243,7 +243,16 @@ export class LocalBackend implements Backend {
     return this.#ctx.db.integrityCheck();
   }
 
+  #closed = false;
+
+  /** True once {@link LocalBackend.close} was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.#queue.close();
     this.#ctx.close();
   }
