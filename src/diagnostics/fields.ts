@@ -136,3 +136,69 @@ export function objectLevels(schema: Schema): ReadonlyMap<string, readonly strin
   visit(schema, '');
   return levels;
 }
+
+// Every schema `segment` may lead to: unlike `child`, all of a union's options count, because
+// the value that would pick one (a misspelt discriminator) is the value in question.
+function children(schema: Schema, segment: PathSegment, value: unknown): Schema[] {
+  const def = defOf(unwrap(schema));
+  switch (def.type) {
+    case 'object': {
+      const field = def.shape?.[String(segment)];
+      return field === undefined ? [] : [field];
+    }
+    case 'record':
+      return def.valueType === undefined ? [] : [def.valueType];
+    case 'array':
+      return typeof segment === 'number' && def.element !== undefined ? [def.element] : [];
+    case 'union':
+      return optionsFor(def, value).flatMap((option) => children(option, segment, value));
+    default:
+      return [];
+  }
+}
+
+function closedValues(schema: Schema): unknown[] {
+  const node = unwrap(schema);
+  const def = defOf(node) as Def & { readonly entries?: Readonly<Record<string, unknown>> };
+  if (def.type === 'enum') return Object.values(def.entries ?? {});
+  if (def.type === 'literal') return [...(def.values ?? [])];
+  if (def.type === 'union') return (def.options ?? []).flatMap(closedValues);
+  return [];
+}
+
+/**
+ * The words a union of literals and enums (`z.union([z.literal('a'), z.enum(['b'])])`) accepts, or
+ * undefined when an option takes an open kind of value.
+ */
+export function unionOfWords(schema: Schema): unknown[] | undefined {
+  const def = defOf(unwrap(schema));
+  if (def.type !== 'union') return undefined;
+  const closed = (def.options ?? []).map(closedValues);
+  return closed.every((values) => values.length > 0) ? closed.flat() : undefined;
+}
+
+/**
+ * The closed set of values (enum members, literals, a union's discriminator values) allowed at
+ * `path` of a document checked by `schema`, or none when the place takes an open kind of value.
+ *
+ * @example
+ * ```ts
+ * valuesAt(z.object({ backend: z.enum(['local', 'kubernetes']) }), ['backend'], {}); // ['local', 'kubernetes']
+ * ```
+ */
+export function valuesAt(
+  schema: Schema,
+  path: readonly PathSegment[],
+  input: unknown,
+): readonly unknown[] {
+  let nodes: Schema[] = [schema];
+  let value = input;
+  for (const segment of path) {
+    nodes = nodes.flatMap((node) => children(node, segment, value));
+    value =
+      isRecord(value) || Array.isArray(value)
+        ? (value as Record<PathSegment, unknown>)[segment]
+        : undefined;
+  }
+  return [...new Set(nodes.flatMap(closedValues))];
+}

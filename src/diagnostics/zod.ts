@@ -12,7 +12,7 @@
  * @module
  */
 import { z } from 'zod';
-import { fieldsAt, objectLevels } from './fields.js';
+import { fieldsAt, objectLevels, unionOfWords, valuesAt } from './fields.js';
 import { describeValue } from './issue.js';
 import type { Diagnostic, PathSegment } from './issue.js';
 import { closestMatch, normalizeSpelling } from './suggest.js';
@@ -23,6 +23,8 @@ export interface FieldGuide {
   readonly fieldsAt: (path: readonly PathSegment[], input: unknown) => readonly string[];
   /** The mappings with fixed fields, by dotted path: where a misplaced field may belong. */
   readonly levels: ReadonlyMap<string, readonly string[]>;
+  /** The closed set of values allowed at `path` (enum members, literals), for value hints. */
+  readonly valuesAt?: (path: readonly PathSegment[], input: unknown) => readonly unknown[];
   /** Common mistakes edit distance does not catch, per level; targets are relative to the level. */
   readonly aliases?: Readonly<Record<string, Readonly<Record<string, string>>>>;
   /** Keys that are deliberately not supported, with what to do instead. */
@@ -36,6 +38,7 @@ export function fieldGuide(
 ): FieldGuide {
   return {
     fieldsAt: (path, input) => fieldsAt(schema, path, input),
+    valuesAt: (path, input) => valuesAt(schema, path, input),
     levels: objectLevels(schema),
     ...extra,
   };
@@ -152,9 +155,30 @@ function collect(
       const messages = issue.issues.map((inner) => inner.message);
       out.push({ path, message: messages.join('; ') || issue.message, at: 'key' });
     } else {
-      out.push({ path, message: issue.message, at: 'value' });
+      out.push({ path, message: closedSetMessage(issue, path, input, guide), at: 'value' });
     }
   }
+}
+
+/**
+ * The message of a value problem; where the place takes one of a closed set of words (a sweep
+ * parameter's `type`, `direction`, `backend`) and the value is a string near one of them, with
+ * "did you mean" — as unknown keys get.
+ */
+function closedSetMessage(
+  issue: z.core.$ZodIssue,
+  path: readonly PathSegment[],
+  input: unknown,
+  guide: FieldGuide,
+): string {
+  const value = valueAt(input, path);
+  if (typeof value !== 'string') return issue.message;
+  const allowed = (guide.valuesAt?.(path, input) ?? []).filter(
+    (v): v is string => typeof v === 'string',
+  );
+  if (allowed.length === 0 || allowed.includes(value)) return issue.message;
+  const near = closestMatch(value, allowed);
+  return near === undefined ? issue.message : `${issue.message}; did you mean '${near}'?`;
 }
 
 /**
@@ -246,8 +270,13 @@ export const readableError: z.core.$ZodErrorMap = (issue) => {
       return `must be a multiple of ${issue.divisor}${got}`;
     case 'invalid_format':
       return `${describeValue(issue.input)} does not have the required form`;
-    case 'invalid_union':
-      return `is none of the accepted forms${got}`;
+    case 'invalid_union': {
+      const words =
+        issue.inst === undefined ? undefined : unionOfWords(issue.inst as z.core.$ZodType);
+      return words === undefined
+        ? `is none of the accepted forms${got}`
+        : `must be ${oneOf(words)}${got}`;
+    }
     default:
       return undefined;
   }

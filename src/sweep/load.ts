@@ -28,7 +28,13 @@ import { Task } from '../task/task.js';
 import { RESERVED_ENV_NAMES, type TaskSpec } from '../task/types.js';
 import { validateTask } from '../task/validate.js';
 import type { SamplerSpec } from './sampler.js';
-import { SweepSchema, type SweepParam, type SweepSpec, type SweepYaml } from './schema.js';
+import {
+  parametersProblems,
+  SweepSchema,
+  type SweepParam,
+  type SweepSpec,
+  type SweepYaml,
+} from './schema.js';
 import { gridSize, type ParamSpec } from './space.js';
 
 /** The sampler part of a {@link SweepDefinition}. */
@@ -150,6 +156,7 @@ function build(input: unknown, baseDir: string, defaultName: string | undefined)
   if (!parsed.success) {
     issues.push(...fromZodIssues(parsed.error.issues, input, SWEEP_GUIDE));
   }
+  issues.push(...parametersProblems(input));
   if (!parsed.success || task === undefined) return { ok: false, issues, external };
 
   const data = parsed.data;

@@ -15,7 +15,8 @@
  * @module
  */
 import { z } from 'zod';
-import { describeValue } from '../diagnostics/issue.js';
+import { describeValue, type Diagnostic } from '../diagnostics/issue.js';
+import { closestMatch } from '../diagnostics/suggest.js';
 import { wholeNumber } from '../task/quantity.js';
 import { ENV_NAME_PATTERN, taskNameProblem } from '../task/schema.js';
 import type { TaskSpec } from '../task/types.js';
@@ -79,101 +80,67 @@ const envName = z
 
 const range = { low: finite('low'), high: finite('high'), env: envName };
 
-const ParamSchema = z
-  .union(
-    [
-      valueList.transform((values) => ({ type: 'grid' as const, values })),
-      z.discriminatedUnion(
-        'type',
-        [
-          z.strictObject({ type: z.literal('uniform'), ...range }),
-          z.strictObject({ type: z.literal('loguniform'), ...range }),
-          z.strictObject({
-            type: z.literal('int'),
-            ...range,
-            step: wholeNumber(1).optional(),
-            log: z.boolean().optional(),
-          }),
-          z.strictObject({ type: z.literal('choice'), values: valueList, env: envName }),
-          z.strictObject({ type: z.literal('grid'), values: valueList, env: envName }),
-        ],
-        {
-          error: (iss) =>
-            iss.note === 'No matching discriminator'
-              ? 'type must be one of uniform, loguniform, int, choice, grid'
-              : undefined,
-        },
-      ),
-    ],
-    {
-      error: (iss) =>
-        !Array.isArray(iss.input) && typeof iss.input !== 'object'
-          ? `a parameter is a mapping with a type (uniform, loguniform, int, choice, grid) or a list of values, got ${describeValue(iss.input)}`
-          : undefined,
-    },
-  )
-  .superRefine((param, ctx) => {
-    if (param.type === 'grid' || param.type === 'choice') return;
-    if (!(param.low < param.high) && !(param.type === 'int' && param.low === param.high)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['high'],
-        message: `high (${param.high}) must be greater than low (${param.low})`,
-      });
-    }
-    if (param.type === 'loguniform' && param.low <= 0) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['low'],
-        message: `a loguniform parameter needs low > 0, got ${param.low}`,
-      });
-    }
-    if (param.type === 'int') {
-      if (!Number.isInteger(param.low))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['low'],
-          message: `low must be an integer, got ${param.low}`,
-        });
-      if (!Number.isInteger(param.high))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['high'],
-          message: `high must be an integer, got ${param.high}`,
-        });
-      if (param.log === true && param.low < 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['low'],
-          message: `an int parameter with log: true needs low >= 1, got ${param.low}`,
-        });
-      }
-      if (param.log === true && (param.step ?? 1) !== 1) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['step'],
-          message: 'step cannot be combined with log: true',
-        });
-      }
-    }
-  });
+/** The parameter types a sweep file may name. */
+export const PARAM_TYPES = ['uniform', 'loguniform', 'int', 'choice', 'grid'] as const;
 
-const SamplerSchema = z.union([
-  z.enum(['grid', 'random', 'tpe'], {
-    error: (iss) => `must be grid, random or tpe, got ${describeValue(iss.input)}`,
-  }),
-  z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('grid') }),
-    z.strictObject({ type: z.literal('random') }),
-    z.strictObject({
-      type: z.literal('tpe'),
-      n_startup_trials: wholeNumber(0).optional(),
-      n_candidates: wholeNumber(1).optional(),
-      gamma: z.number().gt(0).lte(1).optional(),
-      prior_weight: z.number().positive().optional(),
+const ParamSchema = z.union(
+  [
+    valueList.transform((values) => ({ type: 'grid' as const, values })),
+    z.discriminatedUnion(
+      'type',
+      [
+        z.strictObject({ type: z.literal('uniform'), ...range }),
+        z.strictObject({ type: z.literal('loguniform'), ...range }),
+        z.strictObject({
+          type: z.literal('int'),
+          ...range,
+          step: wholeNumber(1).optional(),
+          log: z.boolean().optional(),
+        }),
+        z.strictObject({ type: z.literal('choice'), values: valueList, env: envName }),
+        z.strictObject({ type: z.literal('grid'), values: valueList, env: envName }),
+      ],
+      {
+        error: (iss) =>
+          iss.note === 'No matching discriminator'
+            ? `type must be one of ${PARAM_TYPES.join(', ')}, got ${describeValue((iss.input as { type?: unknown } | undefined)?.type)}`
+            : undefined,
+      },
+    ),
+  ],
+  {
+    error: (iss) =>
+      !Array.isArray(iss.input) && typeof iss.input !== 'object'
+        ? `a parameter is a mapping with a type (uniform, loguniform, int, choice, grid) or a list of values, got ${describeValue(iss.input)}`
+        : undefined,
+  },
+);
+
+const SamplerSchema = z.union(
+  [
+    z.enum(['grid', 'random', 'tpe'], {
+      error: (iss) => `must be grid, random or tpe, got ${describeValue(iss.input)}`,
     }),
-  ]),
-]);
+    z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('grid') }),
+      z.strictObject({ type: z.literal('random') }),
+      z.strictObject({
+        type: z.literal('tpe'),
+        n_startup_trials: wholeNumber(0).optional(),
+        n_candidates: wholeNumber(1).optional(),
+        gamma: z.number().gt(0).lte(1).optional(),
+        prior_weight: z.number().positive().optional(),
+      }),
+    ]),
+  ],
+  {
+    // A word that is none of the sampler names: say so, not "none of the accepted forms".
+    error: (iss) =>
+      typeof iss.input === 'string'
+        ? `must be grid, random or tpe, got ${describeValue(iss.input)}`
+        : undefined,
+  },
+);
 
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
@@ -255,3 +222,93 @@ export const SweepSchema = z.strictObject({
 
 /** The YAML form of a sweep, as the schema reads it. */
 export type SweepYaml = z.infer<typeof SweepSchema>;
+
+function isNumber(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * The problems between the fields of one parameter in its YAML form (`high` above `low`, a
+ * loguniform's `low` above 0, an int's bounds and `step`), checked on the raw mapping so that they
+ * are reported together with every other problem of the parameter: each check runs when the
+ * fields it reads have the right kind, whatever else is wrong. A misspelt `type` is read as the
+ * type it is closest to; an unrecognizable one still gets the checks every numeric range gets.
+ * Paths are relative to the parameter.
+ *
+ * @example
+ * ```ts
+ * parameterProblems({ type: 'unifrom', low: 1, high: 0 });
+ * // [{ path: ['high'], at: 'value', message: 'high (0) must be greater than low (1)' }]
+ * ```
+ */
+export function parameterProblems(param: unknown): Diagnostic[] {
+  if (typeof param !== 'object' || param === null || Array.isArray(param)) return [];
+  const raw = param as Readonly<Record<string, unknown>>;
+  const written = raw.type;
+  const known = (PARAM_TYPES as readonly unknown[]).includes(written);
+  const type = known
+    ? written
+    : typeof written === 'string'
+      ? closestMatch(written, PARAM_TYPES)
+      : undefined;
+  const out: Diagnostic[] = [];
+  const problem = (field: string, message: string): void => {
+    out.push({ path: [field], at: 'value', message });
+  };
+  const { low, high, step, log, values } = raw;
+  if (type === 'choice' || type === 'grid') {
+    // A known type's values are checked by the schema; a misspelt one's are not.
+    if (!known && Array.isArray(values) && values.length === 0) {
+      problem('values', 'give at least one value');
+    }
+    return out;
+  }
+  if (!known && type !== undefined) {
+    for (const [field, value] of [
+      ['low', low],
+      ['high', high],
+    ] as const) {
+      if (value !== undefined && !isNumber(value)) {
+        problem(field, `${field} must be a number, got ${describeValue(value)}`);
+      }
+    }
+  }
+  if (isNumber(low) && isNumber(high) && !(low < high) && !(type === 'int' && low === high)) {
+    problem('high', `high (${high}) must be greater than low (${low})`);
+  }
+  if (type === 'loguniform' && isNumber(low) && low <= 0) {
+    problem('low', `a loguniform parameter needs low > 0, got ${low}`);
+  }
+  if (type !== 'int') return out;
+  if (isNumber(low) && !Number.isInteger(low)) problem('low', `low must be an integer, got ${low}`);
+  if (isNumber(high) && !Number.isInteger(high)) {
+    problem('high', `high must be an integer, got ${high}`);
+  }
+  if (log === true && isNumber(low) && low < 1) {
+    problem('low', `an int parameter with log: true needs low >= 1, got ${low}`);
+  }
+  if (log === true && step !== undefined && step !== 1) {
+    problem('step', 'step cannot be combined with log: true');
+  } else if (isNumber(step) && isNumber(low) && isNumber(high) && high > low && step > high - low) {
+    problem(
+      'step',
+      `step (${step}) is larger than high - low (${high - low}): only low could be drawn`,
+    );
+  }
+  return out;
+}
+
+/**
+ * {@link parameterProblems} of every parameter of a sweep in YAML form, with full paths. Checked
+ * outside the schema, so that they run whatever else is wrong with a parameter.
+ */
+export function parametersProblems(sweep: unknown): Diagnostic[] {
+  const params = (sweep as { parameters?: unknown } | null)?.parameters;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return [];
+  return Object.entries(params).flatMap(([name, param]) =>
+    parameterProblems(param).map((problem) => ({
+      ...problem,
+      path: ['parameters', name, ...problem.path],
+    })),
+  );
+}

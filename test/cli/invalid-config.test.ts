@@ -48,7 +48,7 @@ describe('invalid config.yaml', () => {
       assert.ok(found, `no problem at ${config}:${line} in\n${stderr}`);
       assert.match(found, message);
     };
-    at('1:10', /backend: must be local or kubernetes, got "locl"/);
+    at('1:10', /backend: must be local or kubernetes, got "locl"; did you mean 'local'\?/);
     at('4:11', /local\.capacity\.cpus: must be greater than 0, got 0/);
     at('5:5', /unknown field 'gpu'; did you mean 'local\.capacity\.gpus'\?/);
     at('6:13', /memory is counted in GiB, so write 16 for 16Gi/);
@@ -105,34 +105,37 @@ describe('invalid sweep files', () => {
   const ctx = tempHome();
   after(ctx.cleanup);
 
-  it('words sweep fields and the inline task like a task file', async () => {
-    const file = writeTask(
-      ctx.dir,
-      'sweep.yaml',
-      [
-        'name: My_Sweep', // 1
-        'task:', // 2
-        '  name: t', // 3
-        '  run: echo', // 4
-        '  resources:', // 5
-        '    gpu: 1', // 6
-        'parameters:', // 7
-        '  lr: {type: uniform, low: 0, high: 1, steps: 2}', // 8
-        'objective: loss', // 9
-        'trials: 0', // 10
-        'parallelism: -1', // 11
-        'sampler: {type: tpe, gamma: 2}', // 12
-        'direction: up', // 13
-        '',
-      ].join('\n'),
-    );
+  /** `konduktor sweep <file>` of the sweep `lines`: exit 2, words only; its stderr. */
+  async function refusedSweep(name: string, lines: readonly string[]): Promise<string> {
+    const file = writeTask(ctx.dir, name, [...lines, ''].join('\n'));
     const result = await runCli(['sweep', file, '-y'], { home: ctx.home });
     assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
     assert.doesNotMatch(result.stderr, RAW);
-    const lines = result.stderr.split('\n');
+    return result.stderr;
+  }
+
+  it('words sweep fields and the inline task like a task file', async () => {
+    const stderr = await refusedSweep('sweep.yaml', [
+      'name: My_Sweep', // 1
+      'task:', // 2
+      '  name: t', // 3
+      '  run: echo', // 4
+      '  resources:', // 5
+      '    gpu: 1', // 6
+      'parameters:', // 7
+      '  lr: {type: uniform, low: 0, high: 1, steps: 2}', // 8
+      'objective: loss', // 9
+      'trials: 0', // 10
+      'parallelism: -1', // 11
+      'sampler: {type: tpe, gamma: 2}', // 12
+      'direction: up', // 13
+    ]);
+    const file = join(ctx.dir, 'sweep.yaml');
+    const lines = stderr.split('\n');
     const at = (line: number, message: RegExp): void => {
       const found = lines.find((l) => l.includes(`${file}:${line}:`));
-      assert.ok(found, `no problem at line ${line} in\n${result.stderr}`);
+      assert.ok(found, `no problem at line ${line} in\n${stderr}`);
       assert.match(found, message);
     };
     at(1, /name: .*did you mean 'my-sweep'\?/);
@@ -142,6 +145,39 @@ describe('invalid sweep files', () => {
     at(11, /parallelism: must be a whole number of at least 1, got -1/);
     at(12, /sampler\.gamma: must be at most 1, got 2/);
     at(13, /direction: must be minimize or maximize, got "up"/);
+  });
+
+  it('lists every problem of every parameter at once, with "did you mean" for misspelt words', async () => {
+    const stderr = await refusedSweep('bad.yaml', [
+      'name: bad', // 1
+      'task: {name: t, run: echo}', // 2
+      'parameters:', // 3
+      '  x: {type: unifrom, low: 1, high: 0}', // 4
+      '  lr: {type: loguniform, low: 0, high: 1, env: "1x"}', // 5
+      '  n: {type: int, low: 5, high: 1, step: 0}', // 6
+      '  c: {type: choise, values: []}', // 7
+      'objective: loss', // 8
+      'sampler: rnadom', // 9
+      'direction: maximise', // 10
+    ]);
+    const file = join(ctx.dir, 'bad.yaml');
+    const expected: readonly string[] = [
+      `4:13: parameters.x.type: type must be one of uniform, loguniform, int, choice, grid, got "unifrom"; did you mean 'uniform'?`,
+      '4:36: parameters.x.high: high (0) must be greater than low (1)',
+      '5:31: parameters.lr.low: a loguniform parameter needs low > 0, got 0',
+      '5:48: parameters.lr.env: env must be a variable name: letters, digits and _, not starting with a digit',
+      '6:32: parameters.n.high: high (1) must be greater than low (5)',
+      '6:41: parameters.n.step: must be a whole number of at least 1, got 0',
+      `7:13: parameters.c.type: type must be one of uniform, loguniform, int, choice, grid, got "choise"; did you mean 'choice'?`,
+      '7:29: parameters.c.values: give at least one value',
+      `9:10: sampler: must be grid, random or tpe, got "rnadom"; did you mean 'random'?`,
+      `10:12: direction: must be minimize or maximize, got "maximise"; did you mean 'maximize'?`,
+    ];
+    assert.match(stderr, new RegExp(`\\(${expected.length} problems\\)`));
+    const lines = stderr.split('\n').map((line) => line.trim());
+    for (const problem of expected) {
+      assert.ok(lines.includes(`${file}:${problem}`), `missing ${problem} in\n${stderr}`);
+    }
   });
 
   it('gives the YAML value hint in sweep files too', async () => {

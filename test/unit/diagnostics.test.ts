@@ -4,8 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fieldsAt, objectLevels } from '../../src/diagnostics/fields.js';
+import { z } from 'zod';
+import { fieldsAt, objectLevels, valuesAt } from '../../src/diagnostics/fields.js';
 import { parseYamlDocument } from '../../src/diagnostics/yaml.js';
+import { fieldGuide, fromZodIssues, readableError } from '../../src/diagnostics/zod.js';
+import { parseUserConfig } from '../../src/config-file.js';
 import { SweepSchema } from '../../src/sweep/schema.js';
 import { TaskSchema } from '../../src/task/schema.js';
 
@@ -50,6 +53,72 @@ describe('field lists read from the schemas', () => {
       'gamma',
       'prior_weight',
     ]);
+  });
+});
+
+describe('closed sets of words: "did you mean" for misspelt values', () => {
+  it('reads the allowed words from enums, literals and a union discriminator', () => {
+    const input = { parameters: { k: { type: 'unifrom' } }, sampler: { type: 'rnadom' } };
+    assert.deepEqual(valuesAt(SweepSchema, ['direction'], input), ['minimize', 'maximize']);
+    assert.deepEqual(valuesAt(SweepSchema, ['parameters', 'k', 'type'], input), [
+      'uniform',
+      'loguniform',
+      'int',
+      'choice',
+      'grid',
+    ]);
+    assert.deepEqual(valuesAt(SweepSchema, ['sampler'], { sampler: 'x' }), [
+      'grid',
+      'random',
+      'tpe',
+    ]);
+    assert.deepEqual(valuesAt(SweepSchema, ['sampler', 'type'], input), ['grid', 'random', 'tpe']);
+    // Open kinds of value have no closed set, so no hint.
+    assert.deepEqual(valuesAt(SweepSchema, ['objective'], input), []);
+    assert.deepEqual(valuesAt(TaskSchema, ['name'], {}), []);
+  });
+
+  it('suggests the nearest word for any schema, and nothing when none is near', () => {
+    const schema = z.strictObject({
+      mode: z.enum(['fast', 'thorough']).optional(),
+      kind: z.union([z.literal('alpha'), z.literal('beta')]).optional(),
+    });
+    const guide = fieldGuide(schema);
+    const messages = (input: unknown): string[] => {
+      const parsed = schema.safeParse(input, { error: readableError });
+      assert.equal(parsed.success, false);
+      return parsed.success
+        ? []
+        : fromZodIssues(parsed.error.issues, input, guide).map((d) => d.message);
+    };
+    assert.deepEqual(messages({ mode: 'thorugh', kind: 'bta' }), [
+      `must be fast or thorough, got "thorugh"; did you mean 'thorough'?`,
+      `must be alpha or beta, got "bta"; did you mean 'beta'?`,
+    ]);
+    assert.deepEqual(messages({ mode: 'zzzzzz' }), ['must be fast or thorough, got "zzzzzz"']);
+    // A number where a word belongs is not a spelling mistake.
+    assert.deepEqual(messages({ mode: 3 }), ['must be fast or thorough, got 3']);
+  });
+
+  it('config.yaml backend gets the hint, with its position', () => {
+    for (const [written, meant] of [
+      ['kubernets', 'kubernetes'],
+      ['Local', 'local'],
+      ['locl', 'local'],
+    ]) {
+      assert.throws(
+        () => parseUserConfig(`backend: ${written}\n`, 'config.yaml'),
+        (err: Error) => {
+          assert.match(
+            err.message,
+            new RegExp(
+              `config\\.yaml:1:10: backend: .*got "${written}"; did you mean '${meant}'\\?`,
+            ),
+          );
+          return true;
+        },
+      );
+    }
   });
 });
 

@@ -203,6 +203,128 @@ describe("parseSweepYaml: the task file's messages", () => {
   });
 });
 
+describe('parseSweepYaml: every problem of a parameter at once, misspelt words named', () => {
+  const issuesAt = (lines: readonly string[]): Map<string, string[]> => {
+    const text = ['task: {name: t, run: echo}', 'objective: loss', ...lines].join('\n');
+    const found = new Map<string, string[]>();
+    for (const issue of issuesOf(() => parseSweepYaml(text, { file: 's.yaml', baseDir: dir }))) {
+      assert.equal(typeof issue.line, 'number', JSON.stringify(issue));
+      found.set(issue.path, [...(found.get(issue.path) ?? []), `${issue.line}: ${issue.message}`]);
+    }
+    return found;
+  };
+
+  it('says "did you mean" for misspelt types, samplers and directions', () => {
+    const found = issuesAt([
+      'parameters:', // 3
+      '  a: {type: unifrom, low: 0, high: 1}', // 4
+      '  b: {type: logunifrom, low: 1, high: 2}', // 5
+      '  c: {type: itn, low: 1, high: 4}', // 6
+      '  d: {type: choise, values: [1, 2]}', // 7
+      '  e: {type: gird, values: [1, 2]}', // 8
+      '  f: {type: normal, low: 0, high: 1}', // 9
+      'sampler: rnadom', // 10
+      'direction: maximise', // 11
+    ]);
+    const hint = (path: string, line: number, word: string): void => {
+      assert.match(
+        found.get(path)?.join('\n') ?? '',
+        new RegExp(`^${line}: .*did you mean '${word}'\\?$`),
+        path,
+      );
+    };
+    hint('parameters.a.type', 4, 'uniform');
+    hint('parameters.b.type', 5, 'loguniform');
+    hint('parameters.c.type', 6, 'int');
+    hint('parameters.d.type', 7, 'choice');
+    hint('parameters.e.type', 8, 'grid');
+    hint('sampler', 10, 'random');
+    hint('direction', 11, 'maximize');
+    // Nothing is near: the allowed words, no guess.
+    assert.deepEqual(found.get('parameters.f.type'), [
+      '9: type must be one of uniform, loguniform, int, choice, grid, got "normal"',
+    ]);
+    const sampler = issuesAt(['parameters: {x: [1]}', 'sampler: {type: tpee}']);
+    assert.match(sampler.get('sampler.type')?.[0] ?? '', /^4: .*did you mean 'tpe'\?$/);
+  });
+
+  it('checks low, high, step and values whatever else is wrong with the parameter', () => {
+    const found = issuesAt([
+      'parameters:', // 3
+      '  a: {type: unifrom, low: 1, high: 0}', // 4: the issue's own input
+      '  b: {type: logunifrom, low: 0, high: 1}', // 5
+      '  c: {type: int, low: 5, high: 1, step: 0}', // 6
+      '  d: {type: uniform, low: 2, high: 1, env: "1x"}', // 7
+      '  e: {type: normal, low: 3, high: 3}', // 8
+      '  f: {type: choise, values: []}', // 9
+      '  g: {type: int, low: 0.5, high: 2, log: true, stepp: 2}', // 10
+      '  h: {type: itn, low: 1, high: 3, step: 5}', // 11
+      '  i: {type: unifrom, low: one, high: 2}', // 12
+    ]);
+    const has = (path: string, message: RegExp): void => {
+      const messages = found.get(path) ?? [];
+      assert.ok(
+        messages.some((m) => message.test(m)),
+        `${path}: ${JSON.stringify(messages)} in ${JSON.stringify([...found])}`,
+      );
+    };
+    has('parameters.a.type', /^4: .*did you mean 'uniform'/);
+    has('parameters.a.high', /^4: high \(0\) must be greater than low \(1\)$/);
+    has('parameters.b.type', /^5: .*did you mean 'loguniform'/);
+    has('parameters.b.low', /^5: a loguniform parameter needs low > 0, got 0$/);
+    has('parameters.c.step', /^6: must be a whole number of at least 1, got 0$/);
+    has('parameters.c.high', /^6: high \(1\) must be greater than low \(5\)$/);
+    has('parameters.d.env', /^7: env must be a variable name/);
+    has('parameters.d.high', /^7: high \(1\) must be greater than low \(2\)$/);
+    has('parameters.e.type', /^8: type must be one of/);
+    has('parameters.e.high', /^8: high \(3\) must be greater than low \(3\)$/);
+    has('parameters.f.type', /^9: .*did you mean 'choice'/);
+    has('parameters.f.values', /^9: give at least one value$/);
+    has('parameters.g.stepp', /^10: unknown field 'stepp'; did you mean 'step'/);
+    has('parameters.g.low', /^10: low must be an integer, got 0.5$/);
+    has('parameters.g.low', /^10: an int parameter with log: true needs low >= 1, got 0.5$/);
+    has('parameters.h.step', /^11: step \(5\) is larger than high - low \(2\)/);
+    has('parameters.i.low', /^12: low must be a number, got "one"$/);
+    // One problem, one message: nothing said twice.
+    for (const [path, messages] of found) {
+      assert.equal(new Set(messages).size, messages.length, `${path}: ${JSON.stringify(messages)}`);
+    }
+  });
+
+  it('keeps the checks of a valid parameter (int: low may equal high) quiet', () => {
+    const spec = parseSweepYaml(
+      'task: {name: t, run: echo}\nobjective: loss\nparameters:\n  n: {type: int, low: 3, high: 3}\n  m: {type: int, low: 1, high: 9, step: 4}\n',
+      { baseDir: dir, file: 'ok.yaml' },
+    );
+    assert.deepEqual(Object.keys(spec.parameters), ['n', 'm']);
+  });
+
+  it('the object form gets the same checks', () => {
+    const issues = issuesOf(() =>
+      resolveSweep({
+        name: 's',
+        task: { name: 't', run: 'echo' },
+        parameters: { a: { type: 'unifrom', low: 1, high: 0 } as never },
+        objective: 'loss',
+        direction: 'maximise' as never,
+      }),
+    );
+    const messages = issues.map((i) => `${i.path}: ${i.message}`);
+    assert.ok(
+      messages.some((m) => /^parameters\.a\.type: .*did you mean 'uniform'/.test(m)),
+      String(messages),
+    );
+    assert.ok(
+      messages.includes('parameters.a.high: high (0) must be greater than low (1)'),
+      String(messages),
+    );
+    assert.ok(
+      messages.some((m) => /^direction: .*did you mean 'maximize'/.test(m)),
+      String(messages),
+    );
+  });
+});
+
 describe('resolveSweep (the object form)', () => {
   it('takes a Task and camelCase options', () => {
     const spec = resolveSweep({
