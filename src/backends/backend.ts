@@ -6,6 +6,7 @@
  * shared `result/` code turns them into outcomes.
  * @module
  */
+import { UsageError } from '../errors.js';
 import type { Outcome } from '../result/outcome.js';
 import type { TaskSpec } from '../task/types.js';
 
@@ -29,6 +30,21 @@ export type JobStatus = (typeof JobStatuses)[keyof typeof JobStatuses];
 /** True for the states a job never leaves. */
 export function isTerminal(status: JobStatus): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+}
+
+/**
+ * The one precondition of `stop` and `start`, checked by {@link Job} above every backend (and by
+ * each backend for callers that use it directly): a job that has ended can be neither held nor
+ * resumed.
+ * @throws {UsageError} when `status` is terminal.
+ */
+export function refuseEnded(name: string, status: JobStatus, action: 'stop' | 'start'): void {
+  if (!isTerminal(status)) return;
+  throw new UsageError(
+    action === 'stop'
+      ? `job ${name} has already ended (${status}); only a queued or running job can be stopped`
+      : `job ${name} has already ended (${status}); only a stopped job can be started (start resumes a held job); to run the task again, launch it again`,
+  );
 }
 
 /** What a backend knows about one job. */

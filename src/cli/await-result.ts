@@ -10,7 +10,7 @@ import { type Duration } from '../job/duration.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { isatty } from 'node:tty';
 import { RawJson, stringifyJson } from '../result/raw-json.js';
-import { errorJson, formatError, info, out, outExact } from './output.js';
+import { errorJson, formatError, info, out, outExact, outcomeName } from './output.js';
 import { leftMessage } from './held.js';
 import { onInterrupt } from './interrupt.js';
 import { startProgress } from './progress.js';
@@ -95,24 +95,5 @@ async function infoAfter(job: Job, error: unknown): Promise<JobInfo | undefined>
     return await job.info();
   } catch {
     return undefined;
-  }
-}
-
-function outcomeName(code: ExitCode): string {
-  switch (code) {
-    case ExitCodes.JOB_FAILED:
-      return 'failed';
-    case ExitCodes.NO_RESULT:
-      return 'no_result';
-    case ExitCodes.MALFORMED_RESULT:
-      return 'malformed';
-    case ExitCodes.RESULT_TOO_LARGE:
-      return 'too_large';
-    case ExitCodes.TIMEOUT:
-      return 'timeout';
-    case ExitCodes.INTERRUPTED:
-      return 'interrupted';
-    default:
-      return 'error';
   }
 }

@@ -40,6 +40,6 @@ if (fast === undefined) {
       process.exitCode = code;
     }
   } catch (error) {
-    process.exitCode = reportFatal(error);
+    process.exitCode = reportFatal(error, fast.json === true ? {} : undefined);
   }
 }

@@ -8,6 +8,7 @@ import { isatty } from 'node:tty';
 import pc from 'picocolors';
 import { isKonduktorError } from '../errors.js';
 import type { JobInfo } from '../backends/backend.js';
+import { stringifyJson } from '../result/raw-json.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 
 /** True when decorations (colour, spinner) may be written to stderr. */
@@ -59,10 +60,63 @@ function writeAll(fd: 1 | 2, text: string): void {
  * Reports an error that ended a command on stderr and returns the exit code; a closed stdout ends
  * the command quietly with exit 0, as `status | head -1` always did.
  */
-export function reportFatal(error: unknown): ExitCode {
+export function reportFatal(error: unknown, json?: JsonEnvelopeContext): ExitCode {
   if (error instanceof OutputClosedError) return ExitCodes.SUCCESS;
   info(formatError(error));
-  return exitCodeOf(error);
+  const code = exitCodeOf(error);
+  if (json !== undefined) {
+    try {
+      out(stringifyJson(errorEnvelope(error, code, json.job)));
+    } catch (closed) {
+      if (!(closed instanceof OutputClosedError)) throw closed;
+    }
+  }
+  return code;
+}
+
+/**
+ * What a `--json` command knows when an error ends it: given, {@link reportFatal} also prints the
+ * one envelope a program reading stdout expects, whatever the error.
+ */
+export interface JsonEnvelopeContext {
+  /** The job the command was about, when it names one (`result JOB`). */
+  readonly job?: string | undefined;
+}
+
+/**
+ * The `--json` envelope of an error that ended a command: `{job?, outcome, error: {code,
+ * message, ...}}`, the shape `launch --wait --json` and `result --json` print for a failed wait.
+ */
+export function errorEnvelope(
+  error: unknown,
+  code: ExitCode,
+  job?: string,
+): Record<string, unknown> {
+  return {
+    ...(job === undefined ? {} : { job }),
+    outcome: outcomeName(code),
+    error: errorJson(error),
+  };
+}
+
+/** The envelope's `outcome` word for an exit code. */
+export function outcomeName(code: ExitCode): string {
+  switch (code) {
+    case ExitCodes.JOB_FAILED:
+      return 'failed';
+    case ExitCodes.NO_RESULT:
+      return 'no_result';
+    case ExitCodes.MALFORMED_RESULT:
+      return 'malformed';
+    case ExitCodes.RESULT_TOO_LARGE:
+      return 'too_large';
+    case ExitCodes.TIMEOUT:
+      return 'timeout';
+    case ExitCodes.INTERRUPTED:
+      return 'interrupted';
+    default:
+      return 'error';
+  }
 }
 
 const colors = pc.createColors(isFancy());

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option, type OptionValues } from '@commander-js/extra-typings';
 import { ExitCodes } from './exit-codes.js';
-import { reportFatal } from './output.js';
+import { type JsonEnvelopeContext, out, reportFatal } from './output.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -36,6 +36,17 @@ const program = new Command('konduktor')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
+/**
+ * Set before a command runs when it was given `--json`: then an error that ends it is also an
+ * envelope on stdout (a program reading stdout gets one JSON document whatever happened).
+ */
+let jsonOutput: JsonEnvelopeContext | undefined;
+program.hook('preAction', (_program, command) => {
+  if (command.opts()['json'] !== true) return;
+  // Only `result` names one job by its argument; other commands' arguments are files or globs.
+  jsonOutput = { job: command.name() === 'result' ? command.args[0] : undefined };
+});
+
 withBackendOptions(
   program
     .command('launch')
@@ -46,7 +57,10 @@ withBackendOptions(
     .option('--wait', 'wait for the job and print only its result document on stdout')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('-d, --detach', 'return at once, printing the job name')
-    .option('--timeout <duration>', 'with --wait: give up waiting after this long (e.g. 30s, 10m)'),
+    .option(
+      '--timeout <duration>',
+      'give up after this long (e.g. 30s, 10m), exit 124, the job keeps running: with --wait the wait for the result, else following the log',
+    ),
 )
   .option('--json', 'machine-readable output')
   .option('--dryrun', 'print what would be launched, launch nothing')
@@ -241,7 +255,18 @@ try {
       error.code === 'commander.version'
         ? ExitCodes.SUCCESS
         : ExitCodes.USAGE;
+    // Commander already said what is wrong on stderr; a `--json` caller still gets its envelope.
+    if (process.exitCode === ExitCodes.USAGE && process.argv.includes('--json')) {
+      out(
+        JSON.stringify({ outcome: 'error', error: { code: 'USAGE', message: usageText(error) } }),
+      );
+    }
   } else {
-    process.exitCode = reportFatal(error);
+    process.exitCode = reportFatal(error, jsonOutput);
   }
+}
+
+/** Commander's message without its own `error: ` prefix. */
+function usageText(error: CommanderError): string {
+  return error.message.replace(/^error: /, '');
 }

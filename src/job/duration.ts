@@ -35,6 +35,10 @@ export function parseDuration(value: Duration, what = 'timeout'): number {
     return value;
   }
   const text = value.trim();
+  // `-5s` is a duration with a sign, not text: say what is wrong with it.
+  if (/^-(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.test(text)) {
+    throw new UsageError(`${what} must not be negative, got ${text}`);
+  }
   const parts = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/.exec(text);
   if (parts === null) {
     throw new UsageError(

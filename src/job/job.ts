@@ -3,12 +3,13 @@
  * @module
  */
 import { ResultTimeoutError } from '../errors.js';
-import type {
-  Backend,
-  BackendLogOptions,
-  JobInfo,
-  JobStatus,
-  TerminalJobInfo,
+import {
+  type Backend,
+  type BackendLogOptions,
+  type JobInfo,
+  type JobStatus,
+  refuseEnded,
+  type TerminalJobInfo,
 } from '../backends/backend.js';
 import { type Outcome, outcomeValue } from '../result/outcome.js';
 import { type Duration, parseDuration } from './duration.js';
@@ -143,9 +144,13 @@ export class Job {
     return this.#backend.cancel(this.name);
   }
 
-  /** Holds the job (`STOPPED`): its processes end, and it leaves the queue until {@link Job.start}. */
-  stop(): Promise<void> {
-    return this.#backend.stop(this.name);
+  /**
+   * Holds the job (`STOPPED`): its processes end, and it leaves the queue until {@link Job.start}.
+   * @throws {UsageError} when the job has already ended.
+   */
+  async stop(): Promise<void> {
+    refuseEnded(this.name, (await this.#backend.get(this.name)).status, 'stop');
+    await this.#backend.stop(this.name);
   }
 
   /**
@@ -153,8 +158,10 @@ export class Job {
    * running job.
    * @throws {UsageError} when the job has already ended.
    */
-  start(): Promise<void> {
-    return this.#backend.start(this.name);
+  async start(): Promise<void> {
+    // Checked here, above every backend: no backend can start an ended job quietly.
+    refuseEnded(this.name, (await this.#backend.get(this.name)).status, 'start');
+    await this.#backend.start(this.name);
   }
 
   async #waitTerminal(options: WaitOptions): Promise<TerminalJobInfo> {

@@ -18,7 +18,8 @@ import { parsedWith } from '../diagnostics/zod.js';
 /** What a quantity counts: CPUs per node, or memory per node in GiB. */
 export type QuantityKind = 'cpus' | 'memory';
 
-const DECIMAL = /^\+?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+// A sign is part of the number: `-1` is a number that is too small, not text (`--memory -1`).
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 function formatNumber(n: number): string {
   return String(Number(n.toFixed(4)));
@@ -41,7 +42,8 @@ export function parseQuantity(value: number | string, kind: QuantityKind): numbe
     n = Number(text);
   }
   if (!Number.isFinite(n)) return `must be a finite number ${example}, got ${describeValue(value)}`;
-  if (n <= 0) return `must be greater than 0, got ${describeValue(value)}`;
+  // Numeric text is named as the number, as YAML's `memory: -1` is: the flag's "-1" says the same.
+  if (n <= 0) return `must be greater than 0, got ${describeValue(n)}`;
   return n;
 }
 
@@ -67,9 +69,12 @@ function unitHint(text: string, kind: QuantityKind): string | undefined {
 
 /** Reads a whole number (or a string of digits) of at least `min`; returns the problem as a string. */
 export function parseWholeNumber(value: number | string, min: number): number | string {
-  const n = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+  const n =
+    typeof value === 'number' ? value : /^\s*[-+]?\d+\s*$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n) || n < min) {
-    return `must be a whole number of at least ${min}, got ${describeValue(value)}`;
+    // Whole-number text is named as the number (`--num-nodes -1` as `num_nodes: -1`).
+    const got = Number.isSafeInteger(n) ? n : value;
+    return `must be a whole number of at least ${min}, got ${describeValue(got)}`;
   }
   return n;
 }

@@ -108,7 +108,7 @@ describe('konduktor dashboard (CLI)', () => {
       assert.match(second.stderr, /another --port/);
       const bad = await runCli(['dashboard', '--port', 'http'], { home: tmp.home });
       assert.equal(bad.code, 2);
-      assert.match(bad.stderr, /--port expects a non-negative integer, got "http"/);
+      assert.match(bad.stderr, /--port must be a whole number of at least 0, got "http"/);
     } finally {
       child.kill('SIGINT');
     }

@@ -15,7 +15,6 @@ import {
   isKonduktorError,
   JobNotFoundError,
   TaskValidationError,
-  UsageError,
 } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
 import { makeJobName } from '../../task/naming.js';
@@ -25,6 +24,7 @@ import {
   type BackendLogOptions,
   type BackendWaitOptions,
   isTerminal,
+  refuseEnded,
   type JobInfo,
   type TerminalJobInfo,
 } from '../backend.js';
@@ -525,11 +525,7 @@ class KubernetesBackendImpl implements Backend {
     const pods = await this.#podsOf(name);
     const info = await this.#evaluate(js, pods);
     if (info.status === 'STOPPED') return;
-    if (isTerminal(info.status)) {
-      throw new UsageError(
-        `job ${name} has already ended (${info.status}); only a queued or running job can be stopped`,
-      );
-    }
+    refuseEnded(name, info.status, 'stop');
     const attempt = jobSetAttempt(js);
     // Bound to a node: its container may have run, and its end would read as this attempt's.
     const ran = pods.some(
@@ -562,11 +558,7 @@ class KubernetesBackendImpl implements Backend {
   async start(name: string): Promise<void> {
     const js = await this.#fetchJobSet(name);
     const info = await this.#evaluate(js, await this.#podsOf(name));
-    if (isTerminal(info.status)) {
-      throw new UsageError(
-        `job ${name} has already ended (${info.status}); only a stopped job can be started`,
-      );
-    }
+    refuseEnded(name, info.status, 'start');
     if (info.status !== 'STOPPED') return;
     const target = Number(js.metadata.annotations?.[ANNOTATIONS.resumeAttempt]);
     if (Number.isInteger(target) && target > jobSetAttempt(js)) await this.#moveAttempt(js, target);

@@ -7,11 +7,11 @@
  */
 import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendError, JobNotFoundError, UsageError } from '../../errors.js';
+import { BackendError, JobNotFoundError } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
 import { makeJobName } from '../../task/naming.js';
 import type { TaskSpec } from '../../task/types.js';
-import { isTerminal, type JobInfo } from '../backend.js';
+import { isTerminal, type JobInfo, refuseEnded } from '../backend.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
@@ -281,11 +281,7 @@ export class JobLifecycle {
   async hold(name: string): Promise<boolean> {
     const info = this.refresh(name);
     if (info.status === 'STOPPED') return false;
-    if (isTerminal(info.status)) {
-      throw new UsageError(
-        `job ${name} has already ended (${info.status}); only a queued or running job can be stopped`,
-      );
-    }
+    refuseEnded(name, info.status, 'stop');
     const row = this.row(name);
     if (row.status === 'RUNNING') {
       // As for cancel, the processes end first and the row stays RUNNING (holding its resources)
@@ -311,11 +307,7 @@ export class JobLifecycle {
    */
   release(name: string): boolean {
     const row = this.row(name);
-    if (isTerminal(row.status)) {
-      throw new UsageError(
-        `job ${name} has already ended (${row.status}); only a stopped job can be started`,
-      );
-    }
+    refuseEnded(name, row.status, 'start');
     if (row.status !== 'STOPPED') return false;
     const dir = this.#ctx.jobDir(name);
     const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;

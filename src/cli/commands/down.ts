@@ -3,6 +3,7 @@
  * @module
  */
 import { backendFromFlags } from './common.js';
+import type { Backend } from '../../backends/backend.js';
 import { UsageError } from '../../errors.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
@@ -27,6 +28,44 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${source}$`);
 }
 
+/** True when `pattern` has glob characters, false for a plain job name. */
+function isGlob(pattern: string): boolean {
+  return /[*?[]/.test(pattern);
+}
+
+/**
+ * The names of the jobs that `patterns` (names or globs) select, in the order listed. A plain name
+ * that names no job is looked up on the backend, so that it fails as `result` and `logs` do (with
+ * the names it may have meant); a glob that matches nothing is a usage error that says so.
+ * @throws {JobNotFoundError} for a plain name that names no job.
+ * @throws {UsageError} for globs that match no job.
+ */
+export async function selectJobs(
+  backend: Backend,
+  patterns: readonly string[],
+  every: readonly string[],
+): Promise<string[]> {
+  const selected = new Set<string>();
+  const unmatched: string[] = [];
+  for (const pattern of patterns) {
+    const regexp = globToRegExp(pattern);
+    const matches = every.filter((name) => regexp.test(name));
+    if (matches.length > 0) for (const name of matches) selected.add(name);
+    else if (!isGlob(pattern)) {
+      // Throws JobNotFoundError with suggestions; a job made since the listing is taken as named.
+      await backend.get(pattern);
+      selected.add(pattern);
+    } else unmatched.push(pattern);
+  }
+  if (unmatched.length > 0) {
+    const globs = unmatched.map((p) => JSON.stringify(p)).join(', ');
+    throw new UsageError(
+      `the glob${unmatched.length === 1 ? '' : 's'} ${globs} match${unmatched.length === 1 ? 'es' : ''} no job (${every.length} job${every.length === 1 ? '' : 's'} listed); list jobs with konduktor status`,
+    );
+  }
+  return [...selected];
+}
+
 /** Runs `down` and returns the exit code. */
 export async function runDown(
   patterns: string[],
@@ -44,21 +83,12 @@ export async function runDown(
   }
   const backend = await backendFromFlags(options);
   const every = (await backend.list()).map((job) => job.name);
-  const selected = new Set<string>();
-  if (options.all === true) for (const name of every) selected.add(name);
-  const unmatched: string[] = [];
-  for (const pattern of patterns) {
-    const regexp = globToRegExp(pattern);
-    const matches = every.filter((name) => regexp.test(name));
-    if (matches.length === 0) unmatched.push(pattern);
-    for (const name of matches) selected.add(name);
-  }
-  if (unmatched.length > 0) {
-    throw new UsageError(
-      `no job matches ${unmatched.map((p) => JSON.stringify(p)).join(', ')}; list jobs with konduktor status`,
-    );
-  }
-  const names = [...selected];
+  const names = [
+    ...new Set([
+      ...(options.all === true ? every : []),
+      ...(await selectJobs(backend, patterns, every)),
+    ]),
+  ];
   if (names.length === 0) {
     info('no jobs to remove');
     if (options.json === true) out('[]');

@@ -6,8 +6,8 @@ import { backendFromFlags, type BackendFlags } from './common.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out, reportFatal } from '../output.js';
-import { type Backend, isTerminal } from '../../backends/backend.js';
-import { globToRegExp } from './down.js';
+import { type Backend, refuseEnded } from '../../backends/backend.js';
+import { selectJobs } from './down.js';
 
 /** Runs `stop` or `start` over names or globs and returns the exit code. */
 export async function runHold(
@@ -18,17 +18,7 @@ export async function runHold(
   if (patterns.length === 0) throw new UsageError(`no jobs given: name the jobs to ${action}`);
   const backend = await backendFromFlags(options);
   const every = (await backend.list()).map((job) => job.name);
-  const names = new Set<string>();
-  for (const pattern of patterns) {
-    const regexp = globToRegExp(pattern);
-    const matches = every.filter((name) => regexp.test(name));
-    if (matches.length === 0) {
-      throw new UsageError(
-        `no job matches ${JSON.stringify(pattern)}; list jobs with konduktor status`,
-      );
-    }
-    for (const name of matches) names.add(name);
-  }
+  const names = await selectJobs(backend, patterns, every);
   let code: ExitCode = ExitCodes.SUCCESS;
   const done: string[] = [];
   for (const name of names) {
@@ -52,11 +42,7 @@ async function stopOne(backend: Backend, name: string): Promise<string> {
 
 async function startOne(backend: Backend, name: string): Promise<string> {
   const { status } = await backend.get(name);
-  if (isTerminal(status)) {
-    throw new UsageError(
-      `job ${name} has already ended (${status}): start resumes only a stopped job; to run the task again, launch it again`,
-    );
-  }
+  refuseEnded(name, status, 'start');
   if (status !== 'STOPPED') return `job ${name} is not stopped (${status}): nothing to start`;
   await backend.start(name);
   return `started ${name}: it is queued to run again from the start`;

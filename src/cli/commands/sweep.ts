@@ -40,9 +40,7 @@ export interface SweepRunOptions {
 }
 
 function positive(value: string | undefined, flag: string): number | undefined {
-  const n = integerOption(value, flag);
-  if (n === 0) throw new UsageError(`${flag} must be at least 1, got 0`);
-  return n;
+  return integerOption(value, flag, 1);
 }
 
 /** True when the command line changes the sweep file's settings (a resume must repeat them). */
