@@ -302,7 +302,7 @@ describe('status, logs and down', () => {
     assert.ok(!names.includes(running) && !names.includes(name));
     const none = await runCli(['down', '-y', 'nothing-*'], { home: ctx.home });
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /no job matches "nothing-\*"/);
+    assert.match(none.stderr, /the glob "nothing-\*" matches no job/);
   });
 });
 

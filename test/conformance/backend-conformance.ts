@@ -14,6 +14,7 @@ import {
   NoResultReportedError,
   ResultTimeoutError,
   ResultTooLargeError,
+  UsageError,
 } from '../../src/errors.js';
 import { Job } from '../../src/job/job.js';
 import type { TaskSpec } from '../../src/task/types.js';
@@ -339,6 +340,29 @@ export function defineConformance(name: string, target: ConformanceTarget): void
       const listed = (await backend.list()).find((j) => j.name === job.name);
       assert.equal(listed?.startedAt?.getTime(), info.startedAt.getTime());
       assert.equal(listed?.endedAt?.getTime(), info.endedAt.getTime());
+    });
+
+    it('refuses stop and start of an ended job, whichever backend: one precondition', async () => {
+      const job = await start(`echo '{"ended": 1}' > ${OUT}`);
+      await job.result({ timeout });
+      const ended = new RegExp(`job ${job.name} has already ended \\(SUCCEEDED\\)`);
+      const refused = (error: unknown): boolean =>
+        error instanceof UsageError && ended.test(error.message);
+      await assert.rejects(job.start(), refused);
+      await assert.rejects(job.stop(), refused);
+      await assert.rejects(backend.start(job.name), refused);
+      await assert.rejects(backend.stop(job.name), refused);
+      // Checked above the seam: a backend that would let it pass quietly is refused by Job alone.
+      const lenient = new Proxy(backend, {
+        get(target, key) {
+          if (key === 'start' || key === 'stop') return () => Promise.resolve();
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+        },
+      });
+      await assert.rejects(new Job(job.name, lenient).start(), refused);
+      await assert.rejects(new Job(job.name, lenient).stop(), refused);
+      assert.equal((await job.info()).status, 'SUCCEEDED');
     });
 
     it('lists jobs newest first and reads one rank log', async () => {
