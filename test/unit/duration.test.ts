@@ -15,12 +15,19 @@ describe('parseDuration', () => {
   });
 
   it('rejects bad values, quoting them', () => {
-    for (const bad of ['10', 'ten minutes', '-1s', '1x', '']) {
+    for (const bad of ['10', 'ten minutes', '1x', '-x', '']) {
       assert.throws(
         () => parseDuration(bad),
         (error: unknown) =>
           error instanceof UsageError && error.message.includes(JSON.stringify(bad)),
       );
+    }
+    // A negative duration is named as one, not as text that is not a duration.
+    for (const negative of ['-1s', '-1m30s', ' -500ms']) {
+      assert.throws(() => parseDuration(negative, '--timeout'), {
+        name: 'UsageError',
+        message: `--timeout must not be negative, got ${negative.trim()}`,
+      });
     }
     assert.throws(() => parseDuration(-5), UsageError);
     assert.throws(() => parseDuration(Number.NaN), UsageError);
