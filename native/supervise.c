@@ -42,8 +42,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_RANKS 4096
-
 /* The parameters of one job, from its launch record. */
 static struct {
   const char *dir;
@@ -196,7 +194,8 @@ static int read_launch(void) {
       else if (strcmp(name, "workdir") == 0) job.workdir = value;
     }
   }
-  if (job.num_nodes < 1 || job.num_nodes > MAX_RANKS) job.num_nodes = 1;
+  /* Task validation allows no fewer than one rank; any larger count runs, as in bash. */
+  if (job.num_nodes < 1) job.num_nodes = 1;
   return 1;
 }
 
@@ -516,10 +515,15 @@ static void supervise(const char *dir) {
   signal(SIGPIPE, SIG_DFL);
   sigprocmask(SIG_BLOCK, &watched, NULL);
 
-  static pid_t pids[MAX_RANKS];
+  /* As many ranks as the task asks: a pid is at most 11 characters and a separator. */
+  pid_t *pids = calloc((size_t)job.num_nodes, sizeof *pids);
+  char *pid_list = malloc((size_t)job.num_nodes * 12 + 1);
+  if (pids == NULL || pid_list == NULL) {
+    complain("konduktor-supervise: no memory for %d ranks\n", job.num_nodes);
+    _exit(1);
+  }
   attempt = job.first_attempt;
   for (;;) {
-    static char pid_list[MAX_RANKS * 12];
     char attempt_dir[PATH_MAX];
     path_of(attempt_dir, sizeof attempt_dir, "%s/attempt-%d", dir, attempt);
     size_t listed = 0;
@@ -546,7 +550,7 @@ static void supervise(const char *dir) {
       }
       pids[rank] = pid;
       if (pid > 0) {
-        listed += (size_t)snprintf(pid_list + listed, sizeof pid_list - listed, "%s%d",
+        listed += (size_t)snprintf(pid_list + listed, (size_t)job.num_nodes * 12 + 1 - listed, "%s%d",
                                    rank == 0 ? "" : " ", pid);
       }
     }
@@ -588,9 +592,6 @@ static void supervise(const char *dir) {
       int status = status_of(wait_status);
       ended = now_ms();
       if (status != 0) {
-        char rank_wait[PATH_MAX];
-        snprintf(text, sizeof text, "%d", status);
-        put(path_of(rank_wait, sizeof rank_wait, "%s/rank-%d/wait", attempt_dir, rank), text);
         failed_rank = rank;
         failed_wait = status;
       }

@@ -18,6 +18,7 @@ import { homeLayout } from '../backends/local/home.js';
 import { isSettled, jobInfoOf } from '../backends/local/job-info.js';
 import type { LocalBackend, QueueInfo } from '../backends/local/local-backend.js';
 import type { JobRow } from '../backends/local/store.js';
+import { attemptOfEntry, rankOfEntry, RANK_FILES } from '../backends/local/protocol.js';
 import { JobNotFoundError, UsageError } from '../errors.js';
 import { FanOut } from './fan-out.js';
 import { JobIndex } from './job-index.js';
@@ -334,18 +335,20 @@ function attemptsOf(dir: string): AttemptView[] {
   }
   const attempts: AttemptView[] = [];
   for (const entry of entries) {
-    const match = /^attempt-(\d+)$/.exec(entry);
-    if (match === null) continue;
-    const attempt = Number(match[1]);
+    const attempt = attemptOfEntry(entry);
+    if (attempt === undefined) continue;
     const attemptDir = join(dir, entry);
     const ranks: number[] = [];
     let lastOutput = 0;
     for (const rankEntry of safeReaddir(attemptDir)) {
-      const rankMatch = /^rank-(\d+)$/.exec(rankEntry);
-      if (rankMatch === null) continue;
-      ranks.push(Number(rankMatch[1]));
+      const rank = rankOfEntry(rankEntry);
+      if (rank === undefined) continue;
+      ranks.push(rank);
       try {
-        lastOutput = Math.max(lastOutput, statSync(join(attemptDir, rankEntry, 'log')).mtimeMs);
+        lastOutput = Math.max(
+          lastOutput,
+          statSync(join(attemptDir, rankEntry, RANK_FILES.log)).mtimeMs,
+        );
       } catch {
         // No output yet.
       }

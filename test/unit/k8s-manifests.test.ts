@@ -12,6 +12,7 @@ import {
   cpuQuantity,
   effectiveResultLimit,
   escapeEnvValue,
+  MARKERS,
   memoryQuantity,
   OUTPUT_DIR,
   TERMINATION_PATH,
@@ -253,6 +254,16 @@ void describe('the container script hands over what the decoder would read', () 
     assert.equal(readMessage(setup.message).setupFailed, true);
     const killed = runScript('kill -KILL $$');
     assert.equal(killed.status, 137);
+  });
+
+  it('writes exactly the bytes MARKERS defines', () => {
+    const out = (run: string, setup?: string): string => runScript(run, setup).message;
+    const file = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+    assert.equal(out('true'), MARKERS.missing);
+    assert.equal(out('echo never', 'exit 7'), MARKERS.setupFailed);
+    assert.equal(out(`head -c 5000 /dev/zero | tr '\\0' a > ${file}`), `${MARKERS.tooLarge}5000\n`);
+    assert.equal(out(`printf '"\\xff"' > ${file}`), `${MARKERS.invalidUtf8}3:22ff22\n`);
+    assert.equal(out(`mkdir ${file}`), `${MARKERS.notAFile}directory::\n`);
   });
 
   it('ignores what other ranks write', () => {

@@ -31,6 +31,16 @@ export const MARKERS = {
   notAFile: '\0konduktor:not-a-file:',
 } as const;
 
+/**
+ * A marker's text as a bash `printf` format (inside single quotes): the script writes exactly the
+ * bytes {@link MARKERS} defines, which `readMessage` compares against.
+ * @throws {Error} when a marker holds a character a format would change (`%`, `\\`, `'`).
+ */
+function printfFormat(marker: string): string {
+  if (/[%\\']/.test(marker)) throw new Error(`marker ${JSON.stringify(marker)} is not format-safe`);
+  return marker.replaceAll('\0', '\\000').replaceAll('\n', '\\n');
+}
+
 /** How many leading bytes of an invalid-UTF-8 result travel in its marker (BOM + 65). */
 export const INVALID_HEAD_BYTES = 68;
 
@@ -109,7 +119,7 @@ found_kind() {
 not_a_file() {
   local f=$KONDUKTOR_OUTPUT_DIR/result.json link=
   [[ -L $f ]] && link=$(printf '%s' "$(readlink -- "$f" 2>/dev/null)" | head -c 200 | od -An -v -tx1 | tr -d ' \n')
-  printf '\000konduktor:not-a-file:%s:%s:%s\n' "$1" "$link" "${'$'}{2//$'\n'/ }" >"$term"
+  printf '${printfFormat(MARKERS.notAFile)}%s:%s:%s\n' "$1" "$link" "${'$'}{2//$'\n'/ }" >"$term"
 }
 
 # Rank 0 hands its result to the kubelet through the termination-message file: at most limit + 1
@@ -120,7 +130,7 @@ report() {
     [[ -e $f || -L $f ]] && echo "konduktor: rank $RANK wrote result.json; only rank 0's result counts" >&2
     return 0
   fi
-  if [[ ! -e $f && ! -L $f ]]; then printf '\000konduktor:missing\n' >"$term"; return 0; fi
+  if [[ ! -e $f && ! -L $f ]]; then printf '${printfFormat(MARKERS.missing)}' >"$term"; return 0; fi
   kind=$(found_kind "$f")
   if [[ -n $kind ]]; then not_a_file "$kind" ""; return 0; fi
   # A process of the job that outlived run could swap a named pipe in after the look: where the
@@ -140,16 +150,16 @@ report() {
     size=$(stat -L -c %s -- "$f" 2>/dev/null) || size=$((limit + 1))
     size=$((size + 0))
     ((size > limit)) || size=$((limit + 1))
-    printf '\000konduktor:too-large:%s\n' "$size" >"$term"
+    printf '${printfFormat(MARKERS.tooLarge)}%s\n' "$size" >"$term"
   elif ((size > 0)) && ! valid_utf8 "$term"; then
     hex=$(head -c ${INVALID_HEAD_BYTES} -- "$term" | od -An -v -tx1 | tr -d ' \n')
-    printf '\000konduktor:invalid-utf8:%s:%s\n' "$size" "$hex" >"$term"
+    printf '${printfFormat(MARKERS.invalidUtf8)}%s:%s\n' "$size" "$hex" >"$term"
   fi
 }
 
 finish() {
   trap '' TERM INT
-  if [[ $phase == setup ]]; then printf '\000konduktor:setup-failed\n' >"$term"; else report; fi
+  if [[ $phase == setup ]]; then printf '${printfFormat(MARKERS.setupFailed)}' >"$term"; else report; fi
   exit "$1"
 }
 

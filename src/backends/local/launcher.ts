@@ -12,12 +12,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
-import { jobPaths, readSupervisor } from './job-dir.js';
+import { readSupervisor } from './job-dir.js';
+import { formatGpus, formatLaunch, jobPaths } from './protocol.js';
 import { processStartTime } from './processes.js';
 
 const SUPERVISOR_SCRIPT = fileURLToPath(new URL('./scripts/supervisor.sh', import.meta.url));
@@ -56,14 +57,14 @@ export function prepareJobDir(dir: string, spec: TaskSpec): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Attempt 0's directories are made here, in process, which is cheaper than in the shell.
   for (let rank = 0; rank < spec.numNodes; rank += 1) {
-    mkdirSync(join(jobPaths.rank(dir, 0, rank), 'output'), { recursive: true, mode: 0o700 });
+    mkdirSync(jobPaths.output(dir, 0, rank), { recursive: true, mode: 0o700 });
     if (spec.workdir === undefined) {
-      mkdirSync(join(jobPaths.rank(dir, 0, rank), 'work'), { recursive: true, mode: 0o700 });
+      mkdirSync(jobPaths.work(dir, 0, rank), { recursive: true, mode: 0o700 });
     }
   }
-  writeFileSync(join(dir, 'run.sh'), spec.run, { mode: 0o600 });
-  if (spec.setup !== undefined) writeFileSync(join(dir, 'setup.sh'), spec.setup, { mode: 0o600 });
-  const mounts = join(dir, 'mounts');
+  writeFileSync(jobPaths.run(dir), spec.run, { mode: 0o600 });
+  if (spec.setup !== undefined) writeFileSync(jobPaths.setup(dir), spec.setup, { mode: 0o600 });
+  const mounts = jobPaths.mounts(dir);
   for (const [remote, local] of Object.entries(spec.fileMounts)) {
     const relative = !remote.startsWith('/') && !remote.startsWith('~');
     const cleaned = remote.replace(/^~\/?/, 'home/').replace(/^\/+/, 'root/');
@@ -90,9 +91,6 @@ export interface SupervisorStart {
   /** GPU indices per rank, when the machine has GPUs. */
   readonly gpus?: readonly (readonly number[])[];
 }
-
-/** The name of the launch record in a job directory (see scripts/supervisor.sh). */
-export const LAUNCH_FILE = 'launch';
 
 /** Variables a launch from inside a job must not pass on: they are that job's identity. */
 const JOB_IDENTITY = [
@@ -168,12 +166,10 @@ export class SupervisorLauncher {
   start(spec: TaskSpec, start: SupervisorStart): Promise<StartedSupervisor | undefined> {
     const { dir } = start;
     if (start.gpus !== undefined) {
-      writeFileSync(join(dir, 'gpus'), start.gpus.map((rank) => `${rank.join(',')}\n`).join(''), {
-        mode: 0o600,
-      });
+      writeFileSync(jobPaths.gpus(dir), formatGpus(start.gpus), { mode: 0o600 });
     }
     const child = this.#launcher();
-    writeFileSync(join(dir, LAUNCH_FILE), launchRecords(spec, start, this.#baseEnv), {
+    writeFileSync(jobPaths.launch(dir), launchRecords(spec, start, this.#baseEnv), {
       mode: 0o600,
     });
     return new Promise((answer) => {
@@ -272,22 +268,24 @@ export function launchRecords(
     NODE_HOST_IPS: Array.from({ length: spec.numNodes }, () => '127.0.0.1').join(','),
     NUM_GPUS_PER_NODE: String(spec.resources.accelerators?.count ?? 0),
     KONDUKTOR_RESULT_LIMIT: String(RESULT_LIMIT_BYTES),
-    KONDUKTOR_MOUNT_ROOT: join(dir, 'mounts'),
+    KONDUKTOR_MOUNT_ROOT: jobPaths.mounts(dir),
   };
-  const records = [
-    `p:num_nodes=${spec.numNodes}`,
-    `p:max_restarts=${spec.resources.maxRestarts}`,
-    `p:first_attempt=${start.firstAttempt}`,
-    `p:event_file=${start.eventFile}`,
-    `p:grace=${Math.max(1, Math.ceil(start.graceMs / 1000))}`,
-    `p:bash=${BASH}`,
-    // The task's scripts run with this process's umask; konduktor's own records stay private.
-    `p:umask=${currentUmask()}`,
-    ...(spec.workdir === undefined ? [] : [`p:workdir=${spec.workdir}`]),
-  ];
-  for (const [key, value] of Object.entries(wanted)) {
-    if (base[key] !== value) records.push(`+${key}=${value}`);
-  }
-  for (const key of Object.keys(base)) if (!(key in wanted)) records.push(`-${key}`);
-  return `${records.join('\0')}\0`;
+  const set: Record<string, string> = {};
+  for (const [key, value] of Object.entries(wanted)) if (base[key] !== value) set[key] = value;
+  const unset = Object.keys(base).filter((key) => !(key in wanted));
+  return formatLaunch(
+    {
+      numNodes: spec.numNodes,
+      maxRestarts: spec.resources.maxRestarts,
+      firstAttempt: start.firstAttempt,
+      eventFile: start.eventFile,
+      graceSeconds: Math.max(1, Math.ceil(start.graceMs / 1000)),
+      bash: BASH,
+      // The task's scripts run with this process's umask; konduktor's own records stay private.
+      umask: currentUmask(),
+      ...(spec.workdir === undefined ? {} : { workdir: spec.workdir }),
+    },
+    set,
+    unset,
+  );
 }

@@ -15,15 +15,8 @@ import { isTerminal, type JobInfo, refuseEnded } from '../backend.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
-import {
-  type FinalRecord,
-  jobMarker,
-  jobPaths,
-  readAttempt,
-  readFinal,
-  readOutcome,
-  readSupervisor,
-} from './job-dir.js';
+import { readAttempt, readFinal, readOutcome, readSupervisor } from './job-dir.js';
+import { type FinalRecord, jobMarker, jobPaths } from './protocol.js';
 import { prepareJobDir } from './launcher.js';
 import { removeUntrustedTree } from './untrusted-file.js';
 import { isSameProcessAlive, processStartTime, stopJobProcesses } from './processes.js';
@@ -314,7 +307,7 @@ export class JobLifecycle {
     // The stopped run's records must not be read as this run's.
     rmSync(jobPaths.final(dir), { force: true });
     rmSync(jobPaths.attempt(dir), { force: true });
-    rmSync(join(dir, 'supervisor'), { force: true });
+    rmSync(jobPaths.supervisor(dir), { force: true });
     rmSync(jobPaths.stopping(dir), { force: true });
     this.#ctx.db.release(name, next);
     this.#ctx.hub.emit(name);

@@ -6,7 +6,7 @@
 import { watch } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { isTerminal, type JobStatus } from '../backend.js';
-import { jobPaths } from './job-dir.js';
+import { jobPaths } from './protocol.js';
 import { LogLineReader, tailOffset } from './log-file.js';
 
 /** What {@link followLog} needs from the backend. */

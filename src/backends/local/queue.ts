@@ -17,8 +17,8 @@ import { ensureAgent, runAgent } from './agent.js';
 import { localCapacity } from './capacity.js';
 import type { LocalContext } from './context.js';
 import { ANY_JOB } from './events.js';
-import { jobPaths, readSupervisor } from './job-dir.js';
-import { LAUNCH_FILE } from './launcher.js';
+import { readSupervisor } from './job-dir.js';
+import { jobPaths } from './protocol.js';
 import type { JobLifecycle } from './lifecycle.js';
 
 /** An admitted job whose admitter died before starting it goes back to the queue after this long. */
@@ -212,7 +212,7 @@ export class LocalQueue {
           if (readSupervisor(dir) !== undefined) this.#jobs.refresh(row.name, false);
           else if (now - (row.admitted_at ?? now) > ORPHAN_ADMISSION_MS) {
             // Withdraw the start request first: a supervisor forked late finds none and exits.
-            rmSync(join(dir, LAUNCH_FILE), { force: true });
+            rmSync(jobPaths.launch(dir), { force: true });
             if (readSupervisor(dir) !== undefined) this.#jobs.refresh(row.name, false);
             else this.#ctx.db.requeue(row.name);
           }

@@ -263,7 +263,6 @@ supervise() {
       for rank in "${!live[@]}"; do [[ ${live[rank]} == "$done_pid" ]] && break; done
       live[rank]=''
       if ((status != 0)); then
-        put "$attempt_dir/rank-$rank/wait" "$status"
         failed_rank=$rank
         failed_wait=$status
         break
