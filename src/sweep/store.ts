@@ -72,6 +72,7 @@ interface SweepRow {
   created_at: number;
   updated_at: number;
   output_dir: string | null;
+  driver_pid: number | null;
 }
 
 const SCHEMA = `
@@ -83,7 +84,8 @@ const SCHEMA = `
     reason TEXT,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
-    output_dir TEXT
+    output_dir TEXT,
+    driver_pid INTEGER
   );
   CREATE TABLE IF NOT EXISTS trials (
     sweep TEXT NOT NULL REFERENCES sweeps(name) ON DELETE CASCADE,
@@ -115,15 +117,33 @@ function trialOf(row: TrialRow): TrialRecord {
   };
 }
 
+/** Whether process `pid` of this machine still exists (EPERM: it does, as another user's). */
+function processExists(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 function sweepOf(row: SweepRow): SweepRecord {
+  // A driver killed outright (SIGKILL, a closed terminal, a crash) records no end: the state it
+  // left says running. Its process being gone is what tells.
+  const orphaned =
+    row.state === 'running' && row.driver_pid !== null && !processExists(row.driver_pid);
+  const reason = orphaned
+    ? `its driver (pid ${row.driver_pid ?? '?'}) ended without recording an end; run the sweep file again to resume it`
+    : row.reason;
   return {
     name: row.name,
     spec: row.spec,
     fingerprint: row.fingerprint,
-    state: row.state,
+    state: orphaned ? 'interrupted' : row.state,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    ...(row.reason === null ? {} : { reason: row.reason }),
+    ...(reason === null ? {} : { reason }),
     ...(row.output_dir === null ? {} : { outputDir: row.output_dir }),
   };
 }
@@ -135,6 +155,18 @@ export interface TrialEnd {
   readonly result?: string;
   readonly reason?: string;
   readonly errorCode?: string;
+}
+
+// Stores made before drivers were recorded lack the column; their running sweeps stay as recorded.
+function addDriverColumn(db: Database.Database): void {
+  const columns = db.prepare('PRAGMA table_info(sweeps)').all() as { name: string }[];
+  if (columns.some((c) => c.name === 'driver_pid')) return;
+  try {
+    db.exec('ALTER TABLE sweeps ADD COLUMN driver_pid INTEGER');
+  } catch (err) {
+    // Another process opening the store at the same moment added it first.
+    if (!/duplicate column/i.test(String(err))) throw err;
+  }
 }
 
 /** The sweeps database of one konduktor home. */
@@ -153,6 +185,7 @@ export class SweepStore {
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
       this.#db.exec(SCHEMA);
+      addDriverColumn(this.#db);
     } catch (cause) {
       throw new BackendError(`cannot open the sweep store in ${root}: ${String(cause)}`, { cause });
     }
@@ -177,14 +210,18 @@ export class SweepStore {
   createSweep(name: string, spec: string, fingerprint: string, now = Date.now()): boolean {
     const info = this.#db
       .prepare(
-        `INSERT OR IGNORE INTO sweeps (name, spec, fingerprint, state, created_at, updated_at)
-         VALUES (?, ?, ?, 'running', ?, ?)`,
+        `INSERT OR IGNORE INTO sweeps (name, spec, fingerprint, state, created_at, updated_at, driver_pid)
+         VALUES (?, ?, ?, 'running', ?, ?, ?)`,
       )
-      .run(name, spec, fingerprint, now, now);
+      .run(name, spec, fingerprint, now, now, process.pid);
     return info.changes === 1;
   }
 
-  /** Records the sweep's state, and its latest spec (trials, parallelism may change on resume). */
+  /**
+   * Records the sweep's state, and its latest spec (trials, parallelism may change on resume).
+   * `running` is recorded with this process as the driver, so that a reader can tell a sweep whose
+   * driver died (shown `interrupted`) from one still running.
+   */
   setSweepState(
     name: string,
     state: SweepState,
@@ -192,13 +229,14 @@ export class SweepStore {
   ): void {
     this.#db
       .prepare(
-        `UPDATE sweeps SET state = ?, reason = ?, updated_at = ?,
+        `UPDATE sweeps SET state = ?, reason = ?, updated_at = ?, driver_pid = ?,
            spec = COALESCE(?, spec), output_dir = COALESCE(?, output_dir) WHERE name = ?`,
       )
       .run(
         state,
         extra.reason ?? null,
         Date.now(),
+        state === 'running' ? process.pid : null,
         extra.spec ?? null,
         extra.outputDir ?? null,
         name,

@@ -102,7 +102,7 @@ describe('konduktor sweep stopped early', () => {
     );
   });
 
-  it('sweep status shows the real final state of trials whose driver went away', async () => {
+  it('sweep status shows a sweep whose driver went away as interrupted, with the real final state of its trials', async () => {
     const file = sweepFile(ctx.dir, 'orphan', `sleep 4\necho "{\\"loss\\": $X}" > ${OUT}`, '[7]');
     const running = startCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
     await running.waitFor('stderr', /trial 0 running as (orphan-0-[0-9a-f]+)/);
@@ -117,12 +117,33 @@ describe('konduktor sweep stopped early', () => {
       cwd: ctx.dir,
     });
     assert.equal(status.code, 0, status.stderr);
-    const trials = (JSON.parse(status.stdout) as { trials: { state: string; objective: number }[] })
-      .trials;
+    const shown = JSON.parse(status.stdout) as {
+      state: string;
+      reason: string | null;
+      trials: { state: string; objective: number }[];
+    };
+    // Its driver is gone: not running any more, whatever the store last said.
+    assert.equal(shown.state, 'interrupted');
+    assert.match(
+      shown.reason ?? '',
+      /its driver \(pid \d+\) ended without recording an end; run the sweep file again to resume it/,
+    );
+    const trials = shown.trials;
     assert.equal(trials[0]?.state, 'succeeded');
     assert.equal(trials[0]?.objective, 7);
     const table = await runCli(['sweep', 'status', 'orphan'], { home: ctx.home, cwd: ctx.dir });
     assert.match(table.stdout, /\n0\s+succeeded\s+7\s/);
+    assert.match(table.stderr, /sweep orphan: interrupted \(its driver \(pid \d+\) ended/);
+    const listed = await runCli(['sweep', 'status', '--json'], { home: ctx.home, cwd: ctx.dir });
+    assert.match(listed.stdout, /"sweep":\s*"orphan",\s*"state":\s*"interrupted"/);
+    // A run again resumes it, and it ends completed.
+    const resumed = await runCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const after = await runCli(['sweep', 'status', 'orphan', '--json'], {
+      home: ctx.home,
+      cwd: ctx.dir,
+    });
+    assert.equal((JSON.parse(after.stdout) as { state: string }).state, 'completed');
     assert.doesNotMatch(table.stdout, /job (running|succeeded)/);
   });
 });
