@@ -30,7 +30,13 @@ export {
   type ClientSweepOptions,
 } from './client.js';
 export type { BackendChoice, BackendOptions } from './backends/resolve.js';
-export { Job, waitingReasonOf, type WaitOptions, type LogOptions } from './job/job.js';
+export {
+  Job,
+  waitingReasonOf,
+  type WaitOptions,
+  type LogOptions,
+  type MetricsOptions,
+} from './job/job.js';
 export { parseDuration, type Duration } from './job/duration.js';
 export { Task, Resources } from './task/task.js';
 export type { TaskOptions, ResourcesOptions } from './task/task.js';
@@ -38,6 +44,14 @@ export { applyOverrides, type OverrideNaming, type TaskOverrides } from './task/
 export type { TaskSpec, ResourcesSpec, AcceleratorSpec } from './task/types.js';
 export { RESERVED_ENV_NAMES } from './task/types.js';
 export { report, type ReportOptions } from './result/report.js';
+export { reportMetrics, type ReportMetricsOptions } from './metrics/report.js';
+export {
+  parseMetricLine,
+  METRIC_LINE_LIMIT_BYTES,
+  type MetricPoint,
+  type MetricWarning,
+  type ParsedMetricLine,
+} from './metrics/line.js';
 export {
   decodeResult,
   RESULT_LIMIT_BYTES,
@@ -73,6 +87,8 @@ export {
   type JobInfo,
   type Backend,
   type BackendKind,
+  type BackendLogOptions,
+  type BackendMetricsOptions,
 } from './backends/backend.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local/local-backend.js';
 // Sweeps (issue 5): many trials of one task over a parameter space; see docs/sweeps.md.

@@ -7,6 +7,7 @@
  * @module
  */
 import { UsageError } from '../errors.js';
+import type { MetricPoint, MetricWarning } from '../metrics/line.js';
 import type { Outcome } from '../result/outcome.js';
 import type { TaskSpec } from '../task/types.js';
 
@@ -98,6 +99,24 @@ export interface BackendLogOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Options of {@link Backend.metrics}. */
+export interface BackendMetricsOptions {
+  /**
+   * Keep reading as lines arrive until the job ends, from {@link BackendMetricsOptions.attempt}
+   * on into later attempts.
+   * @default false
+   */
+  readonly follow?: boolean;
+  /**
+   * The attempt (0-based `RESTART_ATTEMPT`) whose metrics to read; with `follow`, the first.
+   * @default the latest attempt
+   */
+  readonly attempt?: number;
+  readonly signal?: AbortSignal;
+  /** Called for each malformed line, which is skipped; reading goes on. */
+  readonly onWarning?: (warning: MetricWarning) => void;
+}
+
 /**
  * A place where jobs run. Implementations own their connections and release them in
  * {@link Backend.close}; no method leaves a handle that keeps the process alive after it settles.
@@ -130,6 +149,14 @@ export interface Backend {
    * @throws {LogsUnavailableError} when that log is gone (on Kubernetes: its pod was deleted).
    */
   logs(name: string, options?: BackendLogOptions): AsyncIterable<string>;
+  /**
+   * Rank 0's metric points (lines of `$KONDUKTOR_OUTPUT_DIR/metrics.jsonl`), of the latest attempt
+   * unless `options.attempt` names one; with `follow`, as they are written until the job ends.
+   * @throws {JobNotFoundError} when iteration starts and the job does not exist.
+   * @throws {UsageError} when `options.attempt` is after the job's latest attempt.
+   * @throws {BackendError} where the backend cannot read metrics yet (Kubernetes).
+   */
+  metrics(name: string, options?: BackendMetricsOptions): AsyncIterable<MetricPoint>;
   /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */
   cancel(name: string): Promise<void>;
   /**

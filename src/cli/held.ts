@@ -4,6 +4,8 @@
  * @module
  */
 import type { Job } from '../job/job.js';
+import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
+import { onInterrupt } from './interrupt.js';
 import { info } from './output.js';
 
 /** One line saying that the job is held and how to resume it. */
@@ -39,4 +41,33 @@ export function watchHeld(job: Job, signal: AbortSignal): () => string | undefin
     })
     .catch(() => undefined);
   return () => status;
+}
+
+/**
+ * Runs a command's read of a job (`read` gets the Ctrl+C signal): while following, a held job is
+ * announced; Ctrl+C ends it with exit 130 and says how to follow `again` (a command line).
+ */
+export async function readFollowing(
+  job: Job,
+  follow: boolean,
+  again: string,
+  read: (signal: AbortSignal) => Promise<void>,
+): Promise<ExitCode> {
+  const interrupt = onInterrupt();
+  // While following, a held job is announced (the read does not end by itself).
+  const watching = new AbortController();
+  const lastStatus = follow
+    ? watchHeld(job, AbortSignal.any([interrupt.signal, watching.signal]))
+    : () => undefined;
+  try {
+    await read(interrupt.signal);
+    return ExitCodes.SUCCESS;
+  } catch (error) {
+    if (exitCodeOf(error) !== ExitCodes.INTERRUPTED) throw error;
+    info(leftMessage(job.name, lastStatus(), { stopped: 'stopped following', again }));
+    return ExitCodes.INTERRUPTED;
+  } finally {
+    watching.abort();
+    interrupt.dispose();
+  }
 }

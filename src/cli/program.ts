@@ -124,6 +124,19 @@ withBackendOptions(
 
 withBackendOptions(
   program
+    .command('metrics')
+    .description("print rank 0's metric lines (metrics.jsonl) of a job, latest attempt by default")
+    .argument('<job>', 'the job name')
+    .option('-f, --follow', 'keep printing lines as they are written until the job ends')
+    .option('--json', 'machine-readable output (with -f: one JSON object per line)')
+    .option('--attempt <n>', 'the attempt (RESTART_ATTEMPT) to show, with -f to start at'),
+).action(async (job, options) => {
+  const { runMetrics } = await import('./commands/metrics.js');
+  process.exitCode = await runMetrics(job, options);
+});
+
+withBackendOptions(
+  program
     .command('stop')
     .description(
       'hold jobs: running ones are stopped, queued ones leave the queue (resume with start)',

@@ -6,11 +6,13 @@ import { ResultTimeoutError } from '../errors.js';
 import {
   type Backend,
   type BackendLogOptions,
+  type BackendMetricsOptions,
   type JobInfo,
   type JobStatus,
   refuseEnded,
   type TerminalJobInfo,
 } from '../backends/backend.js';
+import type { MetricPoint } from '../metrics/line.js';
 import { type Outcome, outcomeValue } from '../result/outcome.js';
 import { type Duration, parseDuration } from './duration.js';
 
@@ -41,6 +43,15 @@ export function waitingReasonOf(info: JobInfo): string | undefined {
 
 /** Options of {@link Job.logs}. */
 export type LogOptions = BackendLogOptions;
+
+/** Options of {@link Job.metrics}. */
+export interface MetricsOptions extends BackendMetricsOptions {
+  /**
+   * With `follow`: stop following after this long (milliseconds or `'30s'`); the iteration then
+   * ends quietly and the job keeps running. Unset: until the job ends.
+   */
+  readonly timeout?: Duration;
+}
 
 /**
  * A handle on a launched job. `${job}` is the job name.
@@ -137,6 +148,36 @@ export class Job {
    */
   logs(options: LogOptions = {}): AsyncIterable<string> {
     return this.#backend.logs(this.name, options);
+  }
+
+  /**
+   * Rank 0's metric points, `{ step, values, time, attempt }`, from the lines the job appended to
+   * `$KONDUKTOR_OUTPUT_DIR/metrics.jsonl`: the latest attempt's unless `options.attempt` names
+   * one; with `follow`, each as it is written (within a second locally), until the job ends.
+   * Malformed lines are skipped and handed to `options.onWarning`.
+   *
+   * @example
+   * ```ts
+   * for await (const { step, values } of job.metrics({ follow: true })) console.log(step, values);
+   * ```
+   * @throws {UsageError} when `options.attempt` is after the latest attempt.
+   * @throws {BackendError} on a backend that cannot read metrics yet (Kubernetes).
+   */
+  async *metrics(options: MetricsOptions = {}): AsyncGenerator<MetricPoint> {
+    const { timeout, signal: callerSignal, ...rest } = options;
+    const timeoutSignal =
+      timeout === undefined ? undefined : AbortSignal.timeout(parseDuration(timeout));
+    const signals = [callerSignal, timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length === 0 ? undefined : AbortSignal.any(signals);
+    try {
+      yield* this.#backend.metrics(this.name, {
+        ...rest,
+        ...(signal === undefined ? {} : { signal }),
+      });
+    } catch (err) {
+      if (timeoutSignal?.aborted === true && callerSignal?.aborted !== true) return;
+      throw err;
+    }
   }
 
   /** Stops the job; it ends `CANCELLED` and its result is a {@link JobFailedError}. */

@@ -13,6 +13,7 @@ import {
   isTerminal,
   type Backend,
   type BackendLogOptions,
+  type BackendMetricsOptions,
   type BackendWaitOptions,
   type JobInfo,
   type TerminalJobInfo,
@@ -27,6 +28,8 @@ import { jobInfoOf } from './job-info.js';
 import type { SupervisorKind } from './launcher.js';
 import { JobLifecycle } from './lifecycle.js';
 import { followLog } from './logs.js';
+import { followMetrics } from './metrics.js';
+import type { MetricPoint } from '../../metrics/line.js';
 import { LocalQueue, type QueueInfo } from './queue.js';
 
 export type { QueueInfo } from './queue.js';
@@ -214,6 +217,19 @@ export class LocalBackend implements Backend {
       ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
       ...(options.tail === undefined ? {} : { tail: options.tail }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      state: () => this.#jobs.refresh(name),
+      subscribe: (listener) => this.#ctx.hub.subscribe(name, listener),
+    });
+  }
+
+  metrics(name: string, options: BackendMetricsOptions = {}): AsyncIterable<MetricPoint> {
+    return followMetrics({
+      name,
+      dir: this.#ctx.jobDir(name),
+      follow: options.follow ?? false,
+      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
       state: () => this.#jobs.refresh(name),
       subscribe: (listener) => this.#ctx.hub.subscribe(name, listener),
     });

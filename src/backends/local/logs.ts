@@ -28,6 +28,23 @@ export interface FollowLogOptions {
   readonly subscribe: (listener: () => void) => () => void;
 }
 
+/**
+ * The attempt a read starts at: the chosen one, else the latest.
+ * @throws {UsageError} when the chosen attempt is after the job's latest.
+ */
+export function firstAttempt(
+  options: Pick<FollowLogOptions, 'name' | 'attempt' | 'state'>,
+): number {
+  const latest = options.state().attempt;
+  const chosen = options.attempt;
+  if (chosen !== undefined && chosen > latest) {
+    throw new UsageError(
+      `job ${options.name} has no attempt ${chosen} yet: its latest is attempt ${latest}`,
+    );
+  }
+  return chosen ?? latest;
+}
+
 /** Log growth has no supervisor event; a file watch wakes us, this is the fallback. */
 const FOLLOW_INTERVAL_MS = 250;
 
@@ -39,14 +56,7 @@ const FOLLOW_INTERVAL_MS = 250;
  */
 export async function* followLog(options: FollowLogOptions): AsyncGenerator<string> {
   const { dir, rank, signal } = options;
-  const first = options.state();
-  const chosen = options.attempt;
-  if (chosen !== undefined && chosen > first.attempt) {
-    throw new UsageError(
-      `job ${options.name} has no attempt ${chosen} yet: its latest is attempt ${first.attempt}`,
-    );
-  }
-  let attempt = chosen ?? first.attempt;
+  let attempt = firstAttempt(options);
   const path = (n: number): string => jobPaths.log(dir, n, rank);
   let reader = new LogLineReader(
     path(attempt),
@@ -76,7 +86,14 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<stri
   }
 }
 
-function waitForChange(path: string, options: FollowLogOptions): Promise<void> {
+/**
+ * Resolves when the file at `path` changes, the job records a change, or a short fallback timer
+ * runs out; rejects with `options.signal`'s reason when it aborts.
+ */
+export function waitForChange(
+  path: string,
+  options: Pick<FollowLogOptions, 'subscribe' | 'signal'>,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let watcher: ReturnType<typeof watch> | undefined;
     const cleanup = (): void => {

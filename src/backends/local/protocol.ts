@@ -9,6 +9,7 @@
  * @module
  */
 import { join } from 'node:path';
+import { METRICS_FILE } from '../../metrics/line.js';
 
 /** The files of a job directory, by their role. */
 export const JOB_FILES = {
@@ -78,6 +79,9 @@ export const jobPaths = {
     join(jobPaths.rank(dir, attempt, rank), RANK_FILES.work),
   result: (dir: string, attempt: number, rank: number): string =>
     join(jobPaths.output(dir, attempt, rank), RANK_FILES.result),
+  /** Rank 0's metric lines (only rank 0's count). */
+  metrics: (dir: string, attempt: number): string =>
+    join(jobPaths.output(dir, attempt, 0), METRICS_FILE),
 };
 
 /** The attempt number of an `attempt-K` directory entry; undefined for any other name. */

@@ -4,10 +4,9 @@
  */
 import { Job } from '../../job/job.js';
 import { UsageError } from '../../errors.js';
-import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
-import { leftMessage, watchHeld } from '../held.js';
-import { onInterrupt } from '../interrupt.js';
-import { info, out } from '../output.js';
+import type { ExitCode } from '../exit-codes.js';
+import { readFollowing } from '../held.js';
+import { out } from '../output.js';
 import { integerOption, backendFromFlags, type BackendFlags } from './common.js';
 
 /** The options of `logs`, as commander parses them. */
@@ -29,35 +28,16 @@ export async function runLogs(name: string, options: LogsCommandOptions): Promis
   if (rank >= numNodes) {
     throw new UsageError(`job ${name} has ${numNodes} rank(s): --rank must be below ${numNodes}`);
   }
-  const interrupt = onInterrupt();
-  // While following, a held job is announced (its log does not end by itself).
-  const watching = new AbortController();
-  const lastStatus =
-    options.follow === true
-      ? watchHeld(job, AbortSignal.any([interrupt.signal, watching.signal]))
-      : () => undefined;
-  try {
+  const follow = options.follow === true;
+  return readFollowing(job, follow, `konduktor logs -f ${name}`, async (signal) => {
     for await (const line of job.logs({
       rank,
-      follow: options.follow === true,
-      signal: interrupt.signal,
+      follow,
+      signal,
       ...(tail === undefined ? {} : { tail }),
       ...(attempt === undefined ? {} : { attempt }),
     })) {
       out(line);
     }
-    return ExitCodes.SUCCESS;
-  } catch (error) {
-    if (exitCodeOf(error) !== ExitCodes.INTERRUPTED) throw error;
-    info(
-      leftMessage(name, lastStatus(), {
-        stopped: 'stopped following',
-        again: `konduktor logs -f ${name}`,
-      }),
-    );
-    return ExitCodes.INTERRUPTED;
-  } finally {
-    watching.abort();
-    interrupt.dispose();
-  }
+  });
 }

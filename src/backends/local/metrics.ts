@@ -1,0 +1,66 @@
+/**
+ * Reading and following rank 0's `metrics.jsonl` on the local backend: the file of the latest
+ * attempt (or a chosen one), read incrementally as it grows, woken by a watch on the file and the
+ * job's change events.
+ * @module
+ */
+import { MetricLineCounter, type MetricPoint, type MetricWarning } from '../../metrics/line.js';
+import { isTerminal } from '../backend.js';
+import { jobPaths } from './protocol.js';
+import { LogLineReader } from './log-file.js';
+import { firstAttempt, type FollowLogOptions, waitForChange } from './logs.js';
+
+/** What {@link followMetrics} needs from the backend. */
+export interface FollowMetricsOptions extends Pick<
+  FollowLogOptions,
+  'name' | 'dir' | 'follow' | 'attempt' | 'signal' | 'state' | 'subscribe'
+> {
+  readonly onWarning?: (warning: MetricWarning) => void;
+}
+
+/**
+ * Lines longer than this many characters are cut while read (they are over the 4 KiB limit
+ * anyway, and refused): a job cannot make the reader hold a line of gigabytes.
+ */
+const KEEP_CHARACTERS = 8192;
+
+/**
+ * Yields rank 0's metric points of one attempt, or with `follow` from that attempt on until the
+ * job ends (a restarted job's points carry their attempt). A line not yet ended by its newline
+ * waits for it, except when the attempt is over. Malformed lines go to `onWarning`.
+ * @throws {UsageError} when the chosen attempt is after the job's latest.
+ */
+export async function* followMetrics(options: FollowMetricsOptions): AsyncGenerator<MetricPoint> {
+  let attempt = firstAttempt(options);
+  const open = (n: number): { reader: LogLineReader; counter: MetricLineCounter } => ({
+    reader: new LogLineReader(jobPaths.metrics(options.dir, n), 0, { keep: KEEP_CHARACTERS }),
+    counter: new MetricLineCounter(n),
+  });
+  let file = open(attempt);
+  function* points(lines: Iterable<string>, counter: MetricLineCounter): Generator<MetricPoint> {
+    for (const line of lines) {
+      const taken = counter.take(line);
+      if (taken === undefined) continue;
+      if ('warning' in taken) options.onWarning?.(taken.warning);
+      else yield taken.point;
+    }
+  }
+  if (!options.follow) {
+    yield* points(file.reader.rest(), file.counter);
+    return;
+  }
+  for (;;) {
+    options.signal?.throwIfAborted();
+    yield* points(file.reader.lines(), file.counter);
+    const state = options.state();
+    if (state.attempt > attempt || isTerminal(state.status)) {
+      // That attempt's ranks are gone: a last line without its newline is complete now.
+      yield* points(file.reader.rest(), file.counter);
+      if (state.attempt === attempt) return;
+      attempt = state.attempt;
+      file = open(attempt);
+      continue;
+    }
+    await waitForChange(file.reader.path, options);
+  }
+}

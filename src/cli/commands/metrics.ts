@@ -1,0 +1,65 @@
+/**
+ * `konduktor metrics JOB`.
+ * @module
+ */
+import { Job } from '../../job/job.js';
+import type { MetricPoint, MetricWarning } from '../../metrics/line.js';
+import type { ExitCode } from '../exit-codes.js';
+import { readFollowing } from '../held.js';
+import { info, out } from '../output.js';
+import { backendFromFlags, type BackendFlags, integerOption } from './common.js';
+
+/** The options of `metrics`, as commander parses them. */
+export interface MetricsCommandOptions extends BackendFlags {
+  readonly follow?: true;
+  readonly json?: true;
+  readonly attempt?: string;
+}
+
+/** A point as `--json` prints it. */
+function pointJson(point: MetricPoint): Record<string, unknown> {
+  return {
+    step: point.step,
+    values: point.values,
+    time: point.time.toISOString(),
+    attempt: point.attempt,
+  };
+}
+
+/** `step 3  val_loss=0.51  acc=0.9`. */
+function pointText(point: MetricPoint): string {
+  const values = Object.entries(point.values).map(([key, value]) => `${key}=${String(value)}`);
+  return [`step ${point.step}`, ...values].join('  ');
+}
+
+function warningText(name: string, warning: MetricWarning): string {
+  return (
+    `warning: skipped line ${warning.line} of metrics.jsonl of job ${name} ` +
+    `(attempt ${warning.attempt}): ${warning.reason}`
+  );
+}
+
+/** Runs `metrics` and returns the exit code. */
+export async function runMetrics(name: string, options: MetricsCommandOptions): Promise<ExitCode> {
+  const attempt = integerOption(options.attempt, '--attempt');
+  const follow = options.follow === true;
+  const json = options.json === true;
+  const backend = await backendFromFlags(options);
+  const job = new Job(name, backend);
+  const collected: Record<string, unknown>[] = [];
+  return readFollowing(job, follow, `konduktor metrics -f ${name}`, async (signal) => {
+    for await (const point of job.metrics({
+      follow,
+      signal,
+      onWarning: (warning) => {
+        info(warningText(name, warning));
+      },
+      ...(attempt === undefined ? {} : { attempt }),
+    })) {
+      // Without -f, --json is one array; following, each point is printed as it arrives.
+      if (json && !follow) collected.push(pointJson(point));
+      else out(json ? JSON.stringify(pointJson(point)) : pointText(point));
+    }
+    if (json && !follow) out(JSON.stringify(collected, null, 2));
+  });
+}
