@@ -169,7 +169,7 @@ describe('gang admission of CPU jobs', () => {
       ).stdout.trim();
       const pending = (await statuses(ctx.home)).find((job) => job.name === pairName);
       assert.equal(pending?.status, 'PENDING');
-      assert.match(pending?.reason ?? '', /waiting for 4 CPU \(2 free\)/);
+      assert.match(pending?.reason ?? '', /waiting for 4 CPUs \(2 free\)/);
       writeFileSync(gate, '');
       const firstEnd = Number((await runCli(['result', firstName], { home: ctx.home })).stdout);
       const result = await runCli(['result', pairName, '--timeout', '20s'], { home: ctx.home });
