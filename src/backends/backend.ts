@@ -57,7 +57,12 @@ export interface JobInfo {
   /** A short resource summary, e.g. `2x(1CPU, 1GiB)`. */
   readonly resources: string;
   readonly submittedAt: Date;
+  /** When the job's processes (pods) first started; absent until they do. */
   readonly startedAt?: Date;
+  /**
+   * When the job's processes (pods) ended; for a `STOPPED` job that ran, when it was stopped
+   * (where the backend records it: the local one does), cleared again when it is resumed.
+   */
   readonly endedAt?: Date;
   /** The current (or final) restart attempt, 0-based. */
   readonly attempt: number;

@@ -239,3 +239,59 @@ describe('down/stop/start of a name that names no job', () => {
     );
   });
 });
+
+describe('a held job: its time does not grow while it is stopped', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+
+  interface Listed {
+    name: string;
+    status: string;
+    startedAt: string | null;
+    endedAt: string | null;
+  }
+  const listed = async (name: string): Promise<Listed> => {
+    const run = await runCli(['status', '--json'], { home: ctx.home });
+    assert.equal(run.code, 0, run.stderr);
+    const job = (JSON.parse(run.stdout) as Listed[]).find((j) => j.name === name);
+    assert.ok(job !== undefined, run.stdout);
+    return job;
+  };
+  /** The row of `name` in the status table, as its cells. */
+  const row = async (name: string): Promise<string[]> => {
+    const run = await runCli(['status'], { home: ctx.home });
+    const line = run.stdout.split('\n').find((l) => l.startsWith(`${name} `));
+    assert.ok(line !== undefined, run.stdout);
+    return line.trim().split(/\s{2,}/);
+  };
+
+  it('STOPPED: END is when it stopped, DURATION start to stop, both frozen; start clears END', async () => {
+    const task = writeTask(ctx.dir, 'held.yaml', 'name: held\nrun: sleep 600\n');
+    const name = (await runCli(['launch', '-y', '-d', task], { home: ctx.home })).stdout.trim();
+    // Until it runs (a loaded machine may take a while to start it).
+    for (let i = 0; i < 300 && (await listed(name)).status !== 'RUNNING'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const stop = await runCli(['stop', name], { home: ctx.home });
+    assert.equal(stop.code, 0, stop.stderr);
+    const held = await listed(name);
+    assert.equal(held.status, 'STOPPED');
+    assert.ok(held.startedAt !== null && held.endedAt !== null, JSON.stringify(held));
+    const ran = Date.parse(held.endedAt) - Date.parse(held.startedAt);
+    assert.ok(ran >= 1000, `ran ${ran} ms`);
+    const before = await row(name);
+    assert.equal(before[1], 'STOPPED');
+    assert.notEqual(before[5], '-', 'END is when it stopped');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const later = await row(name);
+    // START, END and DURATION as they were 2.5 s ago.
+    assert.deepEqual(later.slice(4, 7), before.slice(4, 7));
+    assert.deepEqual(await listed(name), held);
+    // Resumed: no end until it ends again.
+    const start = await runCli(['start', name], { home: ctx.home });
+    assert.equal(start.code, 0, start.stderr);
+    assert.equal((await listed(name)).endedAt, null);
+    await runCli(['down', '-y', name], { home: ctx.home });
+  });
+});

@@ -155,7 +155,8 @@ export class JobLifecycle {
    */
   #recordFinal(row: JobRow, dir: string, final: FinalRecord): JobInfo {
     if (final.status === 'cancelled' && existsSync(jobPaths.stopping(dir))) {
-      this.#ctx.db.hold(row.name);
+      // When the supervisor saw the ranks end: the held job ran until then.
+      this.#ctx.db.hold(row.name, final.endedAt ?? Date.now());
       return jobInfoOf(this.row(row.name));
     }
     return this.#recordEnd(row, dir, final);

@@ -370,16 +370,23 @@ export class Store {
     }
   }
 
-  /** Holds a queued or running job (`konduktor stop`); true when it was held by this call. */
-  hold(name: string): boolean {
+  /**
+   * Holds a queued or running job (`konduktor stop`); true when it was held by this call. A
+   * running job records `stoppedAt` (ms since the epoch, never before its start) as its end, so
+   * that its duration is the time it ran, not a count that grows while it is held; a queued one
+   * has none.
+   */
+  hold(name: string, stoppedAt: number = Date.now()): boolean {
     try {
       return (
         this.#db
           .prepare(
-            `UPDATE jobs SET status = 'STOPPED', allocation = NULL, admitted_at = NULL
+            `UPDATE jobs SET status = 'STOPPED', allocation = NULL, admitted_at = NULL,
+               ended_at = CASE WHEN status = 'RUNNING' AND started_at IS NOT NULL
+                 THEN max(?, started_at) ELSE NULL END
              WHERE name = ? AND status IN ('PENDING', 'RUNNING')`,
           )
-          .run(name).changes === 1
+          .run(stoppedAt, name).changes === 1
       );
     } catch (cause) {
       throw storeError(this.#path, cause);
@@ -392,7 +399,7 @@ export class Store {
       return (
         this.#db
           .prepare(
-            `UPDATE jobs SET status = 'PENDING', queued_at = ?, supervisor_pid = NULL, supervisor_start = NULL,
+            `UPDATE jobs SET status = 'PENDING', queued_at = ?, supervisor_pid = NULL, supervisor_start = NULL, ended_at = NULL,
                first_attempt = ?, attempt = ?, allocation = NULL, admitted_at = NULL
              WHERE name = ? AND status = 'STOPPED'`,
           )

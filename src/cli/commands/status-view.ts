@@ -37,9 +37,7 @@ export function renderJobs(
     `${formatDuration(now - job.submittedAt.getTime())} ago`,
     clock(job.startedAt, now),
     clock(job.endedAt, now),
-    job.startedAt === undefined
-      ? '-'
-      : formatDuration((job.endedAt?.getTime() ?? now) - job.startedAt.getTime()),
+    duration(job, now),
     shortOutcome(job),
   ]);
   out(
@@ -52,6 +50,16 @@ export function renderJobs(
     info(`showing the newest ${limit} jobs; use --limit N or --all for more`);
   }
   return ExitCodes.SUCCESS;
+}
+
+/**
+ * How long the job ran: start to end, and for one still running, to now. A held job's time does
+ * not grow: start to when it was stopped, or "-" where its backend did not record that.
+ */
+function duration(job: JobInfo, now: number): string {
+  if (job.startedAt === undefined) return '-';
+  if (job.endedAt === undefined && job.status === 'STOPPED') return '-';
+  return formatDuration(Math.max(0, (job.endedAt?.getTime() ?? now) - job.startedAt.getTime()));
 }
 
 /**
