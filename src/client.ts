@@ -54,7 +54,8 @@ export interface Konduktor {
   /**
    * Validates a task and starts it as a job; returns its handle at once.
    * @throws {TaskValidationError} when the task or an override is invalid; nothing is launched.
-   * @throws {UsageError} when the client was closed, or an option is unknown.
+   * @throws {StateConflictError} when the client was closed.
+   * @throws {UsageError} when an option is unknown.
    * @throws {BackendError} when the backend cannot be used.
    */
   launch(task: Task | TaskSpec, options?: ClientLaunchOptions): Promise<Job>;
@@ -75,7 +76,7 @@ export interface Konduktor {
   backend(): Promise<Backend>;
   /**
    * Closes the backends the client made (watchers, informers, the store); a backend instance it
-   * was given is left open. Jobs are not touched. Later calls throw {@link UsageError}.
+   * was given is left open. Jobs are not touched. Later calls throw `StateConflictError`.
    */
   close(): Promise<void>;
 }

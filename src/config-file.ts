@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { describeValue } from './diagnostics/issue.js';
 import { parseYamlDocument } from './diagnostics/yaml.js';
 import { fieldGuide, fromZodIssues, readableError } from './diagnostics/zod.js';
-import { UsageError, formatTaskIssue, type TaskIssue } from './errors.js';
+import { ConfigError, formatTaskIssue, type TaskIssue } from './errors.js';
 import type { UserConfig } from './config.js';
 import { quantity, wholeNumber } from './task/quantity.js';
 
@@ -55,10 +55,10 @@ const CONFIG_GUIDE = fieldGuide(ConfigSchema, {
   },
 });
 
-function invalidConfig(issues: readonly TaskIssue[], cause?: unknown): UsageError {
+function invalidConfig(issues: readonly TaskIssue[], cause?: unknown): ConfigError {
   const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
   const lines = issues.map((issue) => `  ${formatTaskIssue(issue)}`);
-  return new UsageError(
+  return new ConfigError(
     `invalid konduktor configuration (${count}):\n${lines.join('\n')}`,
     cause === undefined ? undefined : { cause },
   );
@@ -66,7 +66,7 @@ function invalidConfig(issues: readonly TaskIssue[], cause?: unknown): UsageErro
 
 /**
  * Parses and validates the text of a config file; an empty file is an empty configuration.
- * @throws {UsageError} naming the file, line, column and field of every problem.
+ * @throws {ConfigError} naming the file, line, column and field of every problem.
  */
 export function parseUserConfig(text: string, file: string): UserConfig {
   const parsed = parseYamlDocument(text, { file, kind: 'configuration' });

@@ -52,7 +52,7 @@ export function configPath(home: string): string {
 
 /**
  * Reads `config.yaml` of a konduktor home; an absent file is an empty configuration.
- * @throws {UsageError} naming the file, line, column and field of every problem, with the hints
+ * @throws {ConfigError} naming the file, line, column and field of every problem, with the hints
  *   task files get ("did you mean", quoting).
  */
 export function readUserConfig(home: string): UserConfig {

@@ -24,6 +24,15 @@ export const ErrorCodes = {
   TASK_INVALID: 'TASK_INVALID',
   /** A command-line or option value is invalid. */
   USAGE: 'USAGE',
+  /** konduktor's configuration (`config.yaml`, `KONDUKTOR_BACKEND`) is invalid. */
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  /**
+   * The action does not fit the state it meets: `start` or `stop` of a job that has ended, a
+   * sweep name stored with another configuration.
+   */
+  STATE_CONFLICT: 'STATE_CONFLICT',
+  /** A bug in konduktor: an error nothing anticipated (a `TypeError`, say). Please report it. */
+  INTERNAL: 'INTERNAL',
   /** The job failed: a rank exited non-zero, restarts ran out, it was cancelled or lost. */
   JOB_FAILED: 'JOB_FAILED',
   /** The job succeeded but its result file is over the size limit. */
@@ -71,6 +80,11 @@ export class KonduktorError extends Error {
     return isKonduktorError(value);
   }
 }
+// Set per class, not taken from `constructor.name`, which bundlers and minifiers rename.
+Object.defineProperty(KonduktorError.prototype, 'name', {
+  value: 'KonduktorError',
+  enumerable: false,
+});
 
 /** True when `value` is a {@link KonduktorError} from any copy of the package. */
 export function isKonduktorError(value: unknown): value is KonduktorError {
@@ -137,6 +151,68 @@ export class UsageError extends KonduktorError {
   }
 }
 named(UsageError, 'UsageError');
+
+/**
+ * konduktor's configuration is invalid: `$KONDUKTOR_HOME/config.yaml` (the message names the file,
+ * line, column and field of every problem) or `KONDUKTOR_BACKEND`.
+ */
+export class ConfigError extends KonduktorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options);
+  }
+}
+named(ConfigError, 'ConfigError');
+
+/**
+ * The action does not fit the state it meets: `start`/`stop` of a job that has already ended, a
+ * sweep whose name is stored with another configuration. The message says what to do instead.
+ */
+export class StateConflictError extends KonduktorError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STATE_CONFLICT', message, options);
+  }
+}
+named(StateConflictError, 'StateConflictError');
+
+/**
+ * A bug in konduktor: an error nothing anticipated, such as a `TypeError`, wrapped with its
+ * original as `cause`. Never raised on purpose; report it with the message and stack.
+ */
+export class InternalError extends KonduktorError {
+  constructor(cause: unknown) {
+    const what =
+      cause instanceof Error
+        ? `${cause.name}: ${cause.message}`
+        : `thrown ${JSON.stringify(cause)}`;
+    super(
+      'INTERNAL',
+      `konduktor hit an unexpected error, which is a bug in konduktor: ${what}; ` +
+        'please report it with this message and the stack trace (KONDUKTOR_DEBUG=1 prints it)',
+      { cause },
+    );
+  }
+}
+named(InternalError, 'InternalError');
+
+/**
+ * The error as konduktor reports it: a {@link KonduktorError} as it is; an error from the
+ * environment (one with a `code`, such as Node's `EACCES` or SQLite's `SQLITE_BUSY`) as a
+ * {@link BackendError}; anything else, a bug, as an {@link InternalError}.
+ */
+export function asKonduktorError(error: unknown): KonduktorError {
+  if (isKonduktorError(error)) return error;
+  if (isEnvironmentError(error)) {
+    return new BackendError((error as Error).message, { cause: error });
+  }
+  return new InternalError(error);
+}
+
+/** True for errors the environment raises (they carry an errno-style `code`), not bugs. */
+export function isEnvironmentError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' || typeof code === 'number';
+}
 
 /** How a failed job ended: the facts behind a {@link JobFailedError}. */
 export interface JobFailure {

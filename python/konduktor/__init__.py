@@ -17,6 +17,9 @@ TypeScript library's ``code``.
 from ._report import RESULT_LIMIT_BYTES, report
 from .errors import (
     BackendError,
+    ConfigError,
+    InternalError,
+    StateConflictError,
     JobFailedError,
     JobNotFoundError,
     KonduktorError,
@@ -48,6 +51,9 @@ __all__ = [
     "TaskIssue",
     "TaskValidationError",
     "UsageError",
+    "ConfigError",
+    "StateConflictError",
+    "InternalError",
     "JobFailedError",
     "NoResultReportedError",
     "MalformedResultError",

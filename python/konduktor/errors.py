@@ -19,6 +19,9 @@ __all__ = [
     "TaskIssue",
     "TaskValidationError",
     "UsageError",
+    "ConfigError",
+    "StateConflictError",
+    "InternalError",
     "JobFailedError",
     "NoResultReportedError",
     "MalformedResultError",
@@ -54,6 +57,26 @@ class UsageError(KonduktorError):
     """An argument has a bad value (a negative timeout, a rank that is not an integer...)."""
 
     code = "USAGE"
+
+
+class ConfigError(UsageError):
+    """konduktor's configuration (``config.yaml``, ``KONDUKTOR_BACKEND``) is invalid. A
+    :class:`UsageError` too, so handlers written before it existed still catch it."""
+
+    code = "CONFIG_INVALID"
+
+
+class StateConflictError(UsageError):
+    """The action does not fit the state it meets (``start``/``stop`` of a job that has ended, a
+    sweep name stored with another configuration). A :class:`UsageError` too."""
+
+    code = "STATE_CONFLICT"
+
+
+class InternalError(KonduktorError):
+    """A bug in konduktor's engine: an error nothing anticipated. Please report it."""
+
+    code = "INTERNAL"
 
 
 class TaskIssue:
@@ -318,6 +341,9 @@ _BY_NAME: Dict[str, Type[KonduktorError]] = {
     for cls in (
         TaskValidationError,
         UsageError,
+        ConfigError,
+        StateConflictError,
+        InternalError,
         JobFailedError,
         NoResultReportedError,
         MalformedResultError,

@@ -6,7 +6,7 @@
  * shared `result/` code turns them into outcomes.
  * @module
  */
-import { UsageError } from '../errors.js';
+import { StateConflictError } from '../errors.js';
 import type { MetricPoint, MetricWarning } from '../metrics/line.js';
 import type { Outcome } from '../result/outcome.js';
 import type { TaskSpec } from '../task/types.js';
@@ -37,11 +37,11 @@ export function isTerminal(status: JobStatus): boolean {
  * The one precondition of `stop` and `start`, checked by {@link Job} above every backend (and by
  * each backend for callers that use it directly): a job that has ended can be neither held nor
  * resumed.
- * @throws {UsageError} when `status` is terminal.
+ * @throws {StateConflictError} when `status` is terminal.
  */
 export function refuseEnded(name: string, status: JobStatus, action: 'stop' | 'start'): void {
   if (!isTerminal(status)) return;
-  throw new UsageError(
+  throw new StateConflictError(
     action === 'stop'
       ? `job ${name} has already ended (${status}); only a queued or running job can be stopped`
       : `job ${name} has already ended (${status}); only a stopped job can be started (start resumes a held job); to run the task again, launch it again`,
@@ -167,13 +167,13 @@ export interface Backend {
   /**
    * Holds the job: a running job's processes are stopped, a queued job stays out of the queue;
    * the job is `STOPPED` until {@link Backend.start}. Harmless on a stopped job.
-   * @throws {UsageError} when the job has already ended.
+   * @throws {StateConflictError} when the job has already ended.
    */
   stop(name: string): Promise<void>;
   /**
    * Puts a stopped job back in the queue; it runs again from the start with the next
    * `RESTART_ATTEMPT`. Harmless on a queued or running job.
-   * @throws {UsageError} when the job has already ended.
+   * @throws {StateConflictError} when the job has already ended.
    */
   start(name: string): Promise<void>;
   /** Cancels the job if needed and deletes it and everything it left. */

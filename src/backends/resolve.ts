@@ -5,7 +5,7 @@
  * @module
  */
 import { readUserConfig } from '../config.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, StateConflictError, UsageError } from '../errors.js';
 import type { Backend, BackendKind } from './backend.js';
 import { resolveHome } from './local/home.js';
 import { LocalBackend } from './local/local-backend.js';
@@ -30,7 +30,7 @@ export function defaultBackendKind(home?: string): BackendKind {
   const fromEnv = process.env['KONDUKTOR_BACKEND'];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv !== 'local' && fromEnv !== 'kubernetes') {
-      throw new UsageError(
+      throw new ConfigError(
         `KONDUKTOR_BACKEND=${JSON.stringify(fromEnv)} is not a backend: use local or kubernetes`,
       );
     }
@@ -51,11 +51,15 @@ export class BackendPool {
   /**
    * The backend for a choice: an instance as it is; a kind (or the default kind) made once per
    * options and kept until it is closed.
-   * @throws {UsageError} when the pool was closed, or the kind is unknown.
+   * @throws {StateConflictError} when the pool was closed.
+   * @throws {UsageError} when the kind is unknown.
+   * @throws {ConfigError} when `KONDUKTOR_BACKEND` or config.yaml is invalid.
    * @throws {BackendError} when the backend cannot be made (no cluster, no JobSet CRD).
    */
   async get(choice: BackendChoice | undefined, options: BackendOptions = {}): Promise<Backend> {
-    if (this.#closed) throw new UsageError('this konduktor client was closed: create a new one');
+    if (this.#closed) {
+      throw new StateConflictError('this konduktor client was closed: create a new one');
+    }
     if (typeof choice === 'object') return choice;
     const kind = choice ?? defaultBackendKind(options.home);
     const home = resolveHome(options.home);

@@ -6,7 +6,7 @@
 import { writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import pc from 'picocolors';
-import { isKonduktorError } from '../errors.js';
+import { asKonduktorError, InternalError, isKonduktorError } from '../errors.js';
 import type { JobInfo } from '../backends/backend.js';
 import { stringifyJson } from '../result/raw-json.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
@@ -140,20 +140,33 @@ export function outExact(text: string): void {
   writeAll(1, text);
 }
 
+/** True for an abort that is not konduktor's own (`AbortController.abort()` without a reason). */
+function isAbort(error: unknown): error is Error {
+  return error instanceof Error && error.name === 'AbortError' && !isKonduktorError(error);
+}
+
 /** Writes a message for people to stderr. */
 export function info(text: string): void {
   writeAll(2, `${text}\n`);
 }
 
-/** Formats an error for stderr: `error[CODE]: message`, then its causes. */
+/**
+ * Formats an error for stderr: `error[CODE]: message`, then its causes. An error konduktor did
+ * not raise is shown as what it is (a bug as `INTERNAL`, with its stack; an error of the
+ * environment as `BACKEND_UNAVAILABLE`); an abort keeps its own words.
+ */
 export function formatError(error: unknown): string {
   const lines: string[] = [];
-  if (isKonduktorError(error)) {
-    lines.push(`${colors.red(`error[${error.code}]`)}: ${error.message}`);
-  } else if (error instanceof Error) {
-    lines.push(`${colors.red('error')}: ${error.message}`);
+  const shown = isAbort(error) ? error : asKonduktorError(error);
+  if (isKonduktorError(shown)) {
+    lines.push(`${colors.red(`error[${shown.code}]`)}: ${shown.message}`);
   } else {
-    lines.push(`${colors.red('error')}: ${String(error)}`);
+    lines.push(`${colors.red('error')}: ${shown.message}`);
+  }
+  if (shown instanceof InternalError && error instanceof Error && error.stack !== undefined) {
+    // A bug report needs where it happened.
+    lines.push(...error.stack.split('\n').filter((line) => /^\s+at /.test(line)));
+    return lines.join('\n');
   }
   let cause = error instanceof Error ? error.cause : undefined;
   for (let depth = 0; cause !== undefined && depth < 5; depth += 1) {
@@ -182,8 +195,8 @@ export function paintStatus(status: JobInfo['status']): string {
 }
 
 /** The error as plain JSON data for `--json` output. */
-export function errorJson(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { code: 'UNKNOWN', message: String(error) };
+export function errorJson(thrown: unknown): Record<string, unknown> {
+  const error = isAbort(thrown) ? thrown : asKonduktorError(thrown);
   const data: Record<string, unknown> = {
     code: isKonduktorError(error) ? error.code : error.name,
     message: error.message,

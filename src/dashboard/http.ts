@@ -41,7 +41,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** The HTTP status for an error: 404 for unknown jobs, 400 for bad input, 503 for the backend. */
+/**
+ * The HTTP status for an error: 404 for unknown jobs, 400 for bad input, 409 for an action the
+ * job's state does not allow, 503 for the backend.
+ */
 export function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status;
   if (!isKonduktorError(error)) return 500;
@@ -50,7 +53,10 @@ export function statusOf(error: unknown): number {
       return 404;
     case 'USAGE':
     case 'TASK_INVALID':
+    case 'CONFIG_INVALID':
       return 400;
+    case 'STATE_CONFLICT':
+      return 409;
     case 'BACKEND_UNAVAILABLE':
       return 503;
     default:

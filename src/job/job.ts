@@ -197,7 +197,7 @@ export class Job {
   /**
    * Puts a stopped job back in the queue; it runs again from the start. Harmless on a queued or
    * running job.
-   * @throws {UsageError} when the job has already ended.
+   * @throws {StateConflictError} when the job has already ended.
    */
   async start(): Promise<void> {
     // Checked here, above every backend: no backend can start an ended job quietly.

@@ -16,7 +16,12 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { BackendChoice } from '../backends/resolve.js';
 import { resolveBackend } from '../backends/resolve.js';
-import { JobFailedError, ResultTimeoutError, SweepTimeoutError, UsageError } from '../errors.js';
+import {
+  JobFailedError,
+  ResultTimeoutError,
+  StateConflictError,
+  SweepTimeoutError,
+} from '../errors.js';
 import { type Duration, parseDuration } from '../job/duration.js';
 import type { Job } from '../job/job.js';
 import { getJob, launch } from '../launch.js';
@@ -166,7 +171,7 @@ function toObservations(
  * @returns the best trial and every trial. A sweep where more than `max_failures` trials failed
  *   resolves with `state: 'stopped'`.
  * @throws {TaskValidationError} when the sweep is invalid; nothing is launched.
- * @throws {UsageError} when a stored sweep of that name has a different configuration.
+ * @throws {StateConflictError} when a stored sweep of that name has a different configuration.
  * @throws `signal.reason` when aborted (running trials are cancelled first).
  * @throws {SweepTimeoutError} when `timeout` ran out (running trials are cancelled first; the
  *   error lists them).
@@ -260,7 +265,7 @@ class Driver {
           fingerprinted(JSON.parse(stored.spec) as SweepSpec),
           fingerprinted(spec),
         );
-        throw new UsageError(
+        throw new StateConflictError(
           `a sweep named ${spec.name} is stored with a different configuration ` +
             `(changed: ${changed.length === 0 ? 'its recorded form' : describeDifferences(changed)}); ` +
             `give this one another name, or delete the stored one with: konduktor sweep rm ${spec.name}`,

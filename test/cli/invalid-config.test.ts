@@ -25,6 +25,7 @@ describe('invalid config.yaml', () => {
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, '');
     assert.doesNotMatch(result.stderr, RAW);
+    assert.match(result.stderr, /^error\[CONFIG_INVALID\]: invalid konduktor configuration/m);
     return result.stderr;
   }
 
@@ -97,6 +98,29 @@ describe('invalid config.yaml', () => {
         home: ctx.home,
       });
       assert.equal(result.code, 0, result.stderr);
+    }
+  });
+});
+
+describe('an invalid KONDUKTOR_BACKEND', () => {
+  const ctx = tempHome();
+  after(ctx.cleanup);
+
+  it('is a configuration error (CONFIG_INVALID, exit 2), for every command that picks a backend', async () => {
+    for (const [value, args] of [
+      ['nomad', ['result', 'no-such-job']],
+      ['Local', ['logs', 'no-such-job']],
+      ['k8s', ['down', '-y', 'no-such-job']],
+    ] as const) {
+      const result = await runCli(args, { home: ctx.home, env: { KONDUKTOR_BACKEND: value } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^error\\[CONFIG_INVALID\\]: KONDUKTOR_BACKEND="${value}" is not a backend`,
+          'm',
+        ),
+      );
     }
   });
 });

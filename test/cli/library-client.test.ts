@@ -62,7 +62,8 @@ describe('createKonduktor', () => {
     await konduktor.close();
     assert.equal(job.backend.closed, true);
     await assert.rejects(konduktor.launch(reporting('late', 4)), {
-      name: 'UsageError',
+      name: 'StateConflictError',
+      code: 'STATE_CONFLICT',
       message: /client was closed/,
     });
     assert.deepEqual(await otherJob.result(WAIT), { v: 3 });

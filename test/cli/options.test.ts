@@ -119,6 +119,10 @@ describe('start, queue and --backend', () => {
       const started = await runCli(['start', name], { home: ctx.home });
       assert.equal(started.code, 2, started.stderr);
       assert.match(started.stderr, new RegExp(`${name} has already ended \\(${status}\\)`));
+      assert.match(started.stderr, /^error\[STATE_CONFLICT\]/m);
+      const stopped = await runCli(['stop', name], { home: ctx.home });
+      assert.equal(stopped.code, 2, stopped.stderr);
+      assert.match(stopped.stderr, /^error\[STATE_CONFLICT\].*already ended/m);
       assert.doesNotMatch(started.stderr, /^started/m);
     }
   });

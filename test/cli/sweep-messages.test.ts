@@ -96,6 +96,7 @@ describe('konduktor sweep stopped early', () => {
     sweepFile(ctx.dir, 'changed', `echo "{\\"loss\\": $X}" > ${OUT}`, '[1, 3]');
     const again = await runCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
     assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /^error\[STATE_CONFLICT\]/m);
     assert.match(
       again.stderr,
       /stored with a different configuration \(changed: parameters\.x\.values \[1,2\] → \[1,3\]\)/,

@@ -240,8 +240,8 @@ describe('dashboard API', () => {
       assert.equal(done.status, 200, done.body);
       assert.equal((await ctx.launcher.get(running)).status, 'CANCELLED');
       const stopEnded = await post(`api/jobs/${running}/stop`, withToken());
-      assert.equal(stopEnded.status, 400);
-      assert.equal(stopEnded.json<{ error: { code: string } }>().error.code, 'USAGE');
+      assert.equal(stopEnded.status, 409);
+      assert.equal(stopEnded.json<{ error: { code: string } }>().error.code, 'STATE_CONFLICT');
       const wrongMethod = await request(`${url}api/jobs/${running}/cancel`);
       assert.equal(wrongMethod.status, 405);
     } finally {

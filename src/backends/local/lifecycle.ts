@@ -270,7 +270,7 @@ export class JobLifecycle {
   /**
    * Holds the job (STOPPED) and ends its processes; nothing for a job already stopped.
    * @returns whether the job was held now (its resources are free: the caller admits).
-   * @throws {UsageError} when the job has already ended.
+   * @throws {StateConflictError} when the job has already ended.
    */
   async hold(name: string): Promise<boolean> {
     const info = this.refresh(name);
@@ -297,7 +297,7 @@ export class JobLifecycle {
   /**
    * Puts a stopped job back in the queue, its next run numbered after the stopped one's attempts.
    * @returns whether the job was stopped (and is queued now).
-   * @throws {UsageError} when the job has already ended.
+   * @throws {StateConflictError} when the job has already ended.
    */
   release(name: string): boolean {
     const row = this.row(name);

@@ -13,8 +13,8 @@
 import { isAbsolute, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Backend } from '../../backends/backend.js';
-import { BackendError, JobFailedError, TaskValidationError, UsageError } from '../../errors.js';
-import { isKonduktorError } from '../../errors.js';
+import { JobFailedError, TaskValidationError, UsageError } from '../../errors.js';
+import { asKonduktorError, isKonduktorError } from '../../errors.js';
 import { Job } from '../../job/job.js';
 import { loadTaskFile } from '../../task/load.js';
 import { formatPath } from '../../diagnostics/issue.js';
@@ -113,10 +113,9 @@ function specOf(params: Params): TaskSpec {
 async function errorReply(error: unknown, job: Job | undefined): Promise<Record<string, unknown>> {
   if (!isKonduktorError(error)) {
     const known = error instanceof Error && error.name === 'AbortError';
-    const message = error instanceof Error ? error.message : String(error);
     return known
       ? { name: 'AbortError', code: 'INTERRUPTED', message: 'the request was cancelled' }
-      : errorJson(new BackendError(`the konduktor engine failed: ${message}`));
+      : { name: asKonduktorError(error).name, ...errorJson(error) };
   }
   const data: Record<string, unknown> = { name: error.name, ...errorJson(error) };
   if (error instanceof JobFailedError && job !== undefined) {
