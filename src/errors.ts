@@ -103,6 +103,15 @@ function named<T extends new (...args: never[]) => KonduktorError>(ctor: T, name
   return ctor;
 }
 
+/** The base of an error that is a code and a message (with an optional cause). */
+function codedError(code: ErrorCode) {
+  return class extends KonduktorError {
+    constructor(message: string, options?: { cause?: unknown }) {
+      super(code, message, options);
+    }
+  };
+}
+
 /** One problem found in a task, with where it is. */
 export interface TaskIssue {
   /** Dotted path of the field, e.g. `resources.cpus`; empty for the document itself. */
@@ -145,33 +154,21 @@ export class TaskValidationError extends KonduktorError {
 named(TaskValidationError, 'TaskValidationError');
 
 /** A command-line argument or option value is invalid. */
-export class UsageError extends KonduktorError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('USAGE', message, options);
-  }
-}
+export class UsageError extends codedError('USAGE') {}
 named(UsageError, 'UsageError');
 
 /**
  * konduktor's configuration is invalid: `$KONDUKTOR_HOME/config.yaml` (the message names the file,
  * line, column and field of every problem) or `KONDUKTOR_BACKEND`.
  */
-export class ConfigError extends KonduktorError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONFIG_INVALID', message, options);
-  }
-}
+export class ConfigError extends codedError('CONFIG_INVALID') {}
 named(ConfigError, 'ConfigError');
 
 /**
  * The action does not fit the state it meets: `start`/`stop` of a job that has already ended, a
  * sweep whose name is stored with another configuration. The message says what to do instead.
  */
-export class StateConflictError extends KonduktorError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('STATE_CONFLICT', message, options);
-  }
-}
+export class StateConflictError extends codedError('STATE_CONFLICT') {}
 named(StateConflictError, 'StateConflictError');
 
 /**
@@ -434,11 +431,7 @@ export class JobNotFoundError extends KonduktorError {
 named(JobNotFoundError, 'JobNotFoundError');
 
 /** The backend could not be used: the store is unreadable, the cluster unreachable, etc. */
-export class BackendError extends KonduktorError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('BACKEND_UNAVAILABLE', message, options);
-  }
-}
+export class BackendError extends codedError('BACKEND_UNAVAILABLE') {}
 named(BackendError, 'BackendError');
 
 /**
@@ -454,11 +447,7 @@ export class InterruptedError extends KonduktorError {
 named(InterruptedError, 'InterruptedError');
 
 /** `report()` refused to write a value. */
-export class ReportError extends KonduktorError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('REPORT_REFUSED', message, options);
-  }
-}
+export class ReportError extends codedError('REPORT_REFUSED') {}
 named(ReportError, 'ReportError');
 
 /** A log tail as it ends an error message (nothing when there are no lines). */
