@@ -43,8 +43,9 @@ const program = new Command('konduktor')
 let jsonOutput: JsonEnvelopeContext | undefined;
 program.hook('preAction', (_program, command) => {
   if (command.opts()['json'] !== true) return;
-  // Only `result` names one job by its argument; other commands' arguments are files or globs.
-  jsonOutput = { job: command.name() === 'result' ? command.args[0] : undefined };
+  // `result` and `metrics` name one job by their argument; others' are files or globs.
+  const oneJob = command.name() === 'result' || command.name() === 'metrics';
+  jsonOutput = { job: oneJob ? command.args[0] : undefined };
 });
 
 withBackendOptions(

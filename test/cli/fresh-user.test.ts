@@ -70,6 +70,9 @@ describe('--json prints one envelope on stdout for every error', () => {
     assert.equal(envelope.error.code, 'JOB_NOT_FOUND');
     assert.deepEqual(envelope.error['suggestions'], []);
     assert.equal(run.stderr.match(/error\[JOB_NOT_FOUND\]/g)?.length, 1, run.stderr);
+    const metrics = await runCli(['metrics', 'nosuch', '--json'], { home: ctx.home });
+    assert.equal(envelopeOf(metrics.stdout).job, 'nosuch');
+    assert.equal(envelopeOf(metrics.stdout).error.code, 'JOB_NOT_FOUND');
     // A near miss names the job it may have meant.
     const near = await runCli(['result', `${done}x`, '--json'], { home: ctx.home });
     assert.deepEqual(envelopeOf(near.stdout).error['suggestions'], [done]);
