@@ -31,6 +31,8 @@ export interface TrialJson {
   readonly result: unknown;
   readonly reason: string | null;
   readonly error_code: string | null;
+  /** The metric step at which a pruned trial was stopped (its `objective` is the value there). */
+  readonly pruned_step: number | null;
   readonly started_at: string | null;
   readonly ended_at: string | null;
   readonly duration_s: number | null;
@@ -62,6 +64,7 @@ export function trialJson(t: TrialRecord): TrialJson {
     result: resultOf(t.result),
     reason: t.reason ?? null,
     error_code: t.errorCode ?? null,
+    pruned_step: t.prunedStep ?? null,
     started_at: iso(t.startedAt),
     ended_at: iso(t.endedAt),
     duration_s:
@@ -87,6 +90,8 @@ export function sweepJson(
     trials_planned: spec.trials,
     succeeded: trials.filter((t) => t.state === 'succeeded').length,
     failed: trials.filter((t) => t.state === 'failed').length,
+    pruned: trials.filter((t) => t.state === 'pruned').length,
+    pruner: spec.pruner ?? null,
     best: best === undefined ? null : trialJson(best),
     trials: trials.map(trialJson),
   };
@@ -110,6 +115,7 @@ export function trialsCsv(spec: SweepSpec, trials: readonly TrialRecord[]): stri
     ...names,
     'job',
     'reason',
+    'pruned_step',
     'started_at',
     'ended_at',
     'duration_s',
@@ -123,6 +129,7 @@ export function trialsCsv(spec: SweepSpec, trials: readonly TrialRecord[]): stri
       ...names.map((n) => t.params[n]),
       j.job,
       j.reason,
+      j.pruned_step,
       j.started_at,
       j.ended_at,
       j.duration_s,

@@ -27,6 +27,7 @@ import { ENV_NAME_PATTERN } from '../task/schema.js';
 import { Task } from '../task/task.js';
 import { RESERVED_ENV_NAMES, type TaskSpec } from '../task/types.js';
 import { validateTask } from '../task/validate.js';
+import type { PrunerSpec } from './pruner.js';
 import type { SamplerSpec } from './sampler.js';
 import {
   parametersProblems,
@@ -95,6 +96,21 @@ const SWEEP_GUIDE = fieldGuide(SweepSchema);
 
 function defaultEnvName(param: string): string {
   return param.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+function prunerOf(pruner: NonNullable<SweepYaml['pruner']>): PrunerSpec {
+  return pruner.type === 'median'
+    ? {
+        type: 'median',
+        nStartupTrials: pruner.n_startup_trials ?? 5,
+        nWarmupSteps: pruner.n_warmup_steps ?? 0,
+        intervalSteps: pruner.interval_steps ?? 1,
+      }
+    : {
+        type: 'asha',
+        minResource: pruner.min_resource ?? 1,
+        reductionFactor: pruner.reduction_factor ?? 3,
+      };
 }
 
 function samplerOf(sampler: SweepYaml['sampler']): SamplerSpec {
@@ -234,6 +250,7 @@ function build(input: unknown, baseDir: string, defaultName: string | undefined)
     sampler,
     seed: data.seed ?? 0,
     maxFailures: data.max_failures ?? Math.max(5, Math.ceil(trials / 10)),
+    ...(data.pruner === undefined ? {} : { pruner: prunerOf(data.pruner) }),
     ...(trialTimeoutMs === undefined ? {} : { trialTimeoutMs }),
     ...(data.output_dir === undefined ? {} : { outputDir: resolve(baseDir, data.output_dir) }),
   };

@@ -35,6 +35,7 @@ import type { SweepSpec } from './schema.js';
 import { formatParamValue, type Params, sampleRandom } from './space.js';
 import { SweepStore, type SweepState, type TrialEnd, type TrialRecord } from './store.js';
 import { endOfError, endOfResult } from './trial-end.js';
+import { metricKeyOf, Pruner, type PruneDecision } from './pruner.js';
 import { configDifferences, describeDifferences } from './config-diff.js';
 
 /** Options of {@link sweep}. */
@@ -76,6 +77,8 @@ export interface SweepProgress {
   readonly running: number;
   readonly succeeded: number;
   readonly failed: number;
+  /** Trials stopped early by the pruner. */
+  readonly pruned: number;
   /** True when this run picked up a stored sweep. */
   readonly resumed: boolean;
 }
@@ -235,6 +238,11 @@ class Driver {
   readonly #jobs = new Map<number, Job>();
   readonly #stop = new AbortController();
   readonly #launchOptions: { backend?: BackendChoice; home?: string };
+  readonly #pruner: Pruner | undefined;
+  /** The objective's key in metric lines. */
+  readonly #metricKey: string;
+  /** Trials the pruner stopped, set before their job is cancelled. */
+  readonly #pruned = new Map<number, PruneDecision>();
   #resumed = false;
 
   constructor(
@@ -249,6 +257,11 @@ class Driver {
     this.#store = store;
     this.#options = options;
     this.#timeoutMs = timeoutMs;
+    this.#metricKey = metricKeyOf(spec.objective);
+    this.#pruner =
+      spec.pruner === undefined
+        ? undefined
+        : new Pruner(spec.pruner, spec.direction, this.#metricKey);
     this.#launchOptions = {
       ...(options.backend === undefined ? {} : { backend: options.backend }),
       ...(options.home === undefined ? {} : { home: options.home }),
@@ -486,6 +499,12 @@ class Driver {
       await this.#cancel(index, job);
       return;
     }
+    const watch = new AbortController();
+    const watching = this.#watchMetrics(
+      index,
+      job,
+      AbortSignal.any([watch.signal, this.#stop.signal]),
+    );
     let text: string;
     try {
       text = await job.resultText({
@@ -493,6 +512,16 @@ class Driver {
         ...(this.#spec.trialTimeoutMs === undefined ? {} : { timeout: this.#spec.trialTimeoutMs }),
       });
     } catch (error) {
+      const pruned = this.#pruned.get(index);
+      if (pruned !== undefined && error instanceof JobFailedError) {
+        this.#record(index, {
+          state: 'pruned',
+          value: pruned.value,
+          prunedStep: pruned.step,
+          reason: `pruned at step ${pruned.step}: ${pruned.reason}`,
+        });
+        return;
+      }
       // The signal may have fired during the wait (TypeScript cannot see that).
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
       if (this.#stop.signal.aborted && !(error instanceof JobFailedError)) {
@@ -508,8 +537,34 @@ class Driver {
         this.#record(index, endOfError(error));
       }
       return;
+    } finally {
+      watch.abort();
+      await watching;
     }
     this.#record(index, endOfResult(text, this.#spec.objective));
+  }
+
+  /**
+   * Feeds the trial's metric lines to the pruner while its job runs; cancels the job when the
+   * pruner says so (recording why first, so the wait that ends with the cancel knows).
+   */
+  async #watchMetrics(index: number, job: Job, signal: AbortSignal): Promise<void> {
+    const pruner = this.#pruner;
+    if (pruner === undefined) return;
+    try {
+      for await (const point of job.metrics({ follow: true, signal })) {
+        const value = point.values[this.#metricKey];
+        if (value === undefined) continue;
+        const decision = pruner.report(index, point.step, value);
+        if (decision === undefined) continue;
+        this.#pruned.set(index, decision);
+        await job.cancel();
+        return;
+      }
+    } catch {
+      // Aborted because the trial ended, or metrics cannot be read on this backend: the trial
+      // runs to its end unpruned.
+    }
   }
 
   async #cancel(index: number, job: Job): Promise<void> {
@@ -523,9 +578,10 @@ class Driver {
 
   #record(index: number, end: TrialEnd): void {
     const endedAt = Date.now();
+    if (end.state === 'succeeded') this.#pruner?.succeeded(index);
     this.#store.markEnded(this.#spec.name, index, end, endedAt);
     const current = this.#trials.get(index);
-    const { state, value, result, reason, errorCode } = end;
+    const { state, value, result, reason, errorCode, prunedStep } = end;
     this.#trials.set(index, {
       index,
       params: current?.params ?? {},
@@ -535,6 +591,7 @@ class Driver {
       ...(result === undefined ? {} : { result }),
       ...(reason === undefined ? {} : { reason }),
       ...(errorCode === undefined ? {} : { errorCode }),
+      ...(prunedStep === undefined ? {} : { prunedStep }),
       ...(current?.startedAt === undefined ? {} : { startedAt: current.startedAt }),
       endedAt,
     });
@@ -553,6 +610,7 @@ class Driver {
       running: this.#count('running') + this.#count('launching'),
       succeeded: this.#count('succeeded'),
       failed: this.#count('failed'),
+      pruned: this.#count('pruned'),
       resumed: this.#resumed,
     });
   }

@@ -21,6 +21,7 @@ import { wholeNumber } from '../task/quantity.js';
 import { ENV_NAME_PATTERN, taskNameProblem } from '../task/schema.js';
 import type { TaskSpec } from '../task/types.js';
 import { parseObjectivePath } from './objective.js';
+import type { PrunerSpec } from './pruner.js';
 import type { SamplerSpec } from './sampler.js';
 import type { ParamSpec } from './space.js';
 
@@ -55,6 +56,8 @@ export interface SweepSpec {
   readonly seed: number;
   /** Failed trials tolerated; one more stops the sweep. */
   readonly maxFailures: number;
+  /** Stops bad trials early on the objective's key in their metric lines. */
+  readonly pruner?: PrunerSpec;
   /** A trial still running after this long is cancelled and counted as failed. */
   readonly trialTimeoutMs?: number;
   /** Where the CSV, JSON and HTML files go, when the sweep file says. */
@@ -142,6 +145,27 @@ const SamplerSchema = z.union(
   },
 );
 
+const PrunerSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('median'),
+      n_startup_trials: wholeNumber(0).optional(),
+      n_warmup_steps: wholeNumber(0).optional(),
+      interval_steps: wholeNumber(1).optional(),
+    }),
+    z.strictObject({
+      type: z.literal('asha'),
+      min_resource: wholeNumber(1).optional(),
+      reduction_factor: wholeNumber(2).optional(),
+    }),
+  ],
+  {
+    error: (iss) =>
+      `must be a mapping with type: median or type: asha, got ${describeValue(iss.input)}`,
+  },
+);
+
 const DURATION = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 function durationProblem(iss: { readonly input?: unknown }): string {
@@ -203,6 +227,7 @@ export const SweepSchema = z.strictObject({
   sampler: SamplerSchema.optional(),
   seed: wholeNumber(0).optional(),
   max_failures: wholeNumber(0).optional(),
+  pruner: PrunerSchema.optional(),
   trial_timeout: z
     .union(
       [

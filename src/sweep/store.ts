@@ -10,8 +10,11 @@ import { BackendError } from '../errors.js';
 import { prepareHome, resolveHome } from '../backends/local/home.js';
 import type { Params } from './space.js';
 
-/** A trial's state. `launching`: being submitted; `cancelled`: stopped, runs again on resume. */
-export type TrialState = 'launching' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/**
+ * A trial's state. `launching`: being submitted; `cancelled`: stopped, runs again on resume;
+ * `pruned`: stopped early by the sweep's pruner (not a failure).
+ */
+export type TrialState = 'launching' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'pruned';
 
 /** A sweep's state. */
 export type SweepState = 'running' | 'completed' | 'stopped' | 'interrupted';
@@ -23,8 +26,10 @@ export interface TrialRecord {
   readonly state: TrialState;
   /** The job that runs or ran the trial, once submitted. */
   readonly job?: string;
-  /** The objective, for a succeeded trial. */
+  /** The objective, for a succeeded trial; for a pruned one, its value where it was pruned. */
   readonly value?: number;
+  /** The step of the metric line at which a pruned trial was stopped. */
+  readonly prunedStep?: number;
   /** The result document's text, when the job reported one. */
   readonly result?: string;
   /** Why the trial failed or was cancelled. */
@@ -59,6 +64,7 @@ interface TrialRow {
   result: string | null;
   reason: string | null;
   error_code: string | null;
+  pruned_step?: number | null;
   started_at: number | null;
   ended_at: number | null;
 }
@@ -112,6 +118,9 @@ function trialOf(row: TrialRow): TrialRecord {
     ...(row.result === null ? {} : { result: row.result }),
     ...(row.reason === null ? {} : { reason: row.reason }),
     ...(row.error_code === null ? {} : { errorCode: row.error_code }),
+    ...(row.pruned_step === null || row.pruned_step === undefined
+      ? {}
+      : { prunedStep: row.pruned_step }),
     ...(row.started_at === null ? {} : { startedAt: row.started_at }),
     ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
   };
@@ -150,19 +159,21 @@ function sweepOf(row: SweepRow): SweepRecord {
 
 /** How a trial ended, as recorded. */
 export interface TrialEnd {
-  readonly state: 'succeeded' | 'failed' | 'cancelled';
+  readonly state: 'succeeded' | 'failed' | 'cancelled' | 'pruned';
   readonly value?: number;
+  readonly prunedStep?: number;
   readonly result?: string;
   readonly reason?: string;
   readonly errorCode?: string;
 }
 
-// Stores made before drivers were recorded lack the column; their running sweeps stay as recorded.
-function addDriverColumn(db: Database.Database): void {
-  const columns = db.prepare('PRAGMA table_info(sweeps)').all() as { name: string }[];
-  if (columns.some((c) => c.name === 'driver_pid')) return;
+// Stores made before drivers (or pruning) were recorded lack the column; their rows stay as
+// recorded.
+function addColumn(db: Database.Database, table: 'sweeps' | 'trials', column: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+  if (columns.some((c) => c.name === column)) return;
   try {
-    db.exec('ALTER TABLE sweeps ADD COLUMN driver_pid INTEGER');
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} INTEGER`);
   } catch (err) {
     // Another process opening the store at the same moment added it first.
     if (!/duplicate column/i.test(String(err))) throw err;
@@ -185,7 +196,8 @@ export class SweepStore {
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
       this.#db.exec(SCHEMA);
-      addDriverColumn(this.#db);
+      addColumn(this.#db, 'sweeps', 'driver_pid');
+      addColumn(this.#db, 'trials', 'pruned_step');
     } catch (cause) {
       throw new BackendError(`cannot open the sweep store in ${root}: ${String(cause)}`, { cause });
     }
@@ -279,8 +291,8 @@ export class SweepStore {
   markEnded(name: string, index: number, end: TrialEnd, now = Date.now()): void {
     this.#db
       .prepare(
-        `UPDATE trials SET state = ?, value = ?, result = ?, reason = ?, error_code = ?, ended_at = ?
-         WHERE sweep = ? AND idx = ?`,
+        `UPDATE trials SET state = ?, value = ?, result = ?, reason = ?, error_code = ?,
+         pruned_step = ?, ended_at = ? WHERE sweep = ? AND idx = ?`,
       )
       .run(
         end.state,
@@ -288,6 +300,7 @@ export class SweepStore {
         end.result ?? null,
         end.reason ?? null,
         end.errorCode ?? null,
+        end.prunedStep ?? null,
         now,
         name,
         index,

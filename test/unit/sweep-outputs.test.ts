@@ -148,11 +148,11 @@ describe('sweep outputs', () => {
     assert.equal(lines.length, 5);
     assert.equal(
       lines[0],
-      'trial,state,objective,lr,opt,job,reason,started_at,ended_at,duration_s',
+      'trial,state,objective,lr,opt,job,reason,pruned_step,started_at,ended_at,duration_s',
     );
     assert.match(
       lines[1]!,
-      /^0,succeeded,2,0.01,a,out-0-aaaa,,1970-01-01T00:00:00.000Z,1970-01-01T00:00:01.500Z,1.5$/,
+      /^0,succeeded,2,0.01,a,out-0-aaaa,,,1970-01-01T00:00:00.000Z,1970-01-01T00:00:01.500Z,1.5$/,
     );
     assert.match(lines[2]!, /"job failed: ""exit 3"", with, commas"/);
     assert.match(lines[4]!, /,'=cmd\(\),/);

@@ -117,7 +117,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
       onUpdate: (progress) => {
         if (progress.resumed && !resumedNoted) {
           resumedNoted = true;
-          const done = progress.succeeded + progress.failed;
+          const done = progress.succeeded + progress.failed + progress.pruned;
           info(`resuming sweep ${spec.name}: ${done} trials already finished`);
         }
         view.update(progress);
@@ -194,6 +194,7 @@ function summaryJson(
     best: best === undefined ? null : trialJson(best),
     succeeded: trials.filter((t) => t.state === 'succeeded').length,
     failed: trials.filter((t) => t.state === 'failed').length,
+    pruned: trials.filter((t) => t.state === 'pruned').length,
     trials: trials.length,
     files: files ?? null,
     ...extra,
@@ -239,7 +240,9 @@ export async function runSweepStatus(
         const spec = JSON.parse(s.spec) as SweepSpec;
         const trials = store.trials(s.name);
         const best = bestTrial(trials, spec.direction);
-        const done = trials.filter((t) => t.state === 'succeeded' || t.state === 'failed').length;
+        const done = trials.filter((t) =>
+          ['succeeded', 'failed', 'pruned'].includes(t.state),
+        ).length;
         return { s, spec, done, best };
       });
       if (options.json === true) {
@@ -295,7 +298,7 @@ export async function runSweepStatus(
       );
       return ExitCodes.SUCCESS;
     }
-    const done = trials.filter((t) => t.state === 'succeeded' || t.state === 'failed').length;
+    const done = trials.filter((t) => ['succeeded', 'failed', 'pruned'].includes(t.state)).length;
     info(
       `sweep ${name}: ${record.state}${record.reason === undefined ? '' : ` (${record.reason})`}, ${done}/${spec.trials} trials done, ` +
         `${spec.direction} ${spec.objective}` +
