@@ -14,7 +14,7 @@ import {
   NoResultReportedError,
   ResultTimeoutError,
   ResultTooLargeError,
-  UsageError,
+  StateConflictError,
 } from '../../src/errors.js';
 import { Job } from '../../src/job/job.js';
 import type { TaskSpec } from '../../src/task/types.js';
@@ -347,7 +347,7 @@ export function defineConformance(name: string, target: ConformanceTarget): void
       await job.result({ timeout });
       const ended = new RegExp(`job ${job.name} has already ended \\(SUCCEEDED\\)`);
       const refused = (error: unknown): boolean =>
-        error instanceof UsageError && ended.test(error.message);
+        error instanceof StateConflictError && ended.test(error.message);
       await assert.rejects(job.start(), refused);
       await assert.rejects(job.stop(), refused);
       await assert.rejects(backend.start(job.name), refused);
