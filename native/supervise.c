@@ -10,15 +10,15 @@
  * supervisor per directory (a process group of its own) and answers each with the supervisor's
  * pid and a newline on stdout (0 when the fork failed).
  *
- * Supervisor (in a job directory): reads `launch`, NUL-separated records: "p:NAME=VALUE" for its
- * parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash, umask, workdir),
- * "+NAME=VALUE" for a variable the ranks get on top of the launcher's environment, "-NAME" for one
- * they must not inherit; and `gpus`, when present (line R is rank R's CUDA_VISIBLE_DEVICES).
- * Writes `supervisor` ("PID STARTTIME STARTED_MS"), `attempt`, `attempt-K/pids`,
- * `attempt-K/rank-R/{log,exit,wait}` and `final` ("status=... attempt=... [rank=... wait=...]
- * ended=MS"), times in milliseconds since the epoch,
- * each with one write(2) ending in a newline, and touches the event file after each change that
- * waiters care about. No task text is ever interpreted here: the task's scripts run in bash.
+ * Supervisor (in a job directory): the files it reads and writes and their formats are the
+ * supervisor protocol, described once in docs/supervisor-protocol.md and owned in konduktor by
+ * src/backends/local/protocol.ts; test/unit/supervisor-protocol.test.ts checks that this program
+ * and the bash supervisor write the same files. In short: it reads `launch` (NUL-separated
+ * "p:NAME=VALUE", "+NAME=VALUE", "-NAME" records) and `gpus`; it writes `supervisor` ("PID
+ * STARTTIME STARTED_MS"), `attempt`, `attempt-K/pids`, `attempt-K/rank-R/{log,exit}` and `final`
+ * ("status=... attempt=... [rank=... wait=...] ended=MS"), each with one write(2) ending in a
+ * newline, and touches the event file after each change that waiters care about. No task text is
+ * ever interpreted here: the task's scripts run in bash.
  *
  * No process outlives its job: the supervisor is a child subreaper (PR_SET_CHILD_SUBREAPER), so
  * whatever the ranks start stays its descendant however it detaches (setsid, a new process group,

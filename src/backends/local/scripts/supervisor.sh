@@ -9,14 +9,13 @@
 # A supervisor runs every rank of one job, stops the others when one fails, restarts the whole job
 # up to the task's max_restarts, and records facts as files in the job directory.
 #
-# Inputs (in the job dir): launch, NUL-separated records written by konduktor: "p:NAME=VALUE" for
-# the supervisor's parameters (num_nodes, max_restarts, first_attempt, event_file, grace, bash,
-# umask, workdir), "+NAME=VALUE" for a variable the ranks get on top of the launcher's
-# environment, "-NAME" for one they must not inherit; gpus, when present: line R is rank R's
-# CUDA_VISIBLE_DEVICES. Outputs (in the job dir): supervisor ("PID STARTTIME STARTED_MS"), attempt
+# The files it reads and writes in the job directory, and their formats, are the supervisor
+# protocol: docs/supervisor-protocol.md describes it once, src/backends/local/protocol.ts owns it
+# in konduktor, and test/unit/supervisor-protocol.test.ts checks that this script and
+# native/supervise.c write the same files. In short: it reads launch (NUL-separated p:NAME=VALUE,
+# +NAME=VALUE, -NAME records) and gpus; it writes supervisor ("PID STARTTIME STARTED_MS"), attempt
 # (from the first restart on), attempt-K/pids, attempt-K/rank-R/log, attempt-K/rank-R/exit (the
-# phase, when there is a setup), attempt-K/rank-R/wait (a failed rank's status), and final
-# ("status=… attempt=… [rank=… wait=…] ended=MS"); times are milliseconds since the epoch.
+# phase, when there is a setup) and final ("status=… attempt=… [rank=… wait=…] ended=MS").
 #
 # No process outlives its job, as far as bash can see: before final is written, the supervisor
 # ends the members of the job's process group and every process whose environment carries the
@@ -210,9 +209,11 @@ supervise() {
   trap on_cancel TERM INT HUP
 
   local rank rank_dir attempt_dir failed_rank failed_wait left done_pid status pids live ended
+  local -A rank_of
   while :; do
     attempt_dir="$job_dir/attempt-$attempt"
     pids=()
+    rank_of=()
     for ((rank = 0; rank < num_nodes; rank++)); do
       rank_dir="$attempt_dir/rank-$rank"
       # konduktor creates attempt 0's directories; restarts create their own.
@@ -223,6 +224,7 @@ supervise() {
       ((${#gpu_lines[@]} > rank)) && export CUDA_VISIBLE_DEVICES=${gpu_lines[rank]}
       run_rank "$rank_dir" &
       pids+=("$!")
+      rank_of[$!]=$rank
     done
     put "$attempt_dir/pids" "${pids[*]}"
     # The first attempt needs no record (readers fall back to it) and no wake-up (whoever started
@@ -257,10 +259,12 @@ supervise() {
         wait "$done_pid"
         status=$?
       fi
+      # By pid, not by a search of live: a search per rank costs quadratic time for thousands.
+      rank=${rank_of[$done_pid]-}
+      [[ -n $rank ]] || continue
       left=$((left - 1))
       now_ms
       ended=$now_ms
-      for rank in "${!live[@]}"; do [[ ${live[rank]} == "$done_pid" ]] && break; done
       live[rank]=''
       if ((status != 0)); then
         failed_rank=$rank
