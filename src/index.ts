@@ -108,9 +108,11 @@ export {
   resolveSweep,
   type SweepDefinition,
   type SamplerDefinition,
+  type PrunerDefinition,
   type ParseSweepOptions,
 } from './sweep/load.js';
 export type { SweepSpec, SweepParam } from './sweep/schema.js';
+export type { PrunerSpec, PruneDecision } from './sweep/pruner.js';
 export type { TrialRecord, TrialState, SweepState } from './sweep/store.js';
 export type { SweepFiles } from './sweep/files.js';
 export {

@@ -52,6 +52,25 @@ export type SamplerDefinition =
       readonly priorWeight?: number;
     };
 
+/** The pruner part of a {@link SweepDefinition} (see the sweep file's `pruner`). */
+export type PrunerDefinition =
+  | {
+      readonly type: 'median';
+      /** @default 5 */
+      readonly nStartupTrials?: number;
+      /** @default 0 */
+      readonly nWarmupSteps?: number;
+      /** @default 1 */
+      readonly intervalSteps?: number;
+    }
+  | {
+      readonly type: 'asha';
+      /** @default 1 */
+      readonly minResource?: number;
+      /** @default 3 */
+      readonly reductionFactor?: number;
+    };
+
 /**
  * A sweep as an object for {@link sweep}: the YAML fields in camelCase, and the task as a path, a
  * {@link Task}, a validated `TaskSpec` or an inline task in YAML form.
@@ -73,6 +92,8 @@ export interface SweepDefinition {
   readonly seed?: number;
   /** @default max(5, ceil(trials / 10)) */
   readonly maxFailures?: number;
+  /** Stops bad trials early on their metric lines. @default none */
+  readonly pruner?: PrunerDefinition;
   /** Milliseconds or a duration string. */
   readonly trialTimeout?: number | string;
   readonly outputDir?: string;
@@ -336,8 +357,19 @@ const SWEEP_KEYS: { readonly [K in keyof SweepDefinition]-?: string } = {
   sampler: 'sampler',
   seed: 'seed',
   maxFailures: 'max_failures',
+  pruner: 'pruner',
   trialTimeout: 'trial_timeout',
   outputDir: 'output_dir',
+};
+
+// The keys of both pruner shapes.
+const PRUNER_KEYS: Readonly<Record<string, string>> = {
+  type: 'type',
+  nStartupTrials: 'n_startup_trials',
+  nWarmupSteps: 'n_warmup_steps',
+  intervalSteps: 'interval_steps',
+  minResource: 'min_resource',
+  reductionFactor: 'reduction_factor',
 };
 
 // The keys of every sampler shape (only tpe has more than `type`).
@@ -350,10 +382,12 @@ const SAMPLER_KEYS: Readonly<Record<string, string>> = {
 };
 
 const OBJECT_GUIDE: FieldGuide = {
-  fieldsAt: (path) => Object.keys(path.length === 0 ? SWEEP_KEYS : SAMPLER_KEYS),
+  fieldsAt: (path) =>
+    Object.keys(path.length === 0 ? SWEEP_KEYS : path[0] === 'pruner' ? PRUNER_KEYS : SAMPLER_KEYS),
   levels: new Map([
     ['', Object.keys(SWEEP_KEYS)],
     ['sampler', Object.keys(SAMPLER_KEYS)],
+    ['pruner', Object.keys(PRUNER_KEYS)],
   ]),
 };
 
@@ -380,10 +414,11 @@ function toYamlForm(
 }
 
 const YAML_TO_OBJECT = new Map<string, string>(
-  [...Object.entries(SWEEP_KEYS), ...Object.entries(SAMPLER_KEYS)].map(([key, field]) => [
-    field,
-    key,
-  ]),
+  [
+    ...Object.entries(SWEEP_KEYS),
+    ...Object.entries(SAMPLER_KEYS),
+    ...Object.entries(PRUNER_KEYS),
+  ].map(([key, field]) => [field, key]),
 );
 
 /**
@@ -400,12 +435,16 @@ export function resolveSweep(
   if (isPlainObject(input) && isPlainObject(input.sampler)) {
     input.sampler = toYamlForm(input.sampler, SAMPLER_KEYS, ['sampler'], keyIssues);
   }
+  if (isPlainObject(input) && isPlainObject(input.pruner)) {
+    input.pruner = toYamlForm(input.pruner, PRUNER_KEYS, ['pruner'], keyIssues);
+  }
   const result = build(input, options.baseDir ?? process.cwd(), undefined);
   if (result.ok && keyIssues.length === 0) return result.spec;
   // Issues name fields as the object form does: maxFailures, sampler.nStartupTrials.
   const objectPath = (path: readonly PathSegment[]): PathSegment[] =>
     path.map((segment, i) =>
-      typeof segment === 'string' && (i === 0 || (i === 1 && path[0] === 'sampler'))
+      typeof segment === 'string' &&
+      (i === 0 || (i === 1 && (path[0] === 'sampler' || path[0] === 'pruner')))
         ? (YAML_TO_OBJECT.get(segment) ?? segment)
         : segment,
     );

@@ -161,8 +161,13 @@ const PrunerSchema = z.discriminatedUnion(
     }),
   ],
   {
+    // The mapping's type is wrong (the issue is at pruner.type), or pruner is not a mapping.
     error: (iss) =>
-      `must be a mapping with type: median or type: asha, got ${describeValue(iss.input)}`,
+      typeof iss.input !== 'object' || iss.input === null
+        ? `must be a mapping such as { type: asha }, got ${describeValue(iss.input)}`
+        : 'type' in iss.input
+          ? `must be median or asha, got ${describeValue(iss.input.type)}`
+          : 'missing type: median or asha',
   },
 );
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TaskValidationError } from '../../src/errors.js';
 import { loadSweepFile, parseSweepYaml, resolveSweep } from '../../src/sweep/load.js';
-import type { SweepDefinition } from '../../src/sweep/load.js';
+import type { PrunerDefinition, SweepDefinition } from '../../src/sweep/load.js';
 import { trialTask } from '../../src/sweep/run.js';
 import { Task } from '../../src/task/task.js';
 
@@ -382,5 +382,71 @@ describe('resolveSweep (the object form)', () => {
     assert.equal(task.envs['KEEP'], '1');
     assert.equal(task.envs['KONDUKTOR_TRIAL'], '7');
     assert.deepEqual(JSON.parse(task.envs['KONDUKTOR_PARAMS']!), { x: 1e-7, mode: true });
+  });
+});
+
+describe('pruner', () => {
+  const base = [
+    'name: p',
+    'task: { name: t, run: echo hi }',
+    'parameters: { x: [1, 2] }',
+    'objective: v',
+  ];
+  /** The object form of the same sweep, with `pruner`. */
+  const withPruner = (pruner: PrunerDefinition): ReturnType<typeof resolveSweep> =>
+    resolveSweep({
+      name: 'obj',
+      task: { name: 'base', run: 'echo 1' },
+      parameters: { x: { type: 'grid', values: [1, 2] } },
+      objective: 'v',
+      pruner,
+    });
+
+  it('reads median and asha with their defaults, in both forms', () => {
+    const median = parseSweepYaml([...base, 'pruner: { type: median }'].join('\n'));
+    assert.deepEqual(median.pruner, {
+      type: 'median',
+      nStartupTrials: 5,
+      nWarmupSteps: 0,
+      intervalSteps: 1,
+    });
+    const asha = parseSweepYaml(
+      [...base, 'pruner: { type: asha, min_resource: 2, reduction_factor: 4 }'].join('\n'),
+    );
+    assert.deepEqual(asha.pruner, { type: 'asha', minResource: 2, reductionFactor: 4 });
+    assert.equal(parseSweepYaml(base.join('\n')).pruner, undefined);
+    const object = withPruner({
+      type: 'median',
+      nStartupTrials: 2,
+      nWarmupSteps: 3,
+      intervalSteps: 2,
+    });
+    assert.deepEqual(object.pruner, {
+      type: 'median',
+      nStartupTrials: 2,
+      nWarmupSteps: 3,
+      intervalSteps: 2,
+    });
+  });
+
+  it('refuses unknown types, misplaced keys and bad numbers', () => {
+    for (const [pruner, pattern] of [
+      ['pruner: { type: hyperband }', /pruner/],
+      ['pruner: { type: asha, n_warmup_steps: 2 }', /n_warmup_steps/],
+      ['pruner: { type: asha, reduction_factor: 1 }', /reduction_factor/],
+      ['pruner: { type: median, interval_steps: 0 }', /interval_steps/],
+      ['pruner: median', /pruner/],
+    ] as const) {
+      const issues = issuesOf(() => parseSweepYaml([...base, pruner].join('\n')));
+      assert.ok(
+        issues.some((i) => pattern.test(`${i.path}: ${i.message}`)),
+        `${pruner}: ${JSON.stringify(issues)}`,
+      );
+    }
+    // The YAML spelling in the object form is named by the object form's key.
+    const issues = issuesOf(() =>
+      withPruner({ type: 'asha', min_resource: 2 } as unknown as PrunerDefinition),
+    );
+    assert.match(issues.map((i) => `${i.path}: ${i.message}`).join('\n'), /minResource/);
   });
 });
