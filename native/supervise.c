@@ -49,7 +49,7 @@ static struct {
   int max_restarts;
   int first_attempt;
   const char *event_file;
-  int grace;
+  long long grace_ms;
   const char *bash;
   mode_t umask;
   const char *workdir;
@@ -171,7 +171,7 @@ static int read_launch(void) {
   if (data == NULL) return 0;
   job.num_nodes = 1;
   job.event_file = "/dev/null";
-  job.grace = 5;
+  job.grace_ms = 5000;
   job.bash = "bash";
   job.umask = 022;
   job.workdir = "";
@@ -188,7 +188,7 @@ static int read_launch(void) {
       else if (strcmp(name, "max_restarts") == 0) job.max_restarts = number(value, 0);
       else if (strcmp(name, "first_attempt") == 0) job.first_attempt = number(value, 0);
       else if (strcmp(name, "event_file") == 0) job.event_file = value;
-      else if (strcmp(name, "grace") == 0) job.grace = number(value, 5);
+      else if (strcmp(name, "grace_ms") == 0) job.grace_ms = number(value, 5000);
       else if (strcmp(name, "bash") == 0) job.bash = value;
       else if (strcmp(name, "umask") == 0) job.umask = (mode_t)strtol(value, NULL, 8);
       else if (strcmp(name, "workdir") == 0) job.workdir = value;
@@ -430,7 +430,7 @@ static size_t descendants(pid_t *out, size_t max) {
 static void end_descendants(void) {
   static pid_t found[MAX_PROCESSES];
   const size_t max = sizeof found / sizeof found[0];
-  long long deadline = now_ms() + (long long)job.grace * 1000, give_up = deadline + 5000;
+  long long deadline = now_ms() + job.grace_ms, give_up = deadline + 5000;
   int terminated = 0;
   long pause_us = 1000;
   while (reap_ended()) {

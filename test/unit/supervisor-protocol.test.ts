@@ -69,7 +69,7 @@ function prepare(dir: string, events: string, job: GoldenJob): void {
     maxRestarts: job.maxRestarts ?? 0,
     firstAttempt: 0,
     eventFile: join(events, 'job'),
-    graceSeconds: 1,
+    graceMs: 1000,
     bash: job.bash ?? BASH,
     umask: '022',
   };

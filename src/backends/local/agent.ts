@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { waitForWake } from '../wake.js';
 import { isSameProcessAlive, processStartTime } from './processes.js';
 import type { Store } from './store.js';
+import { AGENT_DEFER_MS, AGENT_IDLE_EXIT_MS, AGENT_SEEN_MS } from './timing.js';
 
 const ENTRY_JS = fileURLToPath(new URL('./agent-main.js', import.meta.url));
 const ENTRY_TS = fileURLToPath(new URL('./agent-main.ts', import.meta.url));
@@ -52,11 +53,7 @@ export function ensureAgent(store: Store, home: string): void {
 
 /** When this process last saw a live agent, per home. */
 const agentSeenAt = new Map<string, number>();
-/** How long a live agent, once seen, is taken to be there still. */
-const AGENT_SEEN_MS = 500;
 
-/** How long a deferring agent waits after an event before it looks at the queue. */
-const DEFER_MS = 100;
 /** Admissions in a row that start nothing before an eager agent defers again. */
 const EAGER_IDLE_LIMIT = 3;
 
@@ -70,7 +67,7 @@ export interface AgentLoop {
   readonly admit: () => { readonly active: number; readonly started: number };
   /** Calls the listener on any job event; returns the unsubscribe function. */
   readonly subscribe: (listener: () => void) => () => void;
-  /** How long the queue must stay empty before the agent exits. @default 3000 */
+  /** How long the queue must stay empty before the agent exits. @default {@link AGENT_IDLE_EXIT_MS} */
   readonly idleMs?: number;
   /** The konduktor home: when it is deleted, there is nothing left to serve. */
   readonly home: string;
@@ -104,7 +101,8 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
       }
       if (active > 0) idleSince = undefined;
       else idleSince ??= Date.now();
-      if (idleSince !== undefined && Date.now() - idleSince >= (loop.idleMs ?? 3000)) return;
+      if (idleSince !== undefined && Date.now() - idleSince >= (loop.idleMs ?? AGENT_IDLE_EXIT_MS))
+        return;
       // Supervisors that die have no event: look again within a second.
       const woken = await waitForWake(
         (next) => {
@@ -112,7 +110,7 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
         },
         { ms: 1000 },
       );
-      if (woken && !eager) await new Promise((resolve) => setTimeout(resolve, DEFER_MS));
+      if (woken && !eager) await new Promise((resolve) => setTimeout(resolve, AGENT_DEFER_MS));
     }
   } finally {
     unsubscribe();

@@ -279,7 +279,7 @@ export function launchRecords(
       maxRestarts: spec.resources.maxRestarts,
       firstAttempt: start.firstAttempt,
       eventFile: start.eventFile,
-      graceSeconds: Math.max(1, Math.ceil(start.graceMs / 1000)),
+      graceMs: Math.max(0, Math.round(start.graceMs)),
       bash: BASH,
       // The task's scripts run with this process's umask; konduktor's own records stay private.
       umask: currentUmask(),

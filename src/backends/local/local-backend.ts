@@ -31,11 +31,9 @@ import { followLog } from './logs.js';
 import { followMetrics } from './metrics.js';
 import type { MetricPoint } from '../../metrics/line.js';
 import { LocalQueue, type QueueInfo } from './queue.js';
+import { GRACE_MS, LIVENESS_INTERVAL_MS } from './timing.js';
 
 export type { QueueInfo } from './queue.js';
-
-/** How often a wait re-checks that the job's supervisor is alive (it has no exit event for us). */
-const LIVENESS_INTERVAL_MS = 1000;
 
 /** Options of {@link LocalBackend}. */
 export interface LocalBackendOptions {
@@ -46,7 +44,7 @@ export interface LocalBackendOptions {
   readonly home?: string;
   /**
    * How long ranks get between SIGTERM and SIGKILL when a job is stopped, in milliseconds.
-   * @default 5000
+   * @default {@link GRACE_MS} (5000)
    */
   readonly graceMs?: number;
   /**
@@ -74,7 +72,7 @@ export class LocalBackend implements Backend {
     this.description = localDescription(layout.root);
     this.#ctx = new LocalContext({
       layout,
-      graceMs: options.graceMs ?? 5000,
+      graceMs: options.graceMs ?? GRACE_MS,
       description: this.description,
       supervisor: options.supervisor,
     });

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { GRACE_MS } from './timing.js';
 
 /**
  * The start time of a process (field 22 of /proc/PID/stat), which tells a live process from a
@@ -86,7 +87,7 @@ function isStillTheJobs(group: JobGroup): boolean {
  * SIGTERM to the job's process group, SIGKILL to what is left after `graceMs`, never to a group
  * whose id was reused by another process.
  */
-export async function stopGroup(group: JobGroup, graceMs = 5000): Promise<void> {
+export async function stopGroup(group: JobGroup, graceMs = GRACE_MS): Promise<void> {
   if (group.pgid <= 1) return;
   const signal = (name: NodeJS.Signals): void => {
     if (isStillTheJobs(group) && liveGroups([group.pgid]).size > 0) signalGroup(group.pgid, name);
@@ -135,7 +136,7 @@ export function markedProcesses(marker: string): number[] {
 export async function stopJobProcesses(
   group: JobGroup,
   marker: string,
-  graceMs = 5000,
+  graceMs = GRACE_MS,
 ): Promise<void> {
   const signalAll = (pids: readonly number[], name: NodeJS.Signals): void => {
     for (const pid of pids) {

@@ -209,8 +209,8 @@ export interface LaunchParameters {
   readonly firstAttempt: number;
   /** The file touched to wake konduktor processes waiting on the job. */
   readonly eventFile: string;
-  /** Seconds between SIGTERM and SIGKILL when the job's processes are ended. */
-  readonly graceSeconds: number;
+  /** Milliseconds between SIGTERM and SIGKILL when the job's processes are ended. */
+  readonly graceMs: number;
   /** The bash that runs the task's scripts (an absolute path saves a PATH search per job). */
   readonly bash: string;
   /** The umask the task's scripts run with, in octal. */
@@ -235,7 +235,7 @@ export function formatLaunch(
     `p:max_restarts=${p.maxRestarts}`,
     `p:first_attempt=${p.firstAttempt}`,
     `p:event_file=${p.eventFile}`,
-    `p:grace=${p.graceSeconds}`,
+    `p:grace_ms=${p.graceMs}`,
     `p:bash=${p.bash}`,
     `p:umask=${p.umask}`,
     ...(p.workdir === undefined ? [] : [`p:workdir=${p.workdir}`]),

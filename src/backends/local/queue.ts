@@ -20,17 +20,13 @@ import { ANY_JOB } from './events.js';
 import { readSupervisor } from './job-dir.js';
 import { jobPaths } from './protocol.js';
 import type { JobLifecycle } from './lifecycle.js';
-
-/** An admitted job whose admitter died before starting it goes back to the queue after this long. */
-const ORPHAN_ADMISSION_MS = 30_000;
-/** How long the capacity read from the machine and config.yaml is reused. */
-const CAPACITY_TTL_MS = 1000;
-/** How long jobs may wait in the queue of a live process before the agent is started. */
-const AGENT_DELAY_MS = 1000;
-/** How often admission at most checks that the supervisors of running jobs are alive. */
-const LIVENESS_SWEEP_MS = 250;
-/** How long a launch waits for the launcher to answer before it returns anyway. */
-const START_ANSWER_MS = 5000;
+import {
+  AGENT_DELAY_MS,
+  CAPACITY_TTL_MS,
+  LIVENESS_SWEEP_MS,
+  ORPHAN_ADMISSION_MS,
+  START_ANSWER_MS,
+} from './timing.js';
 
 /** What the local queue looks like. */
 export interface QueueInfo {

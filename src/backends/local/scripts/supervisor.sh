@@ -47,7 +47,7 @@ notify() { : >"$event_file" 2>/dev/null || true; }
 # no launch file: konduktor withdrew the request (it requeued the job), so nothing may start.
 read_launch() {
   local record
-  num_nodes=1 max_restarts=0 first_attempt=0 event_file=/dev/null grace=5 bash=bash
+  num_nodes=1 max_restarts=0 first_attempt=0 event_file=/dev/null grace_ms=5000 bash=bash
   user_umask=022 workdir=''
   env_ops=()
   [[ -f $job_dir/launch ]] || return 1
@@ -57,7 +57,7 @@ read_launch() {
       p:max_restarts=*) max_restarts=${record#*=} ;;
       p:first_attempt=*) first_attempt=${record#*=} ;;
       p:event_file=*) event_file=${record#*=} ;;
-      p:grace=*) grace=${record#*=} ;;
+      p:grace_ms=*) grace_ms=${record#*=} ;;
       p:bash=*) bash=${record#*=} ;;
       p:umask=*) user_umask=${record#*=} ;;
       p:workdir=*) workdir=${record#*=} ;;
@@ -159,7 +159,7 @@ stop_ranks() {
   # Deadlines by the clock (whole seconds before bash 5), not by counting scans: a scan's time
   # grows with the machine's load.
   now_ms
-  kill_at=$((${now_ms:-$((SECONDS * 1000))} + grace * 1000))
+  kill_at=$((${now_ms:-$((SECONDS * 1000))} + grace_ms))
   give_up=$((kill_at + 5000))
   while [[ -n $members ]]; do
     now_ms
