@@ -14,6 +14,7 @@ Inside a job, :func:`report` writes the result. Every error is a :class:`Kondukt
 TypeScript library's ``code``.
 """
 
+from ._metrics import report_metrics
 from ._report import RESULT_LIMIT_BYTES, report
 from .errors import (
     BackendError,
@@ -46,6 +47,7 @@ __all__ = [
     "get_job",
     "Job",
     "report",
+    "report_metrics",
     "RESULT_LIMIT_BYTES",
     "KonduktorError",
     "TaskIssue",

@@ -11,6 +11,7 @@ import math
 import os
 import re
 import sys
+import warnings
 from typing import Any, Dict, Iterator, Optional, Union
 
 from ._engine import engine
@@ -187,6 +188,34 @@ class Job(str):
             KeyboardInterrupt: Ctrl+C stops the reading; the job keeps running.
         """
         return engine().stream("logs", self._params(follow=bool(follow), rank=rank, tail=tail))
+
+    def metrics(self, follow: bool = False, attempt: Optional[int] = None) -> Iterator[Dict[str, Any]]:
+        """Rank 0's metric points: the lines the job appended to ``$KONDUKTOR_OUTPUT_DIR/metrics.jsonl``,
+        of the latest attempt (or ``attempt``), each as ``{"step": int, "values": {name: number},
+        "time": ISO 8601 str (when konduktor read it), "attempt": int}``. A malformed line is
+        skipped with a :class:`RuntimeWarning` (``warnings.warn``) naming its line and what is wrong.
+
+        Args:
+            follow: keep yielding points as they are written until the job ends.
+            attempt: the attempt (``RESTART_ATTEMPT``) to read; with ``follow``, the first.
+
+        Raises (when iterated: the request is sent on the first ``next()``):
+            JobNotFoundError: there is no such job.
+            UsageError: ``attempt`` is not a non-negative integer, or after the latest attempt.
+            BackendError: on Kubernetes, where metrics cannot be read yet.
+            KeyboardInterrupt: Ctrl+C stops the reading; the job keeps running.
+        """
+        for item in engine().stream("metrics", self._params(follow=bool(follow), attempt=attempt)):
+            if isinstance(item, dict) and "point" in item:
+                yield item["point"]
+            elif isinstance(item, dict) and "warning" in item:
+                w = item["warning"]
+                warnings.warn(
+                    f"skipped line {w.get('line')} of metrics.jsonl of job {self.name} "
+                    f"(attempt {w.get('attempt')}): {w.get('reason')}",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
 
     def cancel(self) -> None:
         """Stops the job; it ends ``CANCELLED``, and its result is a :class:`JobFailedError`.

@@ -64,6 +64,7 @@ describe('the Python API (pytest, python/tests)', () => {
     ['test_processes.py', 8],
     ['test_report.py', 12],
     ['test_error_codes.py', 2],
+    ['test_metrics.py', 11],
   ] as const) {
     it(file, { timeout: 900_000 }, async () => {
       const { code, output } = await pytest([join(tests, file)], env, tmp.dir);

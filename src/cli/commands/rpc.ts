@@ -190,6 +190,24 @@ async function handle(
       }
       return null;
     }
+    case 'metrics': {
+      // Points and skipped-line warnings travel as `line` messages, in the order read.
+      const attempt = nonNegativeInteger(params, 'attempt');
+      for await (const point of job.metrics({
+        follow: params['follow'] === true,
+        signal,
+        onWarning: (warning) => {
+          send({ id: params['id'] ?? null, line: { warning } });
+        },
+        ...(attempt === undefined ? {} : { attempt }),
+      })) {
+        send({
+          id: params['id'] ?? null,
+          line: { point: { ...point, time: point.time.toISOString() } },
+        });
+      }
+      return null;
+    }
     default:
       throw new UsageError(`unknown request ${JSON.stringify(op)}`);
   }
