@@ -118,7 +118,7 @@ async function runJob(kind: Kind, label: string, job: GoldenJob): Promise<string
     detached: true,
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-  // As konduktor's long-lived launcher: its stdin stays open while the job runs.
+  // The launcher ends with its stdin (as after `launch -d`); its supervisors run on.
   launcher.stdin.write(`${dir}\0`);
   let answer = '';
   launcher.stdout.setEncoding('utf8');
@@ -131,6 +131,12 @@ async function runJob(kind: Kind, label: string, job: GoldenJob): Promise<string
   const closed = new Promise((resolve) => launcher.once('close', resolve));
   await answered;
   assert.match(answer, /^[1-9]\d*\n$/, `the ${kind} launcher answers with the supervisor's pid`);
+  launcher.stdin.end();
+  // Its stdout ends with it, not with the last job: no supervisor keeps the pipe.
+  await closed;
+  if (job.cancelAfter !== undefined) {
+    assert.ok(!existsSync(jobPaths.final(dir)), `the ${kind} launcher's stdout outlived it`);
+  }
   const timeout = 120_000;
   if (job.cancelAfter !== undefined) {
     const wanted = job.cancelAfter;
@@ -148,8 +154,6 @@ async function runJob(kind: Kind, label: string, job: GoldenJob): Promise<string
     process.kill(-supervisor.pid, 'SIGTERM');
   }
   await until(events, () => existsSync(jobPaths.final(dir)), timeout);
-  launcher.stdin.end();
-  await closed;
   return dir;
 }
 

@@ -192,7 +192,9 @@ supervise() {
   self=$BASHPID
   # konduktor's own records are private; the task's scripts run with the launcher's umask.
   umask 077
-  exec </dev/null 2>>"$job_dir/supervisor.log" || exit 1
+  # Not the launcher's stdout either: konduktor's end of that pipe must see its end when the
+  # launcher exits, not when the last job does (as with the native supervisor).
+  exec </dev/null >/dev/null 2>>"$job_dir/supervisor.log" || exit 1
   cd "$job_dir" || exit 1
   read_launch || exit 0
   # First of all, record who supervises the job (pid and start time, as /proc/PID/stat gives
