@@ -203,7 +203,11 @@ async function* followJobLogs(options: JobLogOptions): AsyncGenerator<string> {
           target === shownAttempt ? undefined : `[konduktor] restart attempt ${target}`;
         const tail = shownLines ? undefined : options.tail;
         const result = yield* streamPod(options, pod.metadata.name, tail, marker);
-        if (result !== 'not-started') {
+        // A 404 for a pod the API still lists is not its end: a pod just bound to a node is
+        // unknown to that node's kubelet for a moment (it answers 404), under load for seconds.
+        // Taken as gone, the attempt's whole log was passed over. Tried again once the pod
+        // changes; a deleted pod leaves the list, and after the job's end nothing comes back.
+        if (result === 'streamed' || (result === 'gone' && state.ended)) {
           streamed.add(key);
           shownAttempt = target;
           shownLines = true;
@@ -265,7 +269,8 @@ async function* streamPod(
       },
     );
   } catch (err) {
-    // 400: the container is still waiting to start; 404: the pod went meanwhile.
+    // 400: the container is still waiting to start; 404: the pod went meanwhile, or its node's
+    // kubelet does not know it yet (see the caller).
     return statusOf(err) === 404 ? 'gone' : 'not-started';
   }
   const onAbort = (): void => {
