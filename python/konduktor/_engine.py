@@ -83,8 +83,12 @@ class Engine:
         self._pending_lock = threading.Lock()
         self._stderr: Deque[str] = collections.deque(maxlen=20)
         self._dead: Optional[str] = None
-        threading.Thread(target=self._read_replies, name="konduktor-engine", daemon=True).start()
-        threading.Thread(target=self._read_stderr, name="konduktor-engine-stderr", daemon=True).start()
+        self._readers = [
+            threading.Thread(target=self._read_replies, name="konduktor-engine", daemon=True),
+            threading.Thread(target=self._read_stderr, name="konduktor-engine-stderr", daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
         hello = self.call("hello", {}, timeout=START_TIMEOUT_S)
         if not isinstance(hello, dict) or hello.get("protocol") != PROTOCOL:
             self.close()
@@ -98,15 +102,17 @@ class Engine:
     def _read_replies(self) -> None:
         stdout = self._proc.stdout
         assert stdout is not None
-        for raw in stdout:
-            try:
-                message = json.loads(raw)
-            except ValueError:
-                continue
-            with self._pending_lock:
-                inbox = self._pending.get(message.get("id"))
-            if inbox is not None:
-                inbox.put(message)
+        # The reader owns the pipe: it closes it at EOF, so no open file outlives the engine.
+        with stdout:
+            for raw in stdout:
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    continue
+                with self._pending_lock:
+                    inbox = self._pending.get(message.get("id"))
+                if inbox is not None:
+                    inbox.put(message)
         self._proc.wait()
         self._dead = f"konduktor's engine ({shlex.join(self.command)} rpc) exited with status {self._proc.returncode}"
         with self._pending_lock:
@@ -117,8 +123,9 @@ class Engine:
     def _read_stderr(self) -> None:
         stderr = self._proc.stderr
         assert stderr is not None
-        for raw in stderr:
-            self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+        with stderr:
+            for raw in stderr:
+                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
     def _engine_gone(self) -> BackendError:
         tail = "\n".join(self._stderr)
@@ -225,7 +232,12 @@ class Engine:
         try:
             self._proc.wait(timeout=wait_s)
         except subprocess.TimeoutExpired:
-            pass
+            return
+        # The readers reach EOF once the engine has ended and close their pipes; give them a
+        # moment, so an interpreter exiting right after this leaves no unclosed file behind.
+        for reader in self._readers:
+            if reader is not threading.current_thread():
+                reader.join(timeout=1.0)
 
 
 _engine: Optional[Engine] = None

@@ -38,7 +38,13 @@ function pytest(
 
 /** The `N passed` count of pytest's summary line; fails on any failed, error or skipped test. */
 function passedCount(output: string): number {
-  const summary = output.trim().split('\n').at(-1) ?? '';
+  // The last `=== … ===` line: the interpreter may print after pytest's summary (a warning at exit).
+  const summary =
+    output
+      .trim()
+      .split('\n')
+      .filter((line) => /^=+ .* =+$/.test(line))
+      .at(-1) ?? '';
   assert.doesNotMatch(summary, /failed|error|skipped|no tests ran/, output);
   const passed = /(\d+) passed/.exec(summary);
   assert.ok(passed, output);
