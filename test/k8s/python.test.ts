@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, tempHome } from '../support/cli.js';
-import { PYTHON, ensureVenv, installPackage, pythonEnv } from '../support/python.js';
+import { PYTHON, preparePython } from '../support/python.js';
 import {
   type Cluster,
   WORKLOAD_IMAGE,
@@ -27,9 +27,8 @@ describe('the Python API on Kubernetes (pytest, python/tests/kubernetes)', () =>
   before(async () => {
     cluster = connect();
     namespace = await createNamespace(cluster, 'konduktor-python');
-    ensureVenv();
     env = {
-      ...pythonEnv(installPackage(tmp.dir), tmp.home),
+      ...preparePython(tmp),
       KUBECONFIG: kubeconfigPath(),
       KONDUKTOR_BACKEND: 'kubernetes',
       KONDUKTOR_TEST_IMAGE: WORKLOAD_IMAGE,

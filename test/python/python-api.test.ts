@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT, tempHome } from '../support/cli.js';
-import { PYTHON, ensureVenv, installPackage, pythonEnv } from '../support/python.js';
+import { PYTHON, preparePython } from '../support/python.js';
 
 /** Runs pytest on some files; resolves with its exit status and output (echoed as it comes). */
 function pytest(
@@ -55,8 +55,7 @@ describe('the Python API (pytest, python/tests)', () => {
   const tmp = tempHome('konduktor-python-');
   let env: NodeJS.ProcessEnv;
   before(() => {
-    ensureVenv();
-    env = pythonEnv(installPackage(tmp.dir), tmp.home);
+    env = preparePython(tmp);
   });
   after(() => {
     tmp.cleanup();

@@ -120,3 +120,12 @@ export function pythonEnv(site: string, home: string): NodeJS.ProcessEnv {
     PATH: `${join(VENV, 'bin')}:${process.env['PATH'] ?? ''}`,
   };
 }
+
+/**
+ * What every Python test file does first: the cached venv made ready, this checkout's package
+ * installed under `tmp.dir`, and the environment for a Python process using `tmp.home`.
+ */
+export function preparePython(tmp: { dir: string; home: string }): NodeJS.ProcessEnv {
+  ensureVenv();
+  return pythonEnv(installPackage(tmp.dir), tmp.home);
+}

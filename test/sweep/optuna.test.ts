@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, ROOT, tempHome } from '../support/cli.js';
-import { PYTHON, ensureVenv, installPackage, pythonEnv } from '../support/python.js';
+import { PYTHON, preparePython } from '../support/python.js';
 
 interface Summary {
   n_trials: number;
@@ -32,8 +32,7 @@ describe('Optuna drives konduktor (examples/optuna_sweep.py)', () => {
   const tmp = tempHome('konduktor-optuna-');
   let env: NodeJS.ProcessEnv;
   before(() => {
-    ensureVenv();
-    env = pythonEnv(installPackage(tmp.dir), tmp.home);
+    env = preparePython(tmp);
   });
   after(() => {
     tmp.cleanup();
