@@ -7,36 +7,13 @@
  * newline). Bytes are decoded as UTF-8 across chunk boundaries.
  * @module
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+// A job can put anything at its log's path: only a regular file is read, opened without blocking.
+import { withRegularFile } from './untrusted-file.js';
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
-
-// A job can put anything at its log's path: O_NONBLOCK so that a named pipe opens at once, and
-// only a regular file is read (a link to /dev/zero never ends).
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
-
-/**
- * Runs `use` with the file open for reading; undefined when it cannot be opened (not made yet)
- * or is not a regular file.
- */
-function withFile<T>(path: string, use: (fd: number, size: number) => T): T | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    return stats.isFile() ? use(fd, stats.size) : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /**
  * The byte offset at which the last `lines` lines of the file begin: its size for 0, 0 when the
@@ -44,7 +21,7 @@ function withFile<T>(path: string, use: (fd: number, size: number) => T): T | un
  */
 export function tailOffset(path: string, lines: number): number {
   return (
-    withFile(path, (fd, size) => {
+    withRegularFile(path, (fd, size) => {
       if (lines <= 0) return size;
       const buffer = Buffer.alloc(CHUNK);
       // The newline that ends the last line does not start another one.
@@ -102,7 +79,7 @@ export class LogLineReader {
   /** Every complete line written since the last call. */
   *lines(): Generator<string> {
     for (;;) {
-      const chunk = withFile(this.path, (fd) => {
+      const chunk = withRegularFile(this.path, (fd) => {
         const buffer = Buffer.alloc(CHUNK);
         const n = readSync(fd, buffer, 0, CHUNK, this.#offset);
         return buffer.subarray(0, n);

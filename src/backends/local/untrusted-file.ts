@@ -50,6 +50,32 @@ export interface UntrustedReadOptions {
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /**
+ * Runs `use` with the file at `path` open for reading (same flags as {@link readUntrusted}), when
+ * it is a regular file; undefined when it cannot be opened or read, or is anything else. For
+ * readers that need the open descriptor (a log read backwards, or as it grows) rather than the
+ * bytes.
+ */
+export function withRegularFile<T>(
+  path: string,
+  use: (fd: number, size: number) => T,
+): T | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFile() ? use(fd, stats.size) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Reads a regular file at `path` (following symbolic links) without ever blocking or throwing;
  * anything else at the path is described instead. Nothing but a regular file is ever opened, so a
  * link to a device has no effect on the device.
