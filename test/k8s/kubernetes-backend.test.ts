@@ -92,7 +92,7 @@ void describe('kubernetes backend', () => {
       })) as { status: { conditions: { type: string; reason: string }[] } };
       const recorded = js.status.conditions.filter((c) => c.type === 'KonduktorResult');
       assert.equal(recorded.length, 1);
-      assert.equal(recorded[0]?.reason, 'value');
+      assert.equal(recorded[0]?.reason, 'Succeeded');
     } finally {
       await other.close();
     }

@@ -165,7 +165,7 @@ void describe('kubernetes outcomes', () => {
       endedAt,
     });
     const condition = conditionFor({ outcome }, new Date('2026-01-01T00:00:00.123Z'));
-    assert.equal(condition.reason, 'value');
+    assert.equal(condition.reason, 'Succeeded');
     assert.equal(condition.lastTransitionTime, '2026-01-01T00:00:00Z');
     const huge: Outcome = {
       kind: 'failed',

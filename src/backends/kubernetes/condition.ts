@@ -1,11 +1,18 @@
 /**
  * The `KonduktorResult` condition: a terminal job's outcome, persisted on the JobSet's status so
- * that it outlives the pods. Reason = the outcome kind, message = the outcome as JSON. Written
- * through the status subresource with the object's resourceVersion, so of several processes that
- * see the end at once exactly one writes and the others adopt what it wrote.
+ * that it outlives the pods. Reason = the outcome in the Python original's CamelCase vocabulary
+ * ({@link REASONS}), message = the outcome as JSON. Written through the status subresource with the
+ * object's resourceVersion, so of several processes that see the end at once exactly one writes
+ * and the others adopt what it wrote.
+ *
+ * Read back: konduktor's own message (whatever its reason: records written before the reasons
+ * became CamelCase said `value`, `no_result`, …), else the original controller's message formats
+ * (`original-condition.ts`), so a JobSet launched by the original can be read too.
  * @module
  */
 import type { Outcome, OutcomeKind } from '../../result/outcome.js';
+import { LABELS } from './manifests.js';
+import { ORIGINAL_MANAGED_LABEL, originalOutcome } from './original-condition.js';
 import type { ConditionObject, JobSetObject } from './types.js';
 
 /** The condition type. */
@@ -14,13 +21,19 @@ export const CONDITION_TYPE = 'KonduktorResult';
 /** The CRD caps a condition message at 32768 characters; stay well under it. */
 const MESSAGE_MAX = 30_000;
 
-const KINDS: ReadonlySet<OutcomeKind> = new Set([
-  'value',
-  'no_result',
-  'malformed',
-  'too_large',
-  'failed',
-]);
+/**
+ * The condition's reason for each outcome kind: the original's set (`Succeeded`, `Failed`,
+ * `ResultTooLarge`, `MalformedResult`) plus `NoResult`, CamelCase as the API conventions ask.
+ */
+export const REASONS: Readonly<Record<OutcomeKind, string>> = {
+  value: 'Succeeded',
+  no_result: 'NoResult',
+  malformed: 'MalformedResult',
+  too_large: 'ResultTooLarge',
+  failed: 'Failed',
+};
+
+const KINDS: ReadonlySet<string> = new Set(Object.keys(REASONS));
 
 /**
  * What the condition records: the outcome, and when the job's pods started and ended, so that both
@@ -39,18 +52,16 @@ function dateField(value: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-/** The record of a JobSet, or `undefined` when none was written yet (or it is unreadable). */
-export function readRecord(jobset: JobSetObject): JobRecord | undefined {
-  const condition = jobset.status?.conditions?.find((c) => c.type === CONDITION_TYPE);
-  if (condition?.message === undefined) return undefined;
+/** konduktor's own message: the outcome as JSON with its `kind`, and the times. */
+function readOwnMessage(message: string): JobRecord | undefined {
   try {
-    const parsed = JSON.parse(condition.message) as unknown;
-    if (typeof parsed !== 'object' || parsed === null) return undefined;
+    const parsed = JSON.parse(message) as unknown;
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
     const { startedAt, endedAt, ...outcome } = parsed as Outcome & {
       startedAt?: unknown;
       endedAt?: unknown;
     };
-    if (!KINDS.has(outcome.kind)) return undefined;
+    if (!KINDS.has(outcome.kind) || typeof outcome.attempt !== 'number') return undefined;
     const started = dateField(startedAt);
     const ended = dateField(endedAt);
     return {
@@ -61,6 +72,26 @@ export function readRecord(jobset: JobSetObject): JobRecord | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The record of a JobSet, or `undefined` when none was written yet (or it is unreadable). A
+ * JobSet the original launched (its label, not konduktor's) is read in the original's formats
+ * only: there a user's value may look like konduktor's message.
+ */
+export function readRecord(jobset: JobSetObject): JobRecord | undefined {
+  const condition = jobset.status?.conditions?.find((c) => c.type === CONDITION_TYPE);
+  if (condition?.message === undefined) return undefined;
+  const labels = jobset.metadata.labels ?? {};
+  const byOriginal = labels[ORIGINAL_MANAGED_LABEL] === 'true' && labels[LABELS.managed] !== 'true';
+  const own = byOriginal ? undefined : readOwnMessage(condition.message);
+  if (own !== undefined) return own;
+  const outcome = originalOutcome(
+    condition.reason,
+    condition.message,
+    jobset.status?.restarts ?? 0,
+  );
+  return outcome === undefined ? undefined : { outcome };
 }
 
 /** The recorded outcome of a JobSet, or `undefined` when none was recorded yet (or it is unreadable). */
@@ -90,7 +121,7 @@ export function conditionFor(record: JobRecord, now: Date = new Date()): Conditi
   return {
     type: CONDITION_TYPE,
     status: 'True',
-    reason: record.outcome.kind,
+    reason: REASONS[record.outcome.kind],
     message: JSON.stringify({
       ...fitOutcome(record.outcome),
       ...(record.startedAt === undefined ? {} : { startedAt: record.startedAt.toISOString() }),

@@ -67,6 +67,7 @@ import {
   podOf,
   settledState,
 } from './outcome.js';
+import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
 import type { JobSetObject, PodObject } from './types.js';
 import { waitForWake } from '../wake.js';
 
@@ -214,7 +215,10 @@ class KubernetesBackendImpl implements Backend {
         namespace: this.namespace,
         name,
       })) as JobSetObject;
-      if (js.metadata.labels?.[LABELS.managed] !== 'true') throw this.#notFound(name, []);
+      // The original's JobSets are read too (`konduktor result` of a job it launched).
+      const labels = js.metadata.labels ?? {};
+      if (labels[LABELS.managed] !== 'true' && labels[ORIGINAL_MANAGED_LABEL] !== 'true')
+        throw this.#notFound(name, []);
       return js;
     } catch (err) {
       if (isKonduktorError(err)) throw err;
@@ -348,6 +352,8 @@ class KubernetesBackendImpl implements Backend {
     for (let i = 0; i < STATUS_WRITE_ATTEMPTS; i += 1) {
       const existing = readRecord(js);
       if (existing !== undefined) return infoOf(js, pods, existing);
+      // A JobSet the original launched is only read: its own controller records its outcome.
+      if (js.metadata.labels?.[LABELS.managed] !== 'true') return infoOf(js, pods, undefined);
       const decided = await this.#decide(js, pods);
       if (decided === undefined) return infoOf(js, pods, undefined);
       const record: JobRecord = {
