@@ -213,6 +213,42 @@ withBackendOptions(
   process.exitCode = await runDashboard(options);
 });
 
+// --- secrets (issue 13) ---
+const secretCommand = program
+  .command('secret')
+  .description(
+    'the secrets every job gets (env: each key an environment variable); values are never printed',
+  );
+
+withBackendOptions(
+  secretCommand
+    .command('create')
+    .description('create a secret')
+    .argument('<name>', "the secret's name (lower-case letters, digits, '-')")
+    .requiredOption('--kind <kind>', 'the kind of secret: env')
+    .option('--inline <KEY=VALUE>', 'a variable of the secret (repeatable)', collect, []),
+).action(async (name, options) => {
+  const { runSecretCreate } = await import('./commands/secret.js');
+  process.exitCode = await runSecretCreate(name, options);
+});
+
+withBackendOptions(
+  secretCommand.command('list').description('list your secrets (names, kinds, keys)'),
+)
+  .option('--json', 'machine-readable output')
+  .action(async (options) => {
+    const { runSecretList } = await import('./commands/secret.js');
+    process.exitCode = await runSecretList(options);
+  });
+
+withBackendOptions(
+  secretCommand.command('delete').description('delete a secret').argument('<name>', 'the secret'),
+).action(async (name, options) => {
+  const { runSecretDelete } = await import('./commands/secret.js');
+  process.exitCode = await runSecretDelete(name, options);
+});
+// --- end secrets ---
+
 // --- sweeps (issue 5) ---
 const sweepCommand = program
   .command('sweep')

@@ -8,7 +8,6 @@
  * reads the condition (`condition.ts`), so the result outlives the pods.
  * @module
  */
-import { userInfo } from 'node:os';
 import * as k8s from '@kubernetes/client-node';
 import {
   BackendError,
@@ -70,6 +69,8 @@ import {
 import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
 import type { JobSetObject, PodObject } from './types.js';
 import { waitForWake } from '../wake.js';
+import { localUser } from './user.js';
+import { envSecretRefs } from '../../secrets/kubernetes-store.js';
 
 /** Options of {@link KubernetesBackend.connect}. */
 export interface KubernetesBackendOptions {
@@ -87,14 +88,6 @@ const NAME_ATTEMPTS = 10;
 const STATUS_WRITE_ATTEMPTS = 8;
 /** After a failed API call inside a wait, retry after this long (or sooner on an event). */
 const RETRY_MS = 1000;
-
-function localUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return process.env['USER'] ?? 'unknown';
-  }
-}
 
 /** The Kubernetes backend. See the module documentation. */
 class KubernetesBackendImpl implements Backend {
@@ -165,17 +158,18 @@ class KubernetesBackendImpl implements Backend {
   }
 
   async dryRun(spec: TaskSpec): Promise<unknown> {
-    return Promise.resolve(
-      buildJobSet(spec, {
-        name: makeJobName(spec.name),
-        namespace: this.namespace,
-        user: localUser(),
-      }),
-    );
+    const user = localUser();
+    return buildJobSet(spec, {
+      name: makeJobName(spec.name),
+      namespace: this.namespace,
+      user,
+      envSecrets: await envSecretRefs(this.#core, this.namespace, user),
+    });
   }
 
   async submit(spec: TaskSpec): Promise<string> {
     const user = localUser();
+    const envSecrets = await envSecretRefs(this.#core, this.namespace, user);
     for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
       const name = makeJobName(spec.name);
       const body: JobSetManifest = buildJobSet(spec, {
@@ -183,6 +177,7 @@ class KubernetesBackendImpl implements Backend {
         namespace: this.namespace,
         user,
         submittedAt: new Date(),
+        envSecrets,
       });
       try {
         await this.#custom.createNamespacedCustomObject({

@@ -83,6 +83,11 @@ export interface JobSetOptions {
   readonly user: string;
   /** When the job is submitted (an annotation, to order jobs finer than creationTimestamp). */
   readonly submittedAt?: Date;
+  /**
+   * The Secrets of the user's env secrets, in order: each reaches the container through
+   * `envFrom.secretRef`, below the task's `envs` and the reserved variables (which `env` sets).
+   */
+  readonly envSecrets?: readonly string[];
 }
 
 /** A JobSet manifest as konduktor creates it (plain JSON data). */
@@ -238,6 +243,9 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
         image: imageId,
         imagePullPolicy: 'IfNotPresent',
         command: ['bash', '-c', CONTAINER_SCRIPT, 'konduktor'],
+        ...(options.envSecrets === undefined || options.envSecrets.length === 0
+          ? {}
+          : { envFrom: options.envSecrets.map((secret) => ({ secretRef: { name: secret } })) }),
         env,
         resources: { requests: quantities, limits: quantities },
         volumeMounts: [{ name: 'konduktor-output', mountPath: OUTPUT_DIR }],

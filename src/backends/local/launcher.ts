@@ -90,6 +90,8 @@ export interface SupervisorStart {
   readonly firstAttempt: number;
   /** GPU indices per rank, when the machine has GPUs. */
   readonly gpus?: readonly (readonly number[])[];
+  /** The user's env secrets: below the task's `envs`, kept only in the 0600 launch record. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
 }
 
 /** Variables a launch from inside a job must not pass on: they are that job's identity. */
@@ -261,6 +263,7 @@ export function launchRecords(
   const wanted: Record<string, string> = {
     ...inheritedEnv(),
     ...DEFAULT_JOB_ENV,
+    ...start.secretEnv,
     ...spec.envs,
     KONDUKTOR_JOB_NAME: name,
     NUM_NODES: String(spec.numNodes),

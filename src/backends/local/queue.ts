@@ -19,6 +19,7 @@ import type { LocalContext } from './context.js';
 import { ANY_JOB } from './events.js';
 import { readSupervisor } from './job-dir.js';
 import { jobPaths } from './protocol.js';
+import { localEnvSecrets } from '../../secrets/local-store.js';
 import type { JobLifecycle } from './lifecycle.js';
 import {
   AGENT_DELAY_MS,
@@ -277,6 +278,7 @@ export class LocalQueue {
         eventFile: join(this.#ctx.layout.events, name),
         graceMs: this.#ctx.graceMs,
         firstAttempt: row.first_attempt,
+        secretEnv: localEnvSecrets(this.#ctx.layout.root),
         // With GPUs on the machine, a job that asked for none sees none.
         ...(capacity.gpus.length > 0 ? { gpus } : {}),
       });
