@@ -11,12 +11,10 @@
 import type { Outcome } from '../../result/outcome.js';
 import { isTerminal, type JobInfo, type JobStatus } from '../backend.js';
 import { CONDITION_TYPE, type JobRecord } from './condition.js';
+import { kueueQueueOf } from './kueue.js';
 import { ANNOTATIONS } from './manifests.js';
 import { containerStatus, jobSetAttempt, numNodesOf, podAttempt, terminatedOf } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
-
-/** The label that puts a JobSet in a Kueue queue. */
-export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 
 /** Container waiting reasons that mean the image will not arrive: the wait fails at once. */
 const PULL_FAILURES = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
@@ -148,7 +146,7 @@ function liveStatus(
         status: 'STOPPED',
         reason: 'stopped with `konduktor stop`; resume with `konduktor start`',
       };
-    const queue = meta.labels?.[KUEUE_QUEUE_LABEL];
+    const queue = kueueQueueOf(js);
     return {
       status: 'PENDING',
       reason:

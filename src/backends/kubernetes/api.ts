@@ -1,0 +1,217 @@
+/**
+ * The API calls of the Kubernetes backend: konduktor's JobSets and their pods in one namespace,
+ * with the API's failures turned into konduktor's errors (a cluster without JobSet, missing RBAC,
+ * an unreachable server, an unknown job). Every other module of the backend reads and writes the
+ * cluster through {@link JobSetApi}.
+ * @module
+ */
+import * as k8s from '@kubernetes/client-node';
+import { BackendError, isKonduktorError, JobNotFoundError } from '../../errors.js';
+import { suggestNames } from '../../diagnostics/suggest.js';
+import { apiMessage, mergePatch, statusOf } from './client.js';
+import { JOBSET_API, LABELS, type JobSetManifest } from './manifests.js';
+import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
+import type { JobSetObject, PodObject } from './types.js';
+
+/** konduktor's JobSets and pods in one namespace of one cluster. */
+export class JobSetApi {
+  readonly kc: k8s.KubeConfig;
+  readonly namespace: string;
+  /** Where jobs live, for messages (see `Backend.description`). */
+  readonly description: string;
+  readonly custom: k8s.CustomObjectsApi;
+  readonly core: k8s.CoreV1Api;
+
+  constructor(kc: k8s.KubeConfig, namespace: string) {
+    this.kc = kc;
+    this.namespace = namespace;
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.description = `the kubernetes backend (context ${kc.getCurrentContext()}, namespace ${namespace})`;
+  }
+
+  /**
+   * Checks that the API answers and serves JobSets.
+   * @throws {BackendError} when it does not (see {@link JobSetApi.error}).
+   */
+  async probe(): Promise<void> {
+    try {
+      await this.custom.listNamespacedCustomObject({
+        ...JOBSET_API,
+        namespace: this.namespace,
+        limit: 1,
+      });
+    } catch (err) {
+      throw this.error(err, 'list JobSets');
+    }
+  }
+
+  /**
+   * A failed API call as a {@link BackendError} that says what to do: install JobSet (404 on
+   * the CRD), grant the RBAC (401/403), check the connection (no HTTP status).
+   * @param what the action that failed, e.g. `list JobSets`.
+   */
+  error(err: unknown, what: string): BackendError {
+    const status = statusOf(err);
+    const server = this.kc.getCurrentCluster()?.server ?? '?';
+    if (status === 404) {
+      return new BackendError(
+        `the cluster at ${server} does not serve ${JOBSET_API.plural}.${JOBSET_API.group}/${JOBSET_API.version}: install JobSet (https://jobset.sigs.k8s.io) in the cluster`,
+        { cause: err },
+      );
+    }
+    if (status === 401 || status === 403) {
+      return new BackendError(
+        `not allowed to ${what} in namespace ${this.namespace} on ${server}: ${apiMessage(err)}; see docs/kubernetes.md for the RBAC konduktor needs`,
+        { cause: err },
+      );
+    }
+    if (status === undefined) {
+      return new BackendError(
+        `cannot reach the Kubernetes API at ${server} (context ${this.kc.getCurrentContext()}): ${apiMessage(err)}`,
+        { cause: err },
+      );
+    }
+    return new BackendError(`could not ${what}: ${apiMessage(err)}`, { cause: err });
+  }
+
+  /** A {@link JobNotFoundError} for `name`, suggesting the job names nearest to it. */
+  async notFound(name: string): Promise<JobNotFoundError> {
+    const names = await this.names().catch(() => []);
+    return new JobNotFoundError(name, this.description, suggestNames(name, names));
+  }
+
+  /**
+   * Creates a JobSet.
+   * @returns `false` when its name is taken (409), `true` when it was created.
+   * @throws {BackendError} on any other refusal; a 400/422 is returned to the caller as is.
+   */
+  async create(body: JobSetManifest): Promise<boolean> {
+    try {
+      await this.custom.createNamespacedCustomObject({
+        ...JOBSET_API,
+        namespace: this.namespace,
+        body,
+      });
+      return true;
+    } catch (err) {
+      if (statusOf(err) === 409) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The JobSet of a konduktor job.
+   * @throws {JobNotFoundError} when there is none, or the JobSet is not konduktor's.
+   * @throws {BackendError} when the API fails.
+   */
+  async jobSet(name: string): Promise<JobSetObject> {
+    try {
+      const js = (await this.custom.getNamespacedCustomObject({
+        ...JOBSET_API,
+        namespace: this.namespace,
+        name,
+      })) as JobSetObject;
+      // The original's JobSets are read too (`konduktor result` of a job it launched).
+      const labels = js.metadata.labels ?? {};
+      if (labels[LABELS.managed] !== 'true' && labels[ORIGINAL_MANAGED_LABEL] !== 'true')
+        throw new JobNotFoundError(name, this.description, []);
+      return js;
+    } catch (err) {
+      if (isKonduktorError(err)) throw err;
+      if (statusOf(err) === 404) throw await this.notFound(name);
+      throw this.error(err, `read job ${name}`);
+    }
+  }
+
+  /** Every konduktor JobSet of the namespace. @throws {BackendError} */
+  async jobSets(): Promise<JobSetObject[]> {
+    try {
+      const list = (await this.custom.listNamespacedCustomObject({
+        ...JOBSET_API,
+        namespace: this.namespace,
+        labelSelector: `${LABELS.managed}=true`,
+      })) as { items?: JobSetObject[] };
+      return list.items ?? [];
+    } catch (err) {
+      throw this.error(err, 'list JobSets');
+    }
+  }
+
+  /** The names of every konduktor job of the namespace. @throws {BackendError} */
+  async names(): Promise<string[]> {
+    return (await this.jobSets()).map((js) => js.metadata.name ?? '');
+  }
+
+  /** The pods matching a label selector. @throws {BackendError} */
+  async pods(selector: string): Promise<PodObject[]> {
+    try {
+      const list = await this.core.listNamespacedPod({
+        namespace: this.namespace,
+        labelSelector: selector,
+      });
+      return list.items;
+    } catch (err) {
+      throw this.error(err, 'list pods');
+    }
+  }
+
+  /** The pods of one job, from the API. @throws {BackendError} */
+  async podsOfJob(name: string): Promise<PodObject[]> {
+    return this.pods(`${LABELS.job}=${name}`);
+  }
+
+  /** The pods of every konduktor job, from the API. @throws {BackendError} */
+  async allPods(): Promise<PodObject[]> {
+    return this.pods(`${LABELS.managed}=true`);
+  }
+
+  /**
+   * Replaces a JobSet's status, guarded by the resourceVersion of `body`.
+   * @returns the JobSet as written.
+   * @throws the client's error unchanged (the caller tells a 409 conflict from a failure).
+   */
+  async replaceStatus(name: string, body: JobSetObject): Promise<JobSetObject> {
+    return (await this.custom.replaceNamespacedCustomObjectStatus({
+      ...JOBSET_API,
+      namespace: this.namespace,
+      name,
+      body,
+    })) as JobSetObject;
+  }
+
+  /**
+   * Applies a JSON merge patch to a JobSet (`null` deletes a key).
+   * @throws {JobNotFoundError} when the JobSet is gone.
+   * @throws {BackendError} when the API refuses.
+   */
+  async patch(name: string, body: object): Promise<void> {
+    try {
+      await this.custom.patchNamespacedCustomObject(
+        { ...JOBSET_API, namespace: this.namespace, name, body },
+        mergePatch,
+      );
+    } catch (err) {
+      if (statusOf(err) === 404) throw await this.notFound(name);
+      throw this.error(err, `update job ${name}`);
+    }
+  }
+
+  /**
+   * Deletes a JobSet and, in the background, its Jobs and pods. A JobSet already gone is fine.
+   * @throws {BackendError} when the API refuses.
+   */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.custom.deleteNamespacedCustomObject({
+        ...JOBSET_API,
+        namespace: this.namespace,
+        name,
+        propagationPolicy: 'Background',
+      });
+    } catch (err) {
+      if (statusOf(err) === 404) return;
+      throw this.error(err, `delete job ${name}`);
+    }
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * What konduktor does to a job on Kubernetes: create its JobSet (drawing a free name), cancel,
+ * hold (`stop`), resume (`start`) and delete it. Holding and cancelling suspend the JobSet (the
+ * Job controller deletes its pods) and keep it, since it carries the outcome.
+ * @module
+ */
+import { BackendError, TaskValidationError } from '../../errors.js';
+import { makeJobName } from '../../task/naming.js';
+import type { TaskSpec } from '../../task/types.js';
+import { refuseEnded } from '../backend.js';
+import type { JobSetApi } from './api.js';
+import { apiMessage, statusOf } from './client.js';
+import { readCondition } from './condition.js';
+import { observedStart } from './job-info.js';
+import { deactivateWorkload, kueueQueueOf } from './kueue.js';
+import { ANNOTATIONS, buildJobSet, type JobSetManifest } from './manifests.js';
+import { jobSetAttempt, podAttempt } from './outcome.js';
+import { STATUS_WRITE_ATTEMPTS, type JobRecorder } from './recording.js';
+import type { JobStatusReader } from './status.js';
+import type { JobSetObject } from './types.js';
+import { localUser } from './user.js';
+import { envSecretRefs } from '../../secrets/kubernetes-store.js';
+
+const NAME_ATTEMPTS = 10;
+
+/** Creates and changes the jobs of one namespace. */
+export class JobSetLifecycle {
+  readonly #api: JobSetApi;
+  readonly #status: JobStatusReader;
+  readonly #recorder: JobRecorder;
+
+  constructor(api: JobSetApi, status: JobStatusReader, recorder: JobRecorder) {
+    this.#api = api;
+    this.#status = status;
+    this.#recorder = recorder;
+  }
+
+  /** The JobSet {@link JobSetLifecycle.submit} would create (with a fresh name). */
+  async manifest(spec: TaskSpec): Promise<JobSetManifest> {
+    const user = localUser();
+    return buildJobSet(spec, {
+      name: makeJobName(spec.name),
+      namespace: this.#api.namespace,
+      user,
+      envSecrets: await envSecretRefs(this.#api.core, this.#api.namespace, user),
+    });
+  }
+
+  /**
+   * Creates the job's JobSet under a fresh name, drawing another suffix while the name is taken.
+   * @returns the job's name.
+   * @throws {TaskValidationError} when the cluster refuses the JobSet (400/422).
+   * @throws {BackendError} when the API fails, or no free name was found.
+   */
+  async submit(spec: TaskSpec): Promise<string> {
+    const user = localUser();
+    const envSecrets = await envSecretRefs(this.#api.core, this.#api.namespace, user);
+    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
+      const name = makeJobName(spec.name);
+      const body = buildJobSet(spec, {
+        name,
+        namespace: this.#api.namespace,
+        user,
+        submittedAt: new Date(),
+        envSecrets,
+      });
+      try {
+        if (await this.#api.create(body)) return name;
+      } catch (err) {
+        const status = statusOf(err);
+        if (status === 422 || status === 400) {
+          throw new TaskValidationError([
+            { path: '', message: `the cluster refused the JobSet: ${apiMessage(err)}` },
+          ]);
+        }
+        throw this.#api.error(err, 'create the JobSet');
+      }
+    }
+    throw new BackendError(
+      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
+    );
+  }
+
+  /** Cancels the job: it ends `CANCELLED` (recorded at once). Harmless on an ended job. */
+  async cancel(name: string): Promise<void> {
+    const js = await this.#api.jobSet(name);
+    if (readCondition(js) !== undefined || js.status?.terminalState !== undefined) return;
+    // The pods as they were, for the record's start time: suspending deletes them.
+    const pods = await this.#status.pods(name);
+    // Suspending stops the pods (the Job controller deletes them) and keeps the JobSet, which
+    // carries the outcome.
+    await this.#api.patch(name, {
+      metadata: { annotations: { [ANNOTATIONS.cancelled]: 'true' } },
+      spec: { suspend: true },
+    });
+    await this.#recorder.evaluate(await this.#api.jobSet(name), pods);
+    if (kueueQueueOf(js) !== undefined)
+      await deactivateWorkload(this.#api.custom, this.#api.namespace, js);
+  }
+
+  /**
+   * Holds the job: suspends the JobSet (the Job controller deletes its pods). When the run had
+   * started, the attempt `start` resumes with (one more) and the run's start time are kept on the
+   * JobSet, so the resumed run is numbered and judged apart from the stopped one, as locally.
+   * @throws {StateConflictError} when the job has already ended.
+   */
+  async stop(name: string): Promise<void> {
+    const js = await this.#api.jobSet(name);
+    const pods = await this.#status.pods(name);
+    const info = await this.#recorder.evaluate(js, pods);
+    if (info.status === 'STOPPED') return;
+    refuseEnded(name, info.status, 'stop');
+    const attempt = jobSetAttempt(js);
+    // Bound to a node: its container may have run, and its end would read as this attempt's.
+    const ran = pods.some(
+      (p) =>
+        podAttempt(p) === attempt &&
+        (p.spec?.nodeName !== undefined || p.status?.startTime !== undefined),
+    );
+    const annotations = js.metadata.annotations ?? {};
+    const started = observedStart(js, pods);
+    await this.#api.patch(name, {
+      metadata: {
+        annotations: {
+          [ANNOTATIONS.stopped]: 'true',
+          ...(ran ? { [ANNOTATIONS.resumeAttempt]: String(attempt + 1) } : {}),
+          ...(started === undefined || annotations[ANNOTATIONS.startedAt] !== undefined
+            ? {}
+            : { [ANNOTATIONS.startedAt]: started.toISOString() }),
+        },
+      },
+      spec: { suspend: true },
+    });
+  }
+
+  /**
+   * Resumes a stopped job. A run that had started is resumed as the next attempt: `status.restarts`
+   * is moved on first (JobSet then replaces the stopped run's Jobs by new ones with the new
+   * `restart-attempt`, as for its own restarts, without using up `max_restarts`), and only then is
+   * the JobSet unsuspended, so no reader ever sees the stopped run's ending pods as the new run's.
+   * @throws {StateConflictError} when the job has already ended.
+   */
+  async start(name: string): Promise<void> {
+    const js = await this.#api.jobSet(name);
+    const info = await this.#recorder.evaluate(js, await this.#status.pods(name));
+    refuseEnded(name, info.status, 'start');
+    if (info.status !== 'STOPPED') return;
+    const target = Number(js.metadata.annotations?.[ANNOTATIONS.resumeAttempt]);
+    if (Number.isInteger(target) && target > jobSetAttempt(js)) await this.#moveAttempt(js, target);
+    await this.#api.patch(name, {
+      metadata: { annotations: { [ANNOTATIONS.stopped]: null, [ANNOTATIONS.resumeAttempt]: null } },
+      spec: { suspend: false },
+    });
+  }
+
+  /** Sets `status.restarts` to `attempt` (never lowers it), guarded by the resourceVersion. */
+  async #moveAttempt(jsIn: JobSetObject, attempt: number): Promise<void> {
+    let js = jsIn;
+    const name = js.metadata.name ?? '';
+    for (let i = 0; i < STATUS_WRITE_ATTEMPTS; i += 1) {
+      if (jobSetAttempt(js) >= attempt) return;
+      try {
+        await this.#api.replaceStatus(name, { ...js, status: { ...js.status, restarts: attempt } });
+        return;
+      } catch (err) {
+        if (statusOf(err) !== 409)
+          throw this.#api.error(
+            err,
+            `resume job ${name} as attempt ${attempt} (update jobsets/status)`,
+          );
+        js = await this.#api.jobSet(name);
+      }
+    }
+    throw new BackendError(`could not resume ${name}: the JobSet kept changing`);
+  }
+
+  /** Deletes the job's JobSet (and in the background its pods). @throws {JobNotFoundError} */
+  async remove(name: string): Promise<void> {
+    await this.#api.jobSet(name);
+    await this.#api.delete(name);
+  }
+}

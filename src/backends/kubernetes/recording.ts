@@ -1,0 +1,147 @@
+/**
+ * Recording a job's end: the first konduktor process that sees a JobSet end judges its outcome
+ * from the pods (rank 0's termination message, the failing rank's log tail) and writes it as the
+ * `KonduktorResult` condition (`condition.ts`); every other process, now or later, reads what was
+ * written. Reads reconcile: every read of a job goes through {@link JobRecorder.evaluate}.
+ * @module
+ */
+import { BackendError } from '../../errors.js';
+import type { Outcome } from '../../result/outcome.js';
+import type { JobInfo } from '../backend.js';
+import type { JobSetApi } from './api.js';
+import { statusOf } from './client.js';
+import { type JobRecord, readRecord, withCondition } from './condition.js';
+import { infoOf, pullFailure, recordTimes } from './job-info.js';
+import { readPodLogTail } from './logs.js';
+import { ANNOTATIONS, CONTAINER_NAME, LABELS } from './manifests.js';
+import { failingPod, jobSetAttempt, outcomeOf, podOf, settledState } from './outcome.js';
+import type { JobSetObject, PodObject } from './types.js';
+
+/** How often a status write that conflicts is judged again from the fresh JobSet. */
+export const STATUS_WRITE_ATTEMPTS = 8;
+
+/** The end a JobSet has reached, as judged from one version of it and its pods. */
+interface Decision {
+  readonly outcome: Outcome;
+  /** The pods the outcome was read from (fresher than the ones given, when re-read). */
+  readonly pods: readonly PodObject[];
+  /** True when the pods ended by themselves (then their end times are the job's). */
+  readonly podsEnded: boolean;
+  /** The pods are to be stopped once the outcome is recorded (they would never end). */
+  readonly suspend?: true;
+}
+
+/** Judges and records the ends of the jobs of one namespace. */
+export class JobRecorder {
+  readonly #api: JobSetApi;
+
+  constructor(api: JobSetApi) {
+    this.#api = api;
+  }
+
+  /**
+   * A job's info, recording its outcome first when it has ended and nobody recorded it yet.
+   *
+   * The record is written through the status subresource, guarded by the resourceVersion of the
+   * JobSet it was judged from. When that write conflicts, the JobSet changed since (a `stop`, a
+   * `start`, a restart, another process's record): the job is judged again from the fresh JobSet
+   * and pods, never recorded from the stale view — a stopped run's ending pods read through a
+   * JobSet cache that had not yet seen the `stop` would otherwise be taken for the job's end.
+   * @throws {JobNotFoundError} when the JobSet is deleted while being judged again.
+   * @throws {BackendError} when the API fails, or the JobSet kept changing.
+   */
+  async evaluate(jsIn: JobSetObject, podsIn: readonly PodObject[]): Promise<JobInfo> {
+    let js = jsIn;
+    let pods = podsIn;
+    const name = js.metadata.name ?? '';
+    for (let i = 0; i < STATUS_WRITE_ATTEMPTS; i += 1) {
+      const existing = readRecord(js);
+      if (existing !== undefined) return infoOf(js, pods, existing);
+      // A JobSet the original launched is only read: its own controller records its outcome.
+      if (js.metadata.labels?.[LABELS.managed] !== 'true') return infoOf(js, pods, undefined);
+      const decided = await this.#decide(js, pods);
+      if (decided === undefined) return infoOf(js, pods, undefined);
+      const record: JobRecord = {
+        outcome: decided.outcome,
+        ...recordTimes(js, decided.pods, { now: new Date(), podsEnded: decided.podsEnded }),
+      };
+      try {
+        const written = await this.#api.replaceStatus(name, withCondition(js, record));
+        if (decided.suspend === true)
+          await this.#api.patch(name, { spec: { suspend: true } }).catch(() => undefined);
+        return infoOf(written, decided.pods, readRecord(written) ?? record);
+      } catch (err) {
+        const status = statusOf(err);
+        // Deleted meanwhile: nothing to keep it on. Not allowed to write status: the outcome
+        // still holds for this wait, and is recomputed from the pods while they exist.
+        if (status === 404 || status === 403) return infoOf(js, decided.pods, record);
+        if (status !== 409) throw this.#api.error(err, `record the outcome of ${name}`);
+        js = await this.#api.jobSet(name);
+        pods = await this.#api.podsOfJob(name);
+      }
+    }
+    throw new BackendError(`could not record the outcome of ${name}: the JobSet kept changing`);
+  }
+
+  /**
+   * The end a JobSet has reached, judged from this version of it and these pods, or `undefined`
+   * while it runs: a cancel, the pods' settled state, an image that cannot be pulled.
+   */
+  async #decide(js: JobSetObject, pods: readonly PodObject[]): Promise<Decision | undefined> {
+    const attempt = jobSetAttempt(js);
+    if (js.metadata.annotations?.[ANNOTATIONS.cancelled] === 'true') {
+      const outcome: Outcome = {
+        kind: 'failed',
+        reason: 'the job was cancelled',
+        attempt,
+        logTail: [],
+      };
+      return { outcome, pods, podsEnded: false };
+    }
+    if (settledState(js, pods) !== undefined)
+      return { ...(await this.#settledOutcome(js, pods)), podsEnded: true };
+    const pull = pullFailure(js, pods);
+    if (pull === undefined) return undefined;
+    // The kubelet would retry the pull for ever: the pods are stopped once this is recorded.
+    const outcome: Outcome = { kind: 'failed', reason: pull, attempt, logTail: [] };
+    return { outcome, pods, podsEnded: false, suspend: true };
+  }
+
+  /**
+   * The outcome of a terminal JobSet from its pods (rank 0's message of the final attempt, the
+   * failing rank's log tail), with the pods it was read from.
+   */
+  async #settledOutcome(
+    js: JobSetObject,
+    pods: readonly PodObject[],
+  ): Promise<{ outcome: Outcome; pods: readonly PodObject[] }> {
+    const name = js.metadata.name ?? '';
+    const attempt = jobSetAttempt(js);
+    let current = pods;
+    // The pod watch and the JobSet watch are separate streams: the reporter's final state may not
+    // be in the cache yet when the JobSet already says Completed.
+    const reporter = podOf(current, attempt, 0);
+    const hasEnded = reporter?.status?.containerStatuses?.some(
+      (s) => s.state?.terminated !== undefined,
+    );
+    if (hasEnded !== true) current = await this.#api.podsOfJob(name);
+    let logTail: string[] = [];
+    if (settledState(js, current) !== 'Completed') {
+      const failing = failingPod(current, attempt);
+      if (failing?.metadata?.name !== undefined) logTail = await this.#tail(failing.metadata.name);
+    }
+    let outcome = outcomeOf(js, current, logTail);
+    // A job that reported nothing often failed inside a pipeline (`train | tee log` exits 0):
+    // rank 0's last lines say why.
+    const rank0 = podOf(current, attempt, 0)?.metadata?.name;
+    if (outcome.kind === 'no_result' && rank0 !== undefined) {
+      const tail = await this.#tail(rank0);
+      if (tail.length > 0) outcome = { ...outcome, logTail: tail };
+    }
+    return { outcome, pods: current };
+  }
+
+  #tail(pod: string): Promise<string[]> {
+    return readPodLogTail(this.#api.core, this.#api.namespace, pod, CONTAINER_NAME);
+  }
+}

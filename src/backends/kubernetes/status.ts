@@ -1,0 +1,137 @@
+/**
+ * Reading jobs on Kubernetes: a job's info (`get`, `list`) and the wait for its end, from the
+ * informers' caches when they are synced and from the API otherwise. Every read goes through the
+ * {@link JobRecorder}, so a read is also what records an end nobody recorded yet.
+ * @module
+ */
+import { BackendError, JobNotFoundError } from '../../errors.js';
+import {
+  isTerminal,
+  type BackendWaitOptions,
+  type JobInfo,
+  type TerminalJobInfo,
+} from '../backend.js';
+import { waitForWake } from '../wake.js';
+import type { JobSetApi } from './api.js';
+import { readRecord } from './condition.js';
+import type { BackendInformers } from './informer-registry.js';
+import { infoOf, submittedAt } from './job-info.js';
+import { LABELS } from './manifests.js';
+import type { JobRecorder } from './recording.js';
+import type { JobSetObject, PodObject } from './types.js';
+
+/** After a failed API call inside a wait, retry after this long (or sooner on an event). */
+const RETRY_MS = 1000;
+
+/** Reads the jobs of one namespace. */
+export class JobStatusReader {
+  readonly #api: JobSetApi;
+  readonly #informers: BackendInformers;
+  readonly #recorder: JobRecorder;
+
+  constructor(api: JobSetApi, informers: BackendInformers, recorder: JobRecorder) {
+    this.#api = api;
+    this.#informers = informers;
+    this.#recorder = recorder;
+  }
+
+  /** A job's JobSet: from the informer when it is synced and has it, else from the API. */
+  async jobSet(name: string): Promise<JobSetObject> {
+    return this.#informers.synced?.jobset(name) ?? (await this.#api.jobSet(name));
+  }
+
+  /** The pods of a job: from the informer when it is synced, else from the API. */
+  async pods(name: string): Promise<PodObject[]> {
+    const synced = this.#informers.synced;
+    if (synced !== undefined) return synced.pods(name);
+    return this.#api.podsOfJob(name);
+  }
+
+  /** A job's info, recording its end first when it has ended unrecorded. */
+  async get(name: string): Promise<JobInfo> {
+    const js = await this.jobSet(name);
+    // A record with times says all; an older one needs the pods for the times.
+    const pods = readRecord(js)?.endedAt === undefined ? await this.pods(name) : [];
+    return this.#recorder.evaluate(js, pods);
+  }
+
+  /** Jobs, newest first (by konduktor's submission time, then name). */
+  async list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
+    const jobsets = await this.#api.jobSets();
+    jobsets.sort(
+      (a, b) =>
+        submittedAt(b).getTime() - submittedAt(a).getTime() ||
+        (b.metadata.name ?? '').localeCompare(a.metadata.name ?? ''),
+    );
+    const limited =
+      options.limit === undefined || options.limit < 0 ? jobsets : jobsets.slice(0, options.limit);
+    // One request for every job's pods: the running ones need them, and all show start times.
+    const pods = limited.length === 0 ? [] : await this.#api.allPods();
+    return Promise.all(
+      limited.map((js) =>
+        this.#recorder.evaluate(
+          js,
+          pods.filter((p) => p.metadata?.labels?.[LABELS.job] === js.metadata.name),
+        ),
+      ),
+    );
+  }
+
+  /** See `Backend.waitTerminal`: watch-based, on the namespace's shared informers. */
+  async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
+    const { signal, onUpdate } = options;
+    signal?.throwIfAborted();
+    const informers = this.#informers.started;
+    let events = 0;
+    let wake: () => void = () => undefined;
+    // Subscribe first, then read: an end between the two is never missed.
+    const unsubscribe = informers.subscribe(name, () => {
+      events += 1;
+      wake();
+    });
+    try {
+      // A job that already ended (condition recorded) resolves without waiting for the informers.
+      const first = await this.#api.jobSet(name);
+      const recorded = readRecord(first);
+      if (recorded !== undefined) {
+        const pods = recorded.endedAt === undefined ? await this.pods(name) : [];
+        const info = infoOf(first, pods, recorded);
+        onUpdate?.(info);
+        return info as TerminalJobInfo;
+      }
+      await informers.ready(signal);
+      let lastKey = '';
+      for (;;) {
+        // An abort during an API call below has no listener yet: check at every turn.
+        signal?.throwIfAborted();
+        const seen = events;
+        let retryIn: number | undefined;
+        try {
+          // Right after submit the watch may not have delivered the JobSet yet: read it directly.
+          const js = informers.jobset(name) ?? (await this.#api.jobSet(name));
+          const info = await this.#recorder.evaluate(js, informers.pods(name));
+          const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
+          if (key !== lastKey) {
+            lastKey = key;
+            onUpdate?.(info);
+          }
+          if (isTerminal(info.status) && info.outcome !== undefined) return info as TerminalJobInfo;
+        } catch (err) {
+          // An unknown job is final; an unreachable API is not (the informers reconnect and wake us).
+          if (err instanceof JobNotFoundError) throw err;
+          if (!(err instanceof BackendError)) throw err;
+          retryIn = RETRY_MS;
+        }
+        if (events !== seen) continue;
+        await waitForWake(
+          (next) => {
+            wake = next;
+          },
+          { ms: retryIn, signal },
+        );
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+}
