@@ -357,14 +357,28 @@ export class ResultTimeoutError extends KonduktorError {
    */
   readonly waitingReason?: string;
 
-  constructor(jobName: string, timeoutMs: number, lastStatus: string, waitingReason?: string) {
+  /**
+   * @param again - what the person was doing and the command that does it again: waiting for
+   *   the result (`konduktor result JOB`, the default) or following the log (`konduktor logs -f
+   *   JOB`, for `launch --timeout` while following).
+   */
+  constructor(
+    jobName: string,
+    timeoutMs: number,
+    lastStatus: string,
+    waitingReason?: string,
+    again: { readonly verb: 'wait' | 'follow it'; readonly command: string } = {
+      verb: 'wait',
+      command: `konduktor result ${jobName}`,
+    },
+  ) {
     const why = waitingReason === undefined ? '' : `: ${waitingReason}`;
     super(
       'RESULT_TIMEOUT',
       `timed out after ${formatMs(timeoutMs)} waiting for job ${jobName} (status ${lastStatus}${why}); ` +
         (lastStatus === 'STOPPED'
-          ? `the job is held: resume it with \`konduktor start ${jobName}\`, then wait with \`konduktor result ${jobName}\``
-          : `the job keeps running: wait again with \`konduktor result ${jobName}\``),
+          ? `the job is held: resume it with \`konduktor start ${jobName}\`, then ${again.verb} with \`${again.command}\``
+          : `the job keeps running: ${again.verb} again with \`${again.command}\``),
     );
     this.jobName = jobName;
     this.timeoutMs = timeoutMs;

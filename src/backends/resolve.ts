@@ -25,9 +25,16 @@ export interface BackendOptions {
   readonly kubeconfig?: string | undefined;
 }
 
-/** The backend kind in effect when none is given explicitly. */
-export function defaultBackendKind(home?: string): BackendKind {
-  const fromEnv = process.env['KONDUKTOR_BACKEND'];
+/**
+ * The backend kind in effect when none is given explicitly: `KONDUKTOR_BACKEND` of `env` (the
+ * process's by default), else `backend:` in the home's config.yaml, else local.
+ * @throws {ConfigError} when either names no backend, or config.yaml is invalid.
+ */
+export function defaultBackendKind(
+  home?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): BackendKind {
+  const fromEnv = env['KONDUKTOR_BACKEND'];
   if (fromEnv !== undefined && fromEnv !== '') {
     if (fromEnv !== 'local' && fromEnv !== 'kubernetes') {
       throw new ConfigError(
@@ -36,7 +43,7 @@ export function defaultBackendKind(home?: string): BackendKind {
     }
     return fromEnv;
   }
-  return readUserConfig(resolveHome(home)).backend ?? 'local';
+  return readUserConfig(resolveHome(home, env)).backend ?? 'local';
 }
 
 /**

@@ -268,7 +268,7 @@ withBackendOptions(
   .option('--output-dir <dir>', 'where trials.csv, trials.json and report.html go')
   .option('--timeout <duration>', 'stop after this long (cancels running trials; resume later)')
   .action(async (file, options) => {
-    const { runSweepRun } = await import('./commands/sweep.js');
+    const { runSweepRun } = await import('./commands/sweep-run.js');
     process.exitCode = await runSweepRun(file, options);
   });
 
@@ -279,7 +279,7 @@ withBackendOptions(
     .argument('[name]', 'the sweep name')
     .option('--json', 'machine-readable output'),
 ).action(async (name, options) => {
-  const { runSweepStatus } = await import('./commands/sweep.js');
+  const { runSweepStatus } = await import('./commands/sweep-status.js');
   process.exitCode = await runSweepStatus(name, options);
 });
 
@@ -289,7 +289,7 @@ sweepCommand
   .argument('<names...>', 'sweep names')
   .option('-y, --yes', 'do not ask for confirmation')
   .action(async (names, options) => {
-    const { runSweepRm } = await import('./commands/sweep.js');
+    const { runSweepRm } = await import('./commands/sweep-rm.js');
     process.exitCode = await runSweepRm(names, options);
   });
 // --- end sweeps ---

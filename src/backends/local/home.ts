@@ -16,9 +16,15 @@ export interface HomeLayout {
   readonly events: string;
 }
 
-/** The home directory in effect: `explicit`, else `$KONDUKTOR_HOME`, else `~/.konduktor`. */
-export function resolveHome(explicit?: string): string {
-  const fromEnv = process.env['KONDUKTOR_HOME'];
+/**
+ * The home directory in effect: `explicit`, else `$KONDUKTOR_HOME` of `env` (the process's by
+ * default), else `~/.konduktor`.
+ */
+export function resolveHome(
+  explicit?: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string {
+  const fromEnv = env['KONDUKTOR_HOME'];
   if (explicit !== undefined && explicit !== '') return resolve(explicit);
   if (fromEnv !== undefined && fromEnv !== '') return resolve(fromEnv);
   return join(homedir(), '.konduktor');

@@ -2,7 +2,6 @@
  * Helpers shared by the commands.
  * @module
  */
-import type { Backend } from '../../backends/backend.js';
 import { UsageError } from '../../errors.js';
 
 /**
@@ -23,18 +22,4 @@ export function integerOption(
     throw new UsageError(`${flag} must be a whole number of at least ${min}, got ${got}`);
   }
   return n;
-}
-
-/** The backend options every command accepts. */
-export interface BackendFlags {
-  readonly backend?: 'local' | 'kubernetes';
-  readonly context?: string;
-  readonly namespace?: string;
-}
-
-/** The backend chosen by a command's flags (and the user's defaults). */
-export async function backendFromFlags(flags: BackendFlags): Promise<Backend> {
-  // Loaded here, not up front: the fast `status` path uses this module without any backend.
-  const { resolveBackend } = await import('../../backends/resolve.js');
-  return resolveBackend(flags.backend, { context: flags.context, namespace: flags.namespace });
 }

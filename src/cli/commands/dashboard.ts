@@ -5,12 +5,14 @@
 import { spawn } from 'node:child_process';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
+import { onInterrupt } from '../interrupt.js';
 import { info } from '../output.js';
-import { backendFromFlags, type BackendFlags, integerOption } from './common.js';
+import { integerOption } from './common.js';
+import { backendFromFlags, type TargetFlags } from '../target.js';
 
 /** Runs `dashboard` and returns the exit code once it is stopped. */
 export async function runDashboard(
-  options: BackendFlags & { readonly port: string; readonly host: string; readonly open?: true },
+  options: TargetFlags & { readonly port: string; readonly host: string; readonly open?: true },
 ): Promise<ExitCode> {
   const port = integerOption(options.port, '--port') ?? 0;
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
@@ -38,10 +40,14 @@ export async function runDashboard(
   info(`open ${dashboard.url}   (Ctrl+C stops)`);
   // The URL, token included, goes to the user's own browser only: never through a shell.
   if (options.open === true) openBrowser(dashboard.url);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const interrupt = onInterrupt();
+  try {
+    await new Promise((resolve) => {
+      interrupt.signal.addEventListener('abort', resolve, { once: true });
+    });
+  } finally {
+    interrupt.dispose();
+  }
   await dashboard.close();
   await backend.close();
   return ExitCodes.SUCCESS;

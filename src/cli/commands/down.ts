@@ -2,7 +2,7 @@
  * `konduktor down JOB... | GLOB | --all`.
  * @module
  */
-import { backendFromFlags } from './common.js';
+import { backendFromFlags } from '../target.js';
 import type { Backend } from '../../backends/backend.js';
 import { UsageError } from '../../errors.js';
 import { confirm } from '../confirm.js';

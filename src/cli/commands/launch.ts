@@ -11,7 +11,7 @@ import type { TaskSpec } from '../../task/types.js';
 import { awaitResult } from '../await-result.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
-import { backendFromFlags } from './common.js';
+import { backendFromFlags } from '../target.js';
 import { info, out, paint } from '../output.js';
 import { leftMessage, watchHeld } from '../held.js';
 import { onInterrupt } from '../interrupt.js';
@@ -157,7 +157,10 @@ async function followUntilEnd(job: Job, timeoutMs: number | undefined): Promise<
     return ExitCodes.JOB_FAILED;
   } catch (error) {
     if (timer?.aborted === true && !interrupt.signal.aborted) {
-      throw new ResultTimeoutError(job.name, timeoutMs ?? 0, lastStatus() ?? 'PENDING');
+      throw new ResultTimeoutError(job.name, timeoutMs ?? 0, lastStatus() ?? 'PENDING', undefined, {
+        verb: 'follow it',
+        command: `konduktor logs -f ${job.name}`,
+      });
     }
     const code = exitCodeOf(error);
     if (code === ExitCodes.INTERRUPTED) {

@@ -7,10 +7,11 @@ import { UsageError } from '../../errors.js';
 import type { ExitCode } from '../exit-codes.js';
 import { readFollowing } from '../held.js';
 import { out } from '../output.js';
-import { integerOption, backendFromFlags, type BackendFlags } from './common.js';
+import { integerOption } from './common.js';
+import { backendFromFlags, type TargetFlags } from '../target.js';
 
 /** The options of `logs`, as commander parses them. */
-export interface LogsCommandOptions extends BackendFlags {
+export interface LogsCommandOptions extends TargetFlags {
   readonly follow?: true;
   readonly rank: string;
   readonly tail?: string;

@@ -7,10 +7,11 @@ import type { MetricPoint, MetricWarning } from '../../metrics/line.js';
 import type { ExitCode } from '../exit-codes.js';
 import { readFollowing } from '../held.js';
 import { info, out } from '../output.js';
-import { backendFromFlags, type BackendFlags, integerOption } from './common.js';
+import { integerOption } from './common.js';
+import { backendFromFlags, type TargetFlags } from '../target.js';
 
 /** The options of `metrics`, as commander parses them. */
-export interface MetricsCommandOptions extends BackendFlags {
+export interface MetricsCommandOptions extends TargetFlags {
   readonly follow?: true;
   readonly json?: true;
   readonly attempt?: string;

@@ -3,24 +3,22 @@
  * @module
  */
 import { LocalBackend } from '../../backends/local/local-backend.js';
-import { resolveBackend } from '../../backends/resolve.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { out } from '../output.js';
 import { renderTable } from '../table.js';
-import type { BackendFlags } from './common.js';
+import { backendOf, resolveTarget, type TargetFlags } from '../target.js';
 
 /** Runs `queue` and returns the exit code. */
-export async function runQueue(
-  options: BackendFlags & { readonly json?: true },
-): Promise<ExitCode> {
-  if (options.backend === 'kubernetes') {
+export async function runQueue(options: TargetFlags & { readonly json?: true }): Promise<ExitCode> {
+  const target = await resolveTarget(options);
+  if (target.kind === 'kubernetes') {
     throw new UsageError(
       "queue shows the local backend's capacity and queue; on Kubernetes the cluster (and Kueue) queues jobs: " +
         '`konduktor status --backend kubernetes` shows why each pending job waits',
     );
   }
-  const backend = await resolveBackend('local');
+  const backend = await backendOf(target);
   if (!(backend instanceof LocalBackend))
     throw new UsageError('the queue belongs to the local backend');
   const queue = backend.queue();

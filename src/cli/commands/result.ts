@@ -2,7 +2,7 @@
  * `konduktor result JOB`.
  * @module
  */
-import { backendFromFlags } from './common.js';
+import { backendFromFlags } from '../target.js';
 import { parseDuration } from '../../job/duration.js';
 import { Job } from '../../job/job.js';
 import { awaitResult } from '../await-result.js';

@@ -3,7 +3,8 @@
  * @module
  */
 import type { ExitCode } from '../exit-codes.js';
-import { integerOption, backendFromFlags } from './common.js';
+import { integerOption } from './common.js';
+import { backendFromFlags } from '../target.js';
 import { renderJobs } from './status-view.js';
 
 /** Runs `status` and returns the exit code. */
