@@ -8,19 +8,26 @@ import { checkSecretKind, parseInlinePairs, type SecretStore } from '../../secre
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out } from '../output.js';
 import { renderTable } from '../table.js';
-import type { BackendFlags } from './common.js';
+import { resolveTarget, type TargetFlags } from '../target.js';
 
 /** The options of `secret create`. */
-export interface SecretCreateOptions extends BackendFlags {
+export interface SecretCreateOptions extends TargetFlags {
   readonly kind: string;
   readonly inline: string[];
 }
 
 async function withStore(
-  flags: BackendFlags,
+  flags: TargetFlags,
   act: (store: SecretStore) => Promise<ExitCode>,
 ): Promise<ExitCode> {
-  const store = await openSecretStore(flags);
+  // Where secrets go is resolved as every command's backend is (and refused alike).
+  const target = await resolveTarget(flags);
+  const store = await openSecretStore({
+    backend: target.kind,
+    home: target.home,
+    context: target.context,
+    namespace: target.namespace,
+  });
   try {
     return await act(store);
   } finally {
@@ -46,7 +53,7 @@ export async function runSecretCreate(
 
 /** Runs `secret list [--json]`. */
 export async function runSecretList(
-  options: BackendFlags & { readonly json?: true },
+  options: TargetFlags & { readonly json?: true },
 ): Promise<ExitCode> {
   return withStore(options, async (store) => {
     const secrets = await store.list();
@@ -76,7 +83,7 @@ export async function runSecretList(
 }
 
 /** Runs `secret delete NAME`. */
-export async function runSecretDelete(name: string, options: BackendFlags): Promise<ExitCode> {
+export async function runSecretDelete(name: string, options: TargetFlags): Promise<ExitCode> {
   return withStore(options, async (store) => {
     await store.delete(name);
     info(`secret ${name} deleted from ${store.description}`);
