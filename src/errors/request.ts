@@ -1,0 +1,124 @@
+/**
+ * Errors about what was asked: an invalid task, argument or configuration, an action that does
+ * not fit the job's state, a job or log that does not exist, an interrupted wait, a refused
+ * report.
+ * @module
+ */
+import { codedError, KonduktorError, named } from './base.js';
+
+/** One problem found in a task, with where it is. */
+export interface TaskIssue {
+  /** Dotted path of the field, e.g. `resources.cpus`; empty for the document itself. */
+  readonly path: string;
+  /** What is wrong and how to fix it. */
+  readonly message: string;
+  /** The file the task came from, when it came from a file. */
+  readonly file?: string;
+  /** 1-based line of the offending node, when known. */
+  readonly line?: number;
+  /** 1-based column of the offending node, when known. */
+  readonly col?: number;
+}
+
+/** Formats one issue as `file:line:col: path: message`. */
+export function formatTaskIssue(issue: TaskIssue): string {
+  const where =
+    issue.line === undefined
+      ? (issue.file ?? '')
+      : `${issue.file ?? '<task>'}:${issue.line}:${issue.col ?? 1}`;
+  const field = issue.path === '' ? '' : `${issue.path}: `;
+  return `${where === '' ? '' : `${where}: `}${field}${issue.message}`;
+}
+
+/**
+ * A task is invalid. {@link TaskValidationError.issues} lists every problem at once; nothing was
+ * launched.
+ */
+export class TaskValidationError extends KonduktorError {
+  /** Every problem found, in document order. */
+  readonly issues: readonly TaskIssue[];
+
+  constructor(issues: readonly TaskIssue[], options?: { cause?: unknown }) {
+    const lines = issues.map((issue) => `  ${formatTaskIssue(issue)}`);
+    const count = issues.length === 1 ? '1 problem' : `${issues.length} problems`;
+    super('TASK_INVALID', `invalid task (${count}):\n${lines.join('\n')}`, options);
+    this.issues = issues;
+  }
+}
+named(TaskValidationError, 'TaskValidationError');
+
+/** A command-line argument or option value is invalid. */
+export class UsageError extends codedError('USAGE') {}
+named(UsageError, 'UsageError');
+
+/**
+ * konduktor's configuration is invalid: `$KONDUKTOR_HOME/config.yaml` (the message names the file,
+ * line, column and field of every problem) or `KONDUKTOR_BACKEND`.
+ */
+export class ConfigError extends codedError('CONFIG_INVALID') {}
+named(ConfigError, 'ConfigError');
+
+/**
+ * The action does not fit the state it meets: `start`/`stop` of a job that has already ended, a
+ * sweep whose name is stored with another configuration. The message says what to do instead.
+ */
+export class StateConflictError extends codedError('STATE_CONFLICT') {}
+named(StateConflictError, 'StateConflictError');
+
+/** No job of that name exists. */
+export class JobNotFoundError extends KonduktorError {
+  readonly jobName: string;
+  /** Existing job names close to the one asked for. */
+  readonly suggestions: readonly string[];
+
+  constructor(jobName: string, where: string, suggestions: readonly string[] = []) {
+    const hint =
+      suggestions.length > 0
+        ? `; did you mean ${suggestions.join(', ')}?`
+        : '; list jobs with `konduktor status`';
+    super('JOB_NOT_FOUND', `no job named ${JSON.stringify(jobName)} on ${where}${hint}`);
+    this.jobName = jobName;
+    this.suggestions = suggestions;
+  }
+}
+named(JobNotFoundError, 'JobNotFoundError');
+
+/**
+ * A wait was interrupted by the person or program that started it (Ctrl+C in the CLI). Use it as
+ * the reason of an `AbortSignal` to have waits reject with a documented code; the job is not
+ * touched.
+ */
+export class InterruptedError extends KonduktorError {
+  constructor(message = 'interrupted') {
+    super('INTERRUPTED', message);
+  }
+}
+named(InterruptedError, 'InterruptedError');
+
+/** `report()` refused to write a value. */
+export class ReportError extends codedError('REPORT_REFUSED') {}
+named(ReportError, 'ReportError');
+
+/**
+ * The log asked for is gone: on Kubernetes a container's log lives only as long as its pod, and
+ * pods are deleted by `cancel`, `stop`, a restart of the job (the earlier attempt's pods), or by
+ * hand. The job's result is kept; its log is not.
+ */
+export class LogsUnavailableError extends KonduktorError {
+  readonly jobName: string;
+  /** The rank whose log was asked for. */
+  readonly rank: number;
+  /** The attempt whose log was asked for. */
+  readonly attempt: number;
+
+  constructor(jobName: string, rank: number, attempt: number, why: string) {
+    super(
+      'LOGS_UNAVAILABLE',
+      `no log of rank ${rank} of job ${jobName} (attempt ${attempt}): ${why}`,
+    );
+    this.jobName = jobName;
+    this.rank = rank;
+    this.attempt = attempt;
+  }
+}
+named(LogsUnavailableError, 'LogsUnavailableError');
