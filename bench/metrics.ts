@@ -31,7 +31,7 @@ try {
   const lags: number[] = [];
   for await (const point of job.metrics({ follow: true, timeout: '120s' })) {
     const written = point.values['written_ms'];
-    if (written !== undefined) lags.push(point.time.getTime() - written);
+    if (written !== undefined) lags.push(Date.now() - written);
   }
   console.log(
     `write → seen by job.metrics({ follow: true }), local, ${lags.length} lines: ` +

@@ -192,7 +192,8 @@ class Job(str):
     def metrics(self, follow: bool = False, attempt: Optional[int] = None) -> Iterator[Dict[str, Any]]:
         """Rank 0's metric points: the lines the job appended to ``$KONDUKTOR_OUTPUT_DIR/metrics.jsonl``,
         of the latest attempt (or ``attempt``), each as ``{"step": int, "values": {name: number},
-        "time": ISO 8601 str (when konduktor read it), "attempt": int}``. A malformed line is
+        "time": ISO 8601 str or None, "attempt": int}`` (``time``: when the line was seen arriving; None for
+        a local line already in the file when the reading began). A malformed line is
         skipped with a :class:`RuntimeWarning` (``warnings.warn``) naming its line and what is wrong.
 
         Args:

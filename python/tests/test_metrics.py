@@ -30,7 +30,8 @@ def test_a_job_s_metric_lines_come_back_with_malformed_ones_skipped_and_warned(t
         (2, {"loss": 1 / 3, "acc": 2}, 0),
         (3, {"loss": 0.2}, 0),
     ]
-    assert all(isinstance(p["time"], str) and p["time"].endswith("Z") for p in points)
+    # Read after they were written: the local backend does not know when, and says so.
+    assert all(p["time"] is None for p in points)
     # Following an ended job reads the same points and ends.
     with pytest.warns(RuntimeWarning):
         assert [p["step"] for p in job.metrics(follow=True)] == [0, 1, 2, 3]

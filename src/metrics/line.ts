@@ -17,8 +17,14 @@ export interface MetricPoint {
   readonly step: number;
   /** Every other key of the line with its number. */
   readonly values: Readonly<Record<string, number>>;
-  /** When konduktor read the line (the writer's clock is not trusted or required). */
-  readonly time: Date;
+  /**
+   * When the line was seen arriving, never the time of a later read: on Kubernetes when the pod's
+   * wrapper copied it into the container log (the log's own timestamp, within ~0.2 s of the
+   * write, kept with the log); locally when a follower read it as it was written. Absent for a
+   * local line that was already in the file when the reading began (the local backend keeps no
+   * time per line). The writer's clock is neither trusted nor required.
+   */
+  readonly time?: Date;
   /** The attempt (0-based `RESTART_ATTEMPT`) whose file held the line. */
   readonly attempt: number;
 }
@@ -69,17 +75,45 @@ export function parseMetricLine(line: string): ParsedMetricLine {
   const values: Record<string, number> = {};
   for (const [key, value] of Object.entries(record)) {
     if (key === 'step') continue;
-    // JSON.parse turns 1e999 into Infinity: refuse it here like a non-number.
     if (typeof value !== 'number' || !Number.isFinite(value)) {
+      // JSON.parse turns 1e999 into Infinity, which JSON.stringify writes as null: quote what
+      // the line says instead.
+      const written =
+        typeof value === 'number' ? (overflowingNumber(line) ?? String(value)) : JSON.stringify(value);
       return {
         ok: false,
-        reason: `${JSON.stringify(key)} is not a finite number: ${preview(JSON.stringify(value))}`,
+        reason: `${JSON.stringify(key)} is not a finite number: ${preview(written)}`,
       };
     }
     // defineProperty: a "__proto__" key stays a plain key.
     Object.defineProperty(values, key, { value, enumerable: true, writable: true });
   }
   return { ok: true, step, values };
+}
+
+/**
+ * The first number token of a JSON text (outside its strings) too large for a double, as written
+ * (`1e999`, `-2E+400`): the text a line's non-finite value was parsed from.
+ */
+function overflowingNumber(text: string): string | undefined {
+  const token = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+  for (let i = 0; i < text.length; ) {
+    const c = text[i];
+    if (c === '"') {
+      // Skip the string, escapes included.
+      i += 1;
+      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
+      i += 1;
+    } else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
+      token.lastIndex = i;
+      const found = token.exec(text)?.[0] ?? c;
+      if (!Number.isFinite(Number(found))) return found;
+      i += found.length;
+    } else {
+      i += 1;
+    }
+  }
+  return undefined;
 }
 
 function preview(text: string): string {
@@ -98,9 +132,13 @@ export class MetricLineCounter {
     this.#attempt = attempt;
   }
 
-  /** The point of a line, or the warning it earned, or undefined for a blank line. */
+  /**
+   * The point of a line, or the warning it earned, or undefined for a blank line.
+   * @param time - when the line was seen arriving (see {@link MetricPoint.time}); none when unknown.
+   */
   take(
     text: string,
+    time?: Date,
   ): { readonly point: MetricPoint } | { readonly warning: MetricWarning } | undefined {
     this.#line += 1;
     if (text.trim() === '') return undefined;
@@ -109,7 +147,12 @@ export class MetricLineCounter {
       return { warning: { line: this.#line, attempt: this.#attempt, reason: parsed.reason } };
     }
     return {
-      point: { step: parsed.step, values: parsed.values, time: new Date(), attempt: this.#attempt },
+      point: {
+        step: parsed.step,
+        values: parsed.values,
+        ...(time === undefined ? {} : { time }),
+        attempt: this.#attempt,
+      },
     };
   }
 }

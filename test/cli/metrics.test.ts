@@ -49,7 +49,8 @@ const WARNINGS = [
   /line 5 .*"step" is not an integer: 1\.5/,
   /line 6 .*no "step" key/,
   /line 7 .*"loss" is not a finite number: "x"/,
-  /line 8 .*"loss" is not a finite number/,
+  // What the line says, not the null JSON.stringify makes of Infinity.
+  /line 8 .*"loss" is not a finite number: 1e999$/m,
   /line 9 .*not a JSON object/,
   /line 10 .*over 4096/,
   /line 12 .*"step" is not an integer: "3"/,
@@ -58,7 +59,7 @@ const WARNINGS = [
 interface PrintedPoint {
   step: number;
   values: Record<string, number>;
-  time: string;
+  time?: string;
   attempt: number;
 }
 
@@ -101,8 +102,13 @@ describe('konduktor metrics', () => {
     for (const step of [0, 1, 2]) {
       const point = points.find((p) => p.step === step);
       assert.ok(point, `step ${step} printed`);
-      const lag = (seenAt.get(step) ?? 0) - (point.values['written_ms'] ?? 0);
+      const written = point.values['written_ms'] ?? 0;
+      const lag = (seenAt.get(step) ?? 0) - written;
       assert.ok(lag < 2000, `step ${step} seen ${lag} ms after its write`);
+      // Seen arriving: stamped with when it was read, after its write.
+      assert.ok(point.time !== undefined, `step ${step} has a time`);
+      const stamped = Date.parse(point.time) - written;
+      assert.ok(stamped >= -50 && stamped < 2000, `step ${step} stamped ${stamped} ms after its write`);
     }
   });
 
@@ -136,7 +142,8 @@ describe('konduktor metrics', () => {
         [11, 0.05],
       ].map(([step, loss]) => [step, loss, 0]),
     );
-    assert.ok(points.every((p) => !Number.isNaN(Date.parse(p.time))));
+    // Read after they were written: the local backend does not know when, and says nothing.
+    assert.ok(points.every((p) => !('time' in p)), listed.stdout);
     const warnings = listed.stderr.split('\n').filter((line) => line.startsWith('warning:'));
     assert.equal(warnings.length, WARNINGS.length, listed.stderr);
     for (const warning of WARNINGS) assert.match(listed.stderr, warning);

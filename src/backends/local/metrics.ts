@@ -37,9 +37,12 @@ export async function* followMetrics(options: FollowMetricsOptions): AsyncGenera
     counter: new MetricLineCounter(n),
   });
   let file = open(attempt);
+  // Lines already in the file when the reading began get no time: when they were written is not
+  // known, and the time of this read would be a wrong one.
+  let backlog = true;
   function* points(lines: Iterable<string>, counter: MetricLineCounter): Generator<MetricPoint> {
     for (const line of lines) {
-      const taken = counter.take(line);
+      const taken = counter.take(line, backlog ? undefined : new Date());
       if (taken === undefined) continue;
       if ('warning' in taken) options.onWarning?.(taken.warning);
       else yield taken.point;
@@ -52,6 +55,7 @@ export async function* followMetrics(options: FollowMetricsOptions): AsyncGenera
   for (;;) {
     options.signal?.throwIfAborted();
     yield* points(file.reader.lines(), file.counter);
+    backlog = false;
     const state = options.state();
     if (state.attempt > attempt || isTerminal(state.status)) {
       // That attempt's ranks are gone: a last line without its newline is complete now.

@@ -22,7 +22,8 @@ function pointJson(point: MetricPoint): Record<string, unknown> {
   return {
     step: point.step,
     values: point.values,
-    time: point.time.toISOString(),
+    // Absent when not known (a local line read after it was written): never the time of this read.
+    ...(point.time === undefined ? {} : { time: point.time.toISOString() }),
     attempt: point.attempt,
   };
 }

@@ -203,7 +203,7 @@ async function handle(
       })) {
         send({
           id: params['id'] ?? null,
-          line: { point: { ...point, time: point.time.toISOString() } },
+          line: { point: { ...point, time: point.time?.toISOString() ?? null } },
         });
       }
       return null;
