@@ -203,7 +203,7 @@ class Job(str):
         Raises (when iterated: the request is sent on the first ``next()``):
             JobNotFoundError: there is no such job.
             UsageError: ``attempt`` is not a non-negative integer, or after the latest attempt.
-            BackendError: on Kubernetes, where metrics cannot be read yet.
+            LogsUnavailableError: on Kubernetes, when rank 0's pod of that attempt is gone.
             KeyboardInterrupt: Ctrl+C stops the reading; the job keeps running.
         """
         for item in engine().stream("metrics", self._params(follow=bool(follow), attempt=attempt)):

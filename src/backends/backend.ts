@@ -159,7 +159,7 @@ export interface Backend {
    * unless `options.attempt` names one; with `follow`, as they are written until the job ends.
    * @throws {JobNotFoundError} when iteration starts and the job does not exist.
    * @throws {UsageError} when `options.attempt` is after the job's latest attempt.
-   * @throws {BackendError} where the backend cannot read metrics yet (Kubernetes).
+   * @throws {LogsUnavailableError} on Kubernetes, when rank 0's pod of that attempt is gone.
    */
   metrics(name: string, options?: BackendMetricsOptions): AsyncIterable<MetricPoint>;
   /** Stops the job; it ends `CANCELLED`. Harmless on a terminal job. */

@@ -153,7 +153,8 @@ export class Job {
   /**
    * Rank 0's metric points, `{ step, values, time, attempt }`, from the lines the job appended to
    * `$KONDUKTOR_OUTPUT_DIR/metrics.jsonl`: the latest attempt's unless `options.attempt` names
-   * one; with `follow`, each as it is written (within a second locally), until the job ends.
+   * one; with `follow`, each as it is written (within a second locally, two on Kubernetes), until
+   * the job ends.
    * Malformed lines are skipped and handed to `options.onWarning`.
    *
    * @example
@@ -161,7 +162,8 @@ export class Job {
    * for await (const { step, values } of job.metrics({ follow: true })) console.log(step, values);
    * ```
    * @throws {UsageError} when `options.attempt` is after the latest attempt.
-   * @throws {BackendError} on a backend that cannot read metrics yet (Kubernetes).
+   * @throws {LogsUnavailableError} on Kubernetes, when rank 0's pod of that attempt is gone (the
+   *   metric lines travel in its log).
    */
   async *metrics(options: MetricsOptions = {}): AsyncGenerator<MetricPoint> {
     const { timeout, signal: callerSignal, ...rest } = options;

@@ -79,7 +79,9 @@ export function parseMetricLine(line: string): ParsedMetricLine {
       // JSON.parse turns 1e999 into Infinity, which JSON.stringify writes as null: quote what
       // the line says instead.
       const written =
-        typeof value === 'number' ? (overflowingNumber(line) ?? String(value)) : JSON.stringify(value);
+        typeof value === 'number'
+          ? (overflowingNumber(line) ?? String(value))
+          : JSON.stringify(value);
       return {
         ok: false,
         reason: `${JSON.stringify(key)} is not a finite number: ${preview(written)}`,
@@ -97,7 +99,7 @@ export function parseMetricLine(line: string): ParsedMetricLine {
  */
 function overflowingNumber(text: string): string | undefined {
   const token = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const c = text[i];
     if (c === '"') {
       // Skip the string, escapes included.
@@ -130,6 +132,19 @@ export class MetricLineCounter {
 
   constructor(attempt: number) {
     this.#attempt = attempt;
+  }
+
+  /**
+   * The warning for a line over the limit whose text was not kept (the Kubernetes wrapper drops
+   * such a line and marks it).
+   */
+  over(): MetricWarning {
+    this.#line += 1;
+    return {
+      line: this.#line,
+      attempt: this.#attempt,
+      reason: `the line is over ${METRIC_LINE_LIMIT_BYTES} bytes`,
+    };
   }
 
   /**

@@ -562,8 +562,8 @@ class Driver {
         return;
       }
     } catch {
-      // Aborted because the trial ended, or metrics cannot be read on this backend: the trial
-      // runs to its end unpruned.
+      // Aborted because the trial ended, or its metrics cannot be read (a Kubernetes pod deleted
+      // by hand): the trial runs to its end unpruned.
     }
   }
 

@@ -108,7 +108,10 @@ describe('konduktor metrics', () => {
       // Seen arriving: stamped with when it was read, after its write.
       assert.ok(point.time !== undefined, `step ${step} has a time`);
       const stamped = Date.parse(point.time) - written;
-      assert.ok(stamped >= -50 && stamped < 2000, `step ${step} stamped ${stamped} ms after its write`);
+      assert.ok(
+        stamped >= -50 && stamped < 2000,
+        `step ${step} stamped ${stamped} ms after its write`,
+      );
     }
   });
 
@@ -143,7 +146,10 @@ describe('konduktor metrics', () => {
       ].map(([step, loss]) => [step, loss, 0]),
     );
     // Read after they were written: the local backend does not know when, and says nothing.
-    assert.ok(points.every((p) => !('time' in p)), listed.stdout);
+    assert.ok(
+      points.every((p) => !('time' in p)),
+      listed.stdout,
+    );
     const warnings = listed.stderr.split('\n').filter((line) => line.startsWith('warning:'));
     assert.equal(warnings.length, WARNINGS.length, listed.stderr);
     for (const warning of WARNINGS) assert.match(listed.stderr, warning);

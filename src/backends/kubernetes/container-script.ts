@@ -1,3 +1,5 @@
+import { METRIC_MARKER, METRIC_OVER_MARKER } from './metric-markers.js';
+
 /**
  * The script every konduktor container runs, and the markers it writes into the termination
  * message in place of a result that would not arrive intact (decoded by `readMessage` in
@@ -40,6 +42,81 @@ function printfFormat(marker: string): string {
   if (/[%\\']/.test(marker)) throw new Error(`marker ${JSON.stringify(marker)} is not format-safe`);
   return marker.replaceAll('\0', '\\000').replaceAll('\n', '\\n');
 }
+
+/**
+ * A marker as a bash ANSI-C quoted word (`$'…'`), its record separator as `\x1e`.
+ * @throws {Error} when it holds a quote, a backslash or another control character.
+ */
+function ansiC(text: string): string {
+  const escaped = text.replaceAll('\x1e', '\\x1e');
+  for (let i = 0; i < escaped.length; i += 1) {
+    const c = escaped.charCodeAt(i);
+    if (c < 0x20 || c === 0x27 || (c === 0x5c && !escaped.startsWith('\\x1e', i)))
+      throw new Error(`${JSON.stringify(text)} is not quote-safe`);
+  }
+  return `$'${escaped}'`;
+}
+
+/**
+ * Rank 0's metric forwarder (see `metric-markers.ts`), run in the background from before setup
+ * until the job ends: it waits for `metrics.jsonl` to be a regular file (never opening anything
+ * else), then copies each line the moment its newline is written, checking for more every 0.2 s.
+ * A line over 4096 bytes is never held whole (a job could write gigabytes without a newline): it
+ * is dropped and marked. Sent USR1 at the end, it copies what is left, a last line without its
+ * newline included, and exits; `stop_forwarder` kills it when that takes over 3 s (a writer that
+ * never stops, a named pipe swapped in after the look), so the pod still ends, with the job's
+ * exit status and result as before.
+ */
+const FORWARDER = String.raw`forwarder=
+forward_metrics() {
+  trap 'draining=1' USR1
+  local f=$KONDUKTOR_OUTPUT_DIR/metrics.jsonl chunk line= over=0 draining=0 n napper
+  local mark=${ansiC(METRIC_MARKER)} over_mark=${ansiC(METRIC_OVER_MARKER)}
+  export LC_ALL=C
+  # A trapped signal ends wait at once: the end is not held up by a nap.
+  nap() { sleep 0.2 & napper=$!; wait "$napper"; kill "$napper" 2>/dev/null; }
+  until [[ -f $f && ! -L $f ]]; do
+    ((draining)) && return 0
+    [[ -e $f || -L $f ]] && return 0
+    nap
+  done
+  exec 3<"$f" || return 0
+  while :; do
+    n=$((4097 - ${'$'}{#line}))
+    if IFS= read -r -n "$n" chunk <&3; then
+      if ((over)); then
+        ((${'$'}{#chunk} < n)) && { printf '%s\n' "$over_mark"; over=0; line=; }
+      elif ((${'$'}{#chunk} < n)); then
+        printf '%s%s\n' "$mark" "$line$chunk"
+        line=
+      else
+        over=1; line=
+      fi
+    else
+      ((over)) || line+=$chunk
+      if ((draining)); then
+        if ((over)); then printf '%s\n' "$over_mark"
+        elif [[ -n $line ]]; then printf '%s%s\n' "$mark" "$line"
+        fi
+        return 0
+      fi
+      nap
+    fi
+  done
+}
+
+stop_forwarder() {
+  [[ -n $forwarder ]] || return 0
+  local watchdog
+  kill -USR1 "$forwarder" 2>/dev/null
+  # Sent again until it ends (the first may come before its trap is set); killed after ~3 s.
+  { for _ in {1..30}; do sleep 0.1; kill -USR1 "$forwarder" || exit 0; done; kill -KILL "$forwarder"; } >/dev/null 2>&1 </dev/null &
+  watchdog=$!
+  wait "$forwarder" 2>/dev/null
+  kill "$watchdog" 2>/dev/null
+  forwarder=
+}
+`;
 
 /** How many leading bytes of an invalid-UTF-8 result travel in its marker (BOM + 65). */
 export const INVALID_HEAD_BYTES = 68;
@@ -157,8 +234,10 @@ report() {
   fi
 }
 
+${FORWARDER}
 finish() {
   trap '' TERM INT
+  stop_forwarder
   if [[ $phase == setup ]]; then printf '${printfFormat(MARKERS.setupFailed)}' >"$term"; else report; fi
   exit "$1"
 }
@@ -170,6 +249,13 @@ on_signal() {
 }
 trap on_signal TERM INT
 
+if [[ $RANK == 0 ]]; then
+  # Ignored until the forwarder traps it: one that came earlier would kill it undrained.
+  trap '' USR1
+  forward_metrics &
+  forwarder=$!
+  trap - USR1
+fi
 if [[ -n $setup_script ]]; then
   bash -c "$setup_script" konduktor-setup &
   child=$!

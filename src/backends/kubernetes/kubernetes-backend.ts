@@ -15,7 +15,6 @@
  * - `manifests.ts`, `container-script.ts`: the JobSet a task becomes; `logs.ts`: reading logs.
  * @module
  */
-import { BackendError } from '../../errors.js';
 import type { MetricPoint } from '../../metrics/line.js';
 import type { TaskSpec } from '../../task/types.js';
 import {
@@ -33,6 +32,7 @@ import { BackendInformers } from './informer-registry.js';
 import type { InformerStats, NamespaceInformers } from './informers.js';
 import { JobSetLifecycle } from './lifecycle.js';
 import { jobLogs, logStateOf } from './logs.js';
+import { jobMetrics, type JobMetricsOptions } from './pod-metrics.js';
 import { CONTAINER_NAME } from './manifests.js';
 import { JobRecorder } from './recording.js';
 import { JobStatusReader } from './status.js';
@@ -107,16 +107,36 @@ class KubernetesBackendImpl implements Backend {
 
   logs(name: string, options: BackendLogOptions = {}): AsyncIterable<string> {
     return jobLogs({
+      ...this.#logSource(name, options.signal),
+      rank: options.rank ?? 0,
+      follow: options.follow ?? false,
+      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+      ...(options.tail === undefined ? {} : { tail: options.tail }),
+    });
+  }
+
+  /** Rank 0's metric lines, out of its container log (see `pod-metrics.ts`). */
+  metrics(name: string, options: BackendMetricsOptions = {}): AsyncIterable<MetricPoint> {
+    return jobMetrics({
+      ...this.#logSource(name, options.signal),
+      follow: options.follow ?? false,
+      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
+      ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    });
+  }
+
+  /** Where a log reader of job `name` reads from, and how it sees the job. */
+  #logSource(
+    name: string,
+    signal: AbortSignal | undefined,
+  ): Omit<JobMetricsOptions, 'follow' | 'attempt' | 'onWarning'> {
+    return {
       kc: this.#api.kc,
       core: this.#api.core,
       namespace: this.namespace,
       container: CONTAINER_NAME,
       jobName: name,
-      rank: options.rank ?? 0,
-      follow: options.follow ?? false,
-      ...(options.attempt === undefined ? {} : { attempt: options.attempt }),
-      ...(options.tail === undefined ? {} : { tail: options.tail }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(signal === undefined ? {} : { signal }),
       observe: async () => {
         const js = await this.#status.jobSet(name);
         const pods = await this.#status.pods(name);
@@ -126,18 +146,7 @@ class KubernetesBackendImpl implements Backend {
         return isTerminal(info.status) ? { ...state, ended: true } : state;
       },
       subscribe: (listener) => this.#informers.started.subscribe(name, listener),
-    });
-  }
-
-  // Not yet: the pod wrapper does not copy metric lines out of the pod (spec §9, issue 16).
-  // eslint-disable-next-line require-yield
-  async *metrics(name: string, options: BackendMetricsOptions = {}): AsyncGenerator<MetricPoint> {
-    options.signal?.throwIfAborted();
-    await this.get(name);
-    throw new BackendError(
-      `metrics of job ${name} cannot be read on Kubernetes yet: konduktor reads metrics.jsonl ` +
-        'on the local backend only; report what you need in result.json',
-    );
+    };
   }
 
   cancel(name: string): Promise<void> {

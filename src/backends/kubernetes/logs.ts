@@ -18,6 +18,13 @@ import { statusOf } from './client.js';
 import { readRecord } from './condition.js';
 import { observedStart } from './job-info.js';
 import { ANNOTATIONS } from './manifests.js';
+import {
+  hasMetricMarker,
+  jobLines,
+  PodLogDemux,
+  type PodLogEntry,
+  splitTimestamp,
+} from './metric-markers.js';
 import { jobSetAttempt, podOf, settledState } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
 
@@ -25,7 +32,7 @@ const LOG_TAIL_LINES = 20;
 /** Pod changes wake a follower; this is the fallback when no event comes. */
 const FOLLOW_RECHECK_MS = 2000;
 
-/** The last lines of a container's log, or none when it cannot be read. */
+/** The last lines of a container's log (metric lines taken out), or none when it cannot be read. */
 export async function readPodLogTail(
   core: k8s.CoreV1Api,
   namespace: string,
@@ -34,15 +41,41 @@ export async function readPodLogTail(
   lines = LOG_TAIL_LINES,
 ): Promise<string[]> {
   try {
-    const text = await core.readNamespacedPodLog({
-      name: pod,
-      namespace,
-      container,
-      tailLines: lines,
-    });
-    return splitLines(text);
+    return (await readJobTail(core, namespace, pod, container, lines)).lines;
   } catch {
     return [];
+  }
+}
+
+/**
+ * The job's last `lines` lines of a container's log: the log's tail without the metric lines the
+ * wrapper put in, read again further back (doubling) while those crowd the job's lines out.
+ * `rawLines` is how many lines of the log they span (for a follow that starts there).
+ */
+async function readJobTail(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  pod: string,
+  container: string,
+  lines: number,
+): Promise<{ lines: string[]; rawLines: number | undefined }> {
+  for (let asked = Math.max(lines, 1); ; asked *= 2) {
+    const raw = splitLines(
+      await core.readNamespacedPodLog({ name: pod, namespace, container, tailLines: asked }),
+    );
+    const kept = jobLines(raw);
+    if (kept.length >= lines || raw.length < asked) {
+      // How far back the last `lines` job lines begin, in lines of the log (a line with a
+      // marker is not one of the job's).
+      let rawLines = 0;
+      for (let seen = 0; rawLines < raw.length && seen < lines; rawLines += 1) {
+        if (!hasMetricMarker(raw[raw.length - 1 - rawLines] ?? '')) seen += 1;
+      }
+      return {
+        lines: kept.slice(Math.max(0, kept.length - lines)),
+        rawLines: raw.length < asked ? undefined : rawLines,
+      };
+    }
   }
 }
 
@@ -108,7 +141,7 @@ export interface JobLogOptions {
   readonly subscribe: (listener: () => void) => () => void;
 }
 
-function logsGone(options: JobLogOptions, attempt: number, latest: number): LogsUnavailableError {
+function logsGone(options: JobEntryOptions, attempt: number, latest: number): LogsUnavailableError {
   const what =
     attempt < latest
       ? `the pods of attempt ${attempt} were deleted when the job moved on to attempt ${latest}`
@@ -122,7 +155,7 @@ function logsGone(options: JobLogOptions, attempt: number, latest: number): Logs
 }
 
 /** The attempt asked for, checked against the job's latest. @throws {UsageError} */
-function attemptOf(options: JobLogOptions, state: JobLogState): number {
+function attemptOf(options: JobEntryOptions, state: JobLogState): number {
   if (options.attempt === undefined) return state.attempt;
   if (options.attempt > state.attempt) {
     throw new UsageError(
@@ -137,49 +170,105 @@ function isGone(state: JobLogState, attempt: number): boolean {
   return attempt < state.attempt || ((state.ended || state.stopped) && state.ran);
 }
 
+/** What {@link followJobEntries} hands out: a pod's stream opening, then its entries. */
+export type FollowedEntry =
+  { readonly kind: 'open'; readonly attempt: number; readonly first: boolean } | PodLogEntry;
+
+/** The options {@link followJobEntries} and {@link readAttemptLog} need. */
+export type JobEntryOptions = Omit<JobLogOptions, 'follow'>;
+
 /**
- * The log lines of one rank of one attempt (the latest by default). Without `follow`, what the log
- * holds now (nothing before the pod starts). With `follow`, waits for the pod, streams it until its
- * container ends, and goes on with the job's later attempts, if it restarts, until the job ends.
+ * The log lines of one rank of one attempt (the latest by default), the wrapper's metric lines
+ * taken out. Without `follow`, what the log holds now (nothing before the pod starts). With
+ * `follow`, waits for the pod, streams it until its container ends, and goes on with the job's
+ * later attempts, if it restarts, until the job ends.
  * @throws {LogsUnavailableError} when the pod of that rank and attempt ran and is gone.
  * @throws {UsageError} for an attempt the job has not reached.
  */
 export async function* jobLogs(options: JobLogOptions): AsyncGenerator<string> {
   if (options.follow) {
-    yield* followJobLogs(options);
+    for await (const entry of followJobEntries(options, false)) {
+      if (entry.kind === 'log') yield entry.text;
+      else if (entry.kind === 'open' && !entry.first)
+        yield `[konduktor] restart attempt ${entry.attempt}`;
+    }
     return;
   }
+  if (options.tail === 0) {
+    await readAttemptLog(options, async () => Promise.resolve([]));
+    return;
+  }
+  const { tail } = options;
+  yield* await readAttemptLog(options, async (pod) =>
+    tail === undefined
+      ? jobLines(splitLines(await readLog(options, pod, false)))
+      : (await readJobTail(options.core, options.namespace, pod, options.container, tail)).lines,
+  );
+}
+
+/** A whole container log as text, with the API's timestamps when asked. */
+export async function readLog(
+  options: JobEntryOptions,
+  pod: string,
+  timestamps: boolean,
+): Promise<string> {
+  return options.core.readNamespacedPodLog({
+    name: pod,
+    namespace: options.namespace,
+    container: options.container,
+    ...(timestamps ? { timestamps: true } : {}),
+  });
+}
+
+/**
+ * Reads the log of the rank and attempt asked for, as it is now, through `read` (given the pod's
+ * name); nothing when its pod has not started or never ran.
+ * @throws {LogsUnavailableError} when that pod ran and is gone.
+ * @throws {UsageError} for an attempt the job has not reached.
+ */
+export async function readAttemptLog<T>(
+  options: JobEntryOptions,
+  read: (pod: string, attempt: number) => Promise<T[]>,
+): Promise<T[]> {
   const state = await options.observe();
   const attempt = attemptOf(options, state);
   const pod = podOf(state.pods, attempt, options.rank)?.metadata?.name;
   if (pod === undefined) {
     if (isGone(state, attempt)) throw logsGone(options, attempt, state.attempt);
-    return; // not started yet, or never ran
+    return []; // not started yet, or never ran
   }
-  if (options.tail === 0) return;
-  let text: string;
   try {
-    text = await options.core.readNamespacedPodLog({
-      name: pod,
-      namespace: options.namespace,
-      container: options.container,
-      ...(options.tail === undefined ? {} : { tailLines: options.tail }),
-    });
+    return await read(pod, attempt);
   } catch (err) {
     const status = statusOf(err);
     if (status === 404) throw logsGone(options, attempt, state.attempt);
-    if (status === 400) return; // the container has not started yet
+    if (status === 400) return []; // the container has not started yet
     throw new BackendError(`could not read the log of pod ${pod}: ${String(err)}`, { cause: err });
   }
-  yield* splitLines(text);
+}
+
+/** A container log read with timestamps, split into the job's lines and the metric lines. */
+export function demuxTimestamped(text: string): PodLogEntry[] {
+  const demux = new PodLogDemux();
+  const entries: PodLogEntry[] = [];
+  for (const line of splitLines(text)) {
+    const { time, text: rest } = splitTimestamp(line);
+    entries.push(...demux.take(rest, time));
+  }
+  entries.push(...demux.end());
+  return entries;
 }
 
 /**
  * Follows from the attempt asked for (the latest by default) on into the later ones, until the job
- * ends. An attempt whose pod is gone (deleted with its restart) is passed over; the marker names
- * each attempt shown after the first one followed.
+ * ends, handing out each pod's entries after an `open` entry naming its attempt. An attempt whose
+ * pod is gone (deleted with its restart) is passed over. With `timestamps`, metric entries carry
+ * the time the log received them.
  */
-async function* followJobLogs(options: JobLogOptions): AsyncGenerator<string> {
+export async function* followJobEntries(
+  options: JobEntryOptions,
+  timestamps: boolean,
+): AsyncGenerator<FollowedEntry> {
   const { signal } = options;
   let wake: () => void = () => undefined;
   const unsubscribe = options.subscribe(() => {
@@ -188,36 +277,35 @@ async function* followJobLogs(options: JobLogOptions): AsyncGenerator<string> {
   /** Pods whose stream ran to its end: never streamed twice. */
   const streamed = new Set<string>();
   let target: number | undefined;
-  let shownAttempt: number | undefined;
-  let shownLines = false;
+  let first = true;
   try {
     for (;;) {
       signal?.throwIfAborted();
       const state = await options.observe();
       target ??= attemptOf(options, state);
-      shownAttempt ??= target;
       const pod = podOf(state.pods, target, options.rank);
       const key = pod?.metadata?.uid ?? pod?.metadata?.name;
       if (pod?.metadata?.name !== undefined && key !== undefined && !streamed.has(key)) {
-        const marker =
-          target === shownAttempt ? undefined : `[konduktor] restart attempt ${target}`;
-        const tail = shownLines ? undefined : options.tail;
-        const result = yield* streamPod(options, pod.metadata.name, tail, marker);
+        const tail = first ? options.tail : undefined;
+        const result = yield* streamPod(options, pod.metadata.name, {
+          tail,
+          timestamps,
+          open: { kind: 'open', attempt: target, first },
+        });
         // A 404 for a pod the API still lists is not its end: a pod just bound to a node is
         // unknown to that node's kubelet for a moment (it answers 404), under load for seconds.
         // Taken as gone, the attempt's whole log was passed over. Tried again once the pod
         // changes; a deleted pod leaves the list, and after the job's end nothing comes back.
         if (result === 'streamed' || (result === 'gone' && state.ended)) {
           streamed.add(key);
-          shownAttempt = target;
-          shownLines = true;
+          first = false;
           continue; // look again at once: the job may have moved on meanwhile
         }
       } else if (target < state.attempt) {
         target += 1; // this attempt's pod was followed to its end, or is gone with its restart
         continue;
       } else if (state.ended) {
-        if (!shownLines && pod === undefined && isGone(state, target))
+        if (first && pod === undefined && isGone(state, target))
           throw logsGone(options, target, state.attempt);
         return;
       }
@@ -239,22 +327,33 @@ async function* followJobLogs(options: JobLogOptions): AsyncGenerator<string> {
 }
 
 /**
- * Streams one pod's log until its container ends (`marker` first, once the stream opens). With
- * `tail` 0 only new lines: the API drops `tailLines=0`, so lines are read with timestamps from the
- * second the stream opens and those before it are skipped.
+ * Streams one pod's log until its container ends (`open` first, once the stream opens), split
+ * into the job's lines and the metric lines. With `tail` 0 only new lines: the API drops
+ * `tailLines=0`, so lines are read with timestamps from the second the stream opens and those
+ * before it are skipped. A `tail` of N counts the job's lines, not the metric lines among them.
  */
 async function* streamPod(
-  options: JobLogOptions,
+  options: JobEntryOptions,
   pod: string,
-  tail: number | undefined,
-  marker: string | undefined,
-): AsyncGenerator<string, 'streamed' | 'not-started' | 'gone'> {
+  how: {
+    readonly tail: number | undefined;
+    readonly timestamps: boolean;
+    readonly open: FollowedEntry;
+  },
+): AsyncGenerator<FollowedEntry, 'streamed' | 'not-started' | 'gone'> {
   const { signal } = options;
   const stream = new PassThrough();
   const opened = Date.now();
-  const onlyNew = tail === 0;
+  const onlyNew = how.tail === 0;
+  const stamped = onlyNew || how.timestamps;
   let controller: AbortController;
   try {
+    let tailLines: number | undefined = onlyNew ? undefined : how.tail;
+    if (tailLines !== undefined) {
+      tailLines = (
+        await readJobTail(options.core, options.namespace, pod, options.container, tailLines)
+      ).rawLines;
+    }
     controller = await new k8s.Log(options.kc).log(
       options.namespace,
       pod,
@@ -262,10 +361,9 @@ async function* streamPod(
       stream,
       {
         follow: true,
-        ...(tail === undefined || onlyNew ? {} : { tailLines: tail }),
-        ...(onlyNew
-          ? { timestamps: true, sinceTime: `${new Date(opened).toISOString().slice(0, 19)}Z` }
-          : {}),
+        ...(tailLines === undefined ? {} : { tailLines }),
+        ...(stamped ? { timestamps: true } : {}),
+        ...(onlyNew ? { sinceTime: `${new Date(opened).toISOString().slice(0, 19)}Z` } : {}),
       },
     );
   } catch (err) {
@@ -278,18 +376,20 @@ async function* streamPod(
     stream.end();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  const demux = new PodLogDemux();
   try {
-    if (marker !== undefined) yield marker;
+    yield how.open;
     for await (const line of createInterface({ input: stream })) {
-      if (!onlyNew) {
-        yield line;
+      if (!stamped) {
+        yield* demux.take(line);
         continue;
       }
       // `2026-01-01T00:00:00.123456789Z text`: the API's RFC 3339 time, then a space.
-      const space = line.indexOf(' ');
-      const at = Date.parse(line.slice(0, space));
-      if (!(at < opened)) yield line.slice(space + 1);
+      const { time, text } = splitTimestamp(line);
+      if (onlyNew && time !== undefined && time.getTime() < opened) continue;
+      yield* demux.take(text, time);
     }
+    yield* demux.end();
   } finally {
     signal?.removeEventListener('abort', onAbort);
     controller.abort();
