@@ -137,6 +137,12 @@ export interface Backend {
    * Kubernetes, the manifests). Validates like submit; creates nothing.
    */
   dryRun(spec: TaskSpec): Promise<unknown>;
+  /**
+   * What a task's `workdir` and `file_mounts` become on this backend, for the plan (`340 KiB gzip
+   * tar of 12 files (1.2 MiB), sha256 …, in the job's Secret`); absent or undefined where nothing
+   * is shipped (the local backend runs in place). Uploads nothing.
+   */
+  describeCode?(spec: TaskSpec): Promise<string | undefined>;
   /** The job's current info. @throws {JobNotFoundError} */
   get(name: string): Promise<JobInfo>;
   /**

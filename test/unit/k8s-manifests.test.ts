@@ -148,18 +148,26 @@ void describe('kubernetes manifests', () => {
     assert.equal(env.get('A')?.value, '$$(RANK)');
   });
 
-  it('refuses tasks without image, cpus or memory, and with a workdir', () => {
+  it('refuses tasks without image, cpus or memory, and mounts over / , ~ or the workdir', () => {
+    const fileMounts = { '/': '/tmp', '~/': '/tmp', '~/konduktor_workdir/x': '/tmp', ok: '/tmp' };
     assert.throws(
       () =>
         buildJobSet(
-          { ...spec({ workdir: '/tmp' }), resources: { labels: {}, maxRestarts: 0 } },
+          { ...spec({ workdir: '/tmp', fileMounts }), resources: { labels: {}, maxRestarts: 0 } },
           { name: 'x-0000', namespace: 'ns', user: 'u' },
         ),
       (error: unknown) => {
         assert.ok(error instanceof TaskValidationError);
         assert.deepEqual(
           error.issues.map((i) => i.path),
-          ['resources.image_id', 'resources.cpus', 'resources.memory', 'workdir'],
+          [
+            'resources.image_id',
+            'resources.cpus',
+            'resources.memory',
+            'file_mounts./',
+            'file_mounts.~/',
+            'file_mounts.~/konduktor_workdir/x',
+          ],
         );
         return true;
       },

@@ -83,19 +83,18 @@ export class JobSetApi {
 
   /**
    * Creates a JobSet.
-   * @returns `false` when its name is taken (409), `true` when it was created.
+   * @returns `undefined` when its name is taken (409), else the JobSet as created (with its uid).
    * @throws {BackendError} on any other refusal; a 400/422 is returned to the caller as is.
    */
-  async create(body: JobSetManifest): Promise<boolean> {
+  async create(body: JobSetManifest): Promise<JobSetObject | undefined> {
     try {
-      await this.custom.createNamespacedCustomObject({
+      return (await this.custom.createNamespacedCustomObject({
         ...JOBSET_API,
         namespace: this.namespace,
         body,
-      });
-      return true;
+      })) as JobSetObject;
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (statusOf(err) === 409) return undefined;
       throw err;
     }
   }

@@ -124,7 +124,8 @@ export const INVALID_HEAD_BYTES = 68;
 /**
  * The container's entrypoint. Static text: inputs arrive through the environment
  * (`_KONDUKTOR_RUN`, `_KONDUKTOR_SETUP`, `_KONDUKTOR_RESULT_LIMIT`, `_KONDUKTOR_TERMINATION_FILE`,
- * plus the reserved variables). It runs setup, then run, captures `$?` right after run, and on rank
+ * `_KONDUKTOR_SHIP` and `_KONDUKTOR_WORKDIR` when code is shipped, plus the reserved variables).
+ * It unpacks the shipped code (then runs in the workdir), runs setup, then run, captures `$?` right after run, and on rank
  * 0 copies `result.json` into the termination-message file only after checking its size and
  * encoding, and only when it is a regular file: anything else there (a directory, a named pipe, a
  * device link, a broken link, an unreadable file) is described in a marker without being opened,
@@ -136,7 +137,9 @@ run_script=$_KONDUKTOR_RUN
 setup_script=${'$'}{_KONDUKTOR_SETUP-}
 limit=$_KONDUKTOR_RESULT_LIMIT
 term=$_KONDUKTOR_TERMINATION_FILE
-unset _KONDUKTOR_RUN _KONDUKTOR_SETUP _KONDUKTOR_RESULT_LIMIT _KONDUKTOR_TERMINATION_FILE
+ship_script=${'$'}{_KONDUKTOR_SHIP-}
+workdir=${'$'}{_KONDUKTOR_WORKDIR-}
+unset _KONDUKTOR_RUN _KONDUKTOR_SETUP _KONDUKTOR_RESULT_LIMIT _KONDUKTOR_TERMINATION_FILE _KONDUKTOR_SHIP _KONDUKTOR_WORKDIR
 child=
 phase=setup
 
@@ -256,6 +259,22 @@ if [[ $RANK == 0 ]]; then
   forwarder=$!
   trap - USR1
 fi
+
+# The shipped workdir and file_mounts (shipping/pod.ts) arrive before setup; a failure to unpack
+# them counts as a failed setup.
+if [[ -n $ship_script ]]; then
+  bash -c "$ship_script" konduktor-ship &
+  child=$!
+  wait "$child"
+  status=$?
+  child=
+  if ((status != 0)); then
+    echo "konduktor: unpacking the shipped workdir and file_mounts failed with exit code $status" >&2
+    finish "$status"
+  fi
+  if [[ -n $workdir ]]; then cd -- "${'$'}{HOME:-/}/$workdir" || finish 1; fi
+fi
+
 if [[ -n $setup_script ]]; then
   bash -c "$setup_script" konduktor-setup &
   child=$!

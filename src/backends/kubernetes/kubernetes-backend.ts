@@ -89,6 +89,10 @@ class KubernetesBackendImpl implements Backend {
     return this.#lifecycle.manifest(spec);
   }
 
+  describeCode(spec: TaskSpec): Promise<string | undefined> {
+    return this.#lifecycle.describeCode(spec);
+  }
+
   submit(spec: TaskSpec): Promise<string> {
     return this.#lifecycle.submit(spec);
   }

@@ -13,13 +13,24 @@ import { apiMessage, statusOf } from './client.js';
 import { readCondition } from './condition.js';
 import { observedStart } from './job-info.js';
 import { deactivateWorkload, kueueQueueOf } from './kueue.js';
-import { ANNOTATIONS, buildJobSet, type JobSetManifest } from './manifests.js';
+import {
+  ANNOTATIONS,
+  buildJobSet,
+  type JobSetManifest,
+  validateForKubernetes,
+} from './manifests.js';
 import { jobSetAttempt, podAttempt } from './outcome.js';
 import { STATUS_WRITE_ATTEMPTS, type JobRecorder } from './recording.js';
 import type { JobStatusReader } from './status.js';
 import type { JobSetObject } from './types.js';
 import { localUser } from './user.js';
 import { envSecretRefs } from '../../secrets/kubernetes-store.js';
+import {
+  attachCode,
+  type ArchiveStore,
+  prepareShipping,
+  shippingPreview,
+} from './shipping/index.js';
 
 const NAME_ATTEMPTS = 10;
 
@@ -28,22 +39,39 @@ export class JobSetLifecycle {
   readonly #api: JobSetApi;
   readonly #status: JobStatusReader;
   readonly #recorder: JobRecorder;
+  /** The bucket of `kubernetes.storage`, when one is configured (large shipped code). */
+  readonly #archives: ArchiveStore | undefined;
 
-  constructor(api: JobSetApi, status: JobStatusReader, recorder: JobRecorder) {
+  constructor(
+    api: JobSetApi,
+    status: JobStatusReader,
+    recorder: JobRecorder,
+    archives?: ArchiveStore,
+  ) {
     this.#api = api;
     this.#status = status;
     this.#recorder = recorder;
+    this.#archives = archives;
   }
 
-  /** The JobSet {@link JobSetLifecycle.submit} would create (with a fresh name). */
+  /** The JobSet {@link JobSetLifecycle.submit} would create (with a fresh name); uploads nothing. */
   async manifest(spec: TaskSpec): Promise<JobSetManifest> {
     const user = localUser();
+    validateForKubernetes(spec);
+    const shipping = await shippingPreview(spec, this.#archives);
     return buildJobSet(spec, {
       name: makeJobName(spec.name),
       namespace: this.#api.namespace,
       user,
       envSecrets: await envSecretRefs(this.#api.core, this.#api.namespace, user),
+      ...(shipping === undefined ? {} : { shipping }),
     });
+  }
+
+  /** What the task's workdir and file mounts become (the plan's `code:` line); uploads nothing. */
+  async describeCode(spec: TaskSpec): Promise<string | undefined> {
+    validateForKubernetes(spec);
+    return (await shippingPreview(spec, this.#archives))?.summary;
   }
 
   /**
@@ -55,6 +83,8 @@ export class JobSetLifecycle {
   async submit(spec: TaskSpec): Promise<string> {
     const user = localUser();
     const envSecrets = await envSecretRefs(this.#api.core, this.#api.namespace, user);
+    validateForKubernetes(spec);
+    const code = await prepareShipping(spec, this.#archives);
     for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
       const name = makeJobName(spec.name);
       const body = buildJobSet(spec, {
@@ -63,9 +93,11 @@ export class JobSetLifecycle {
         user,
         submittedAt: new Date(),
         envSecrets,
+        ...(code === undefined ? {} : { shipping: code }),
       });
+      let created: JobSetObject | undefined;
       try {
-        if (await this.#api.create(body)) return name;
+        created = await this.#api.create(body);
       } catch (err) {
         const status = statusOf(err);
         if (status === 422 || status === 400) {
@@ -75,6 +107,15 @@ export class JobSetLifecycle {
         }
         throw this.#api.error(err, 'create the JobSet');
       }
+      if (created === undefined) continue;
+      if (code !== undefined) {
+        try {
+          await attachCode(this.#api.core, this.#api.custom, this.#api.namespace, created, code);
+        } catch (err) {
+          throw this.#api.error(err, `create the code Secret of job ${name}`);
+        }
+      }
+      return name;
     }
     throw new BackendError(
       `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,

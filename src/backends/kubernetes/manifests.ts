@@ -12,6 +12,7 @@ import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
 import { LABEL_MAX_LENGTH, labelKeyProblem, labelValueProblem } from '../../task/k8s-names.js';
 import { CONTAINER_SCRIPT } from './container-script.js';
+import { podShipping, REMOTE_WORKDIR } from './shipping/pod.js';
 
 export { CONTAINER_SCRIPT, INVALID_HEAD_BYTES, MARKERS } from './container-script.js';
 
@@ -51,6 +52,8 @@ export const ANNOTATIONS = {
   resumeAttempt: 'konduktor.dev/resume-attempt',
   /** When the job's first run started (ISO 8601), kept by `konduktor stop` before its pods go. */
   startedAt: 'konduktor.dev/started-at',
+  /** What the job's code Secret holds: `<size> gzip tar, sha256 <hash>, <channel>`. */
+  code: 'konduktor.dev/code',
 } as const;
 
 /** Labels and annotations set by JobSet and the Job controller that konduktor reads. */
@@ -83,6 +86,11 @@ export interface JobSetOptions {
   readonly user: string;
   /** When the job is submitted (an annotation, to order jobs finer than creationTimestamp). */
   readonly submittedAt?: Date;
+  /**
+   * The job's shipped code, when it has a workdir or file mounts: its pods mount the job's code
+   * Secret and unpack it before setup. `summary` becomes the {@link ANNOTATIONS.code} annotation.
+   */
+  readonly shipping?: { readonly workdir: boolean; readonly summary: string };
   /**
    * The Secrets of the user's env secrets, in order: each reaches the container through
    * `envFrom.secretRef`, below the task's `envs` and the reserved variables (which `env` sets).
@@ -152,6 +160,18 @@ export function labelValue(text: string): string {
   return cleaned === '' ? 'unknown' : cleaned;
 }
 
+/** Why a file mount's remote path cannot be unpacked in a pod, or undefined when it can. */
+function remoteMountProblem(remote: string): string | undefined {
+  const cleaned = remote.replace(/\/+$/, '');
+  if (cleaned === '' || cleaned === '~' || /^\/+$/.test(remote)) {
+    return 'must name a file or directory to create, not the root or home directory itself';
+  }
+  if (cleaned === `~/${REMOTE_WORKDIR}` || cleaned.startsWith(`~/${REMOTE_WORKDIR}/`)) {
+    return `must not be under ~/${REMOTE_WORKDIR}, where the workdir is unpacked: use a path relative to it`;
+  }
+  return undefined;
+}
+
 /**
  * Refuses what the Kubernetes backend cannot run: every problem at once, as the task loader does.
  * @throws {TaskValidationError}
@@ -165,18 +185,10 @@ export function validateForKubernetes(spec: TaskSpec): void {
     issues.push({ path: 'resources.cpus', message: `${need} (CPUs per node, e.g. 1 or 0.5)` });
   if (spec.resources.memory === undefined)
     issues.push({ path: 'resources.memory', message: `${need} (GiB per node, e.g. 2)` });
-  if (spec.workdir !== undefined)
-    issues.push({
-      path: 'workdir',
-      message:
-        'is not supported on the kubernetes backend yet: bake the files into the image, or run on the local backend',
-    });
-  if (Object.keys(spec.fileMounts).length > 0)
-    issues.push({
-      path: 'file_mounts',
-      message:
-        'are not supported on the kubernetes backend yet: bake the files into the image, or run on the local backend',
-    });
+  for (const remote of Object.keys(spec.fileMounts)) {
+    const problem = remoteMountProblem(remote);
+    if (problem !== undefined) issues.push({ path: `file_mounts.${remote}`, message: problem });
+  }
   for (const [key, value] of Object.entries(spec.resources.labels)) {
     const problem = labelKeyProblem(key) ?? labelValueProblem(value);
     if (problem !== undefined) issues.push({ path: `resources.labels.${key}`, message: problem });
@@ -233,6 +245,11 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
     { name: '_KONDUKTOR_RESULT_LIMIT', value: String(limit) },
     { name: '_KONDUKTOR_TERMINATION_FILE', value: TERMINATION_PATH },
   ];
+  const shipping =
+    options.shipping === undefined ? undefined : podShipping(name, options.shipping.workdir);
+  for (const { name: key, value } of shipping?.env ?? []) {
+    env.push({ name: key, value: escapeEnvValue(value) });
+  }
   const podSpec = {
     restartPolicy: 'Never',
     // The script ends at once on SIGTERM; the grace period only bounds a stuck container.
@@ -248,12 +265,18 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
           : { envFrom: options.envSecrets.map((secret) => ({ secretRef: { name: secret } })) }),
         env,
         resources: { requests: quantities, limits: quantities },
-        volumeMounts: [{ name: 'konduktor-output', mountPath: OUTPUT_DIR }],
+        volumeMounts: [
+          { name: 'konduktor-output', mountPath: OUTPUT_DIR },
+          ...(shipping === undefined ? [] : [shipping.volumeMount]),
+        ],
         terminationMessagePath: TERMINATION_PATH,
         terminationMessagePolicy: 'File',
       },
     ],
-    volumes: [{ name: 'konduktor-output', emptyDir: {} }],
+    volumes: [
+      { name: 'konduktor-output', emptyDir: {} },
+      ...(shipping === undefined ? [] : [shipping.volume]),
+    ],
     ...(gpus > 0
       ? {
           tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
@@ -273,6 +296,7 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
         ...(options.submittedAt === undefined
           ? {}
           : { [ANNOTATIONS.submittedAt]: options.submittedAt.toISOString() }),
+        ...(options.shipping === undefined ? {} : { [ANNOTATIONS.code]: options.shipping.summary }),
       },
     },
     spec: {

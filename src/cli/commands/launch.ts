@@ -96,6 +96,8 @@ export async function runLaunch(
     return ExitCodes.SUCCESS;
   }
   info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
+  const code = await backend.describeCode?.(spec);
+  if (code !== undefined) info(`${paint.bold('code')}: ${code}`);
   if (options.yes !== true && !(await confirm(`Launch ${spec.name}?`))) {
     info('not launched');
     return ExitCodes.USAGE;
