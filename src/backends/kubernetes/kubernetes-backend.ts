@@ -13,6 +13,7 @@
  *   its outcome; every other process, now or later, reads the condition.
  * - `lifecycle.ts` ({@link JobSetLifecycle}), `kueue.ts`: submit, cancel, stop, start, remove.
  * - `manifests.ts`, `container-script.ts`: the JobSet a task becomes; `logs.ts`: reading logs.
+ * - `shipping/`: the task's workdir and file mounts, packed and sent to the pods.
  * @module
  */
 import type { MetricPoint } from '../../metrics/line.js';
