@@ -187,6 +187,17 @@ withBackendOptions(
     process.exitCode = await runDown(jobs, options);
   });
 
+withBackendOptions(
+  program
+    .command('recorder')
+    .description(
+      'kubernetes: record every job outcome of a namespace as soon as it ends, until stopped (run it in the cluster; docs/kubernetes.md)',
+    ),
+).action(async (options) => {
+  const { runRecorderCommand } = await import('./commands/recorder.js');
+  process.exitCode = await runRecorderCommand(options);
+});
+
 program
   .command('rpc')
   .description(

@@ -149,6 +149,8 @@ export class NamespaceInformers {
   readonly #pods: RestartingInformer<k8s.V1Pod>;
   readonly #listeners = new Map<string, Set<Listener>>();
   readonly #syncWaiters = new Set<Listener>();
+  /** Listeners of every job's changes (the recorder): given the job, `undefined` after a re-list. */
+  readonly #allListeners = new Set<(job: string | undefined) => void>();
   #started = false;
 
   constructor(kc: k8s.KubeConfig, namespace: string) {
@@ -163,6 +165,7 @@ export class NamespaceInformers {
       for (const waiter of [...this.#syncWaiters]) waiter();
       // Events may have been missed while the watch was down: everyone re-reads.
       for (const set of this.#listeners.values()) for (const listener of [...set]) listener();
+      for (const listener of [...this.#allListeners]) listener(undefined);
     };
     this.#jobsets = new RestartingInformer<k8s.KubernetesObject>(
       kc,
@@ -206,6 +209,7 @@ export class NamespaceInformers {
   #notify(job: string | undefined): void {
     if (job === undefined) return;
     for (const listener of [...(this.#listeners.get(job) ?? [])]) listener();
+    for (const listener of [...this.#allListeners]) listener(job);
   }
 
   #start(): void {
@@ -250,8 +254,26 @@ export class NamespaceInformers {
     return () => {
       set.delete(listener);
       if (set.size === 0) this.#listeners.delete(job);
-      if (this.#listeners.size === 0 && this.#syncWaiters.size === 0) this.stop();
+      this.#stopWhenUnused();
     };
+  }
+
+  /**
+   * Calls `listener` with the job's name whenever any job's JobSet or pod changes, and with
+   * `undefined` after every (re-)list, when events may have been missed. Keeps the informers
+   * running like {@link NamespaceInformers.subscribe}.
+   */
+  subscribeAll(listener: (job: string | undefined) => void): () => void {
+    this.#allListeners.add(listener);
+    return () => {
+      this.#allListeners.delete(listener);
+      this.#stopWhenUnused();
+    };
+  }
+
+  #stopWhenUnused(): void {
+    if (this.#listeners.size === 0 && this.#allListeners.size === 0 && this.#syncWaiters.size === 0)
+      this.stop();
   }
 
   /** The cached JobSet of a job. */

@@ -196,3 +196,8 @@ export const KubernetesBackend = {
 
 /** The concrete class, for tests and benchmarks that read informer counters. */
 export type KubernetesBackendInstance = KubernetesBackendImpl;
+
+/** True when `backend` is a Kubernetes backend (its informers and evaluation are reachable). */
+export function isKubernetesBackend(backend: Backend): backend is KubernetesBackendInstance {
+  return backend instanceof KubernetesBackendImpl;
+}

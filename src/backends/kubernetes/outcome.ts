@@ -294,7 +294,8 @@ export function outcomeOf(
     return {
       kind: 'failed',
       reason:
-        'the job succeeded, but its rank 0 pod was deleted before any konduktor process read the result',
+        'the job succeeded, but its rank 0 pod was deleted before any konduktor process read the result; ' +
+        'run `konduktor recorder` in the cluster to record outcomes without a client (docs/kubernetes.md)',
       attempt: end.attempt,
       logTail: [],
     };
