@@ -6,10 +6,10 @@
  */
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { formatError, info, out } from '../output.js';
-import { backendFromFlags, type BackendFlags } from './common.js';
+import { backendFromFlags, type TargetFlags } from '../target.js';
 
 /** Runs the recorder until SIGTERM or SIGINT; exit 0 then. */
-export async function runRecorderCommand(flags: Omit<BackendFlags, 'backend'>): Promise<ExitCode> {
+export async function runRecorderCommand(flags: Omit<TargetFlags, 'backend'>): Promise<ExitCode> {
   const backend = await backendFromFlags({ ...flags, backend: 'kubernetes' });
   const { runRecorder } = await import('../../backends/kubernetes/recorder.js');
   const controller = new AbortController();
