@@ -52,8 +52,10 @@ our_mounts() {  # mount points under the cluster's dirs, deepest first
   awk '{print $5}' /proc/self/mountinfo | grep -E "^($W|$RUN|$NETNS_PATH)(/|\$)" | awk '{print length, $0}' | sort -rn | cut -d' ' -f2-
 }
 
-# 1. components, newest first (the kubelet before containerd, so it restarts nothing)
-stop apiforward kueue jobset kubelet
+# 1. components, newest first (the kubelet before containerd, so it restarts nothing); the object
+#    store's own script also removes its data and the konduktor.yaml it wrote
+bash "$HERE/object-store.sh" down || log "object-store.sh down failed"
+stop s3forward object-store apiforward kueue jobset kubelet
 # 2. pods: kill their containers through containerd while it is still up
 if [ -S "$CTRD_SOCK" ]; then
   for t in $(timeout 90 ctr "${CTR_OPTS[@]}" -a "$CTRD_SOCK" -n k8s.io tasks ls -q 2>/dev/null); do
@@ -120,6 +122,7 @@ m=$(awk '{print $5}' /proc/self/mountinfo | grep -E "^($W|$RUN|$NETNS_PATH)(/|\$
 [ ! -e "$NETNS_PATH" ] || { log "LEFT: netns $NETNS_PATH"; bad=1; }
 [[ " $(ip netns list 2>/dev/null | awk '{print $1}' | tr '\n' ' ') " == *" $NETNS "* ]] && { log "LEFT: netns $NETNS listed"; bad=1; }
 [ -z "$(ss -Hltn "sport = :$HOST_API_PORT")" ] || { log "LEFT: something listens on $HOST_API_ADDR:$HOST_API_PORT"; bad=1; }
+[ -z "$(ss -Hltn "sport = :$HOST_S3_PORT")" ] || { log "LEFT: something listens on $HOST_S3_ADDR:$HOST_S3_PORT"; bad=1; }
 for h in /sys/fs/cgroup/*/kubepods; do [ -d "$h" ] && { log "LEFT: cgroup $h"; bad=1; }; done
 [ ! -e "$W" ] && [ ! -e "$RUN" ] || { log "LEFT: state dirs"; bad=1; }
 for d in $CREATED; do [ ! -e "$d" ] || { log "LEFT: $d"; bad=1; }; done

@@ -5,6 +5,8 @@ K8S_VERSION=${K8S_VERSION:-1.35.4}        # <= 1.37 (cgroup v1 + containerd 1.6 
 ETCD_VERSION=${ETCD_VERSION:-3.6.16}
 JOBSET_VERSION=${JOBSET_VERSION:-0.11.0}  # built against k8s.io/* v0.35
 KUEUE_VERSION=${KUEUE_VERSION:-0.17.0}    # only for `up.sh --kueue`
+# the object store (object-store.sh): SeaweedFS 4.53 as the Go module proxy serves it
+SEAWEEDFS_VERSION=${SEAWEEDFS_VERSION:-v0.0.0-20261109003541-7506e5f91cd6}
 
 KONDUKTOR_CACHE=${KONDUKTOR_CACHE:-$HOME/.cache/konduktor}
 CACHE=$KONDUKTOR_CACHE/k8s/$K8S_VERSION     # build output (binaries, images, manifests)
@@ -26,6 +28,10 @@ NODE_IP=10.200.0.1                          # on veth node0 inside the netns; ap
 API_PORT=6443
 HOST_API_ADDR=127.0.0.1                     # root-netns address tests use (apiforward.py)
 HOST_API_PORT=${KONDUKTOR_API_PORT:-16443}
+S3_PORT=8333                                # the object store's S3 gateway on $NODE_IP (pods use it)
+HOST_S3_ADDR=127.0.0.1                      # ... and in the root netns (object-store.sh's forwarder)
+HOST_S3_PORT=${KONDUKTOR_S3_PORT:-16333}
+S3_BUCKET=konduktor
 POD_CIDR=10.244.0.0/24
 SERVICE_CIDR=10.0.0.0/24
 HARDCODED_DIRS="/run/containerd /var/lib/kubelet /var/lib/cni /var/log/containers /var/log/pods /etc/kueue"

@@ -2,7 +2,8 @@
 # Bring up a real single-node Kubernetes cluster for the test suite:
 #   containerd + runc (Debian) -> etcd -> kube-apiserver -> kube-controller-manager,
 #   kube-scheduler -> kubelet (node Ready) -> JobSet controller (webhooks answered)
-#   [-> Kueue with --kueue]
+#   [-> Kueue with --kueue] -> the S3 object store (object-store.sh: SeaweedFS, a bucket,
+#   ~/.cache/konduktor/cluster/konduktor.yaml)
 # All daemons run inside the private network namespace $NETNS (entered with nsenter);
 # the apiserver is reached from the root netns at https://127.0.0.1:$HOST_API_PORT through
 # apiforward.py. PIDs in ~/.cache/konduktor/cluster/pids, logs in .../logs.
@@ -22,6 +23,8 @@ take_lock
 # ---------------------------------------------------------------- already up?
 if [ -f "$CLUSTER/up.ok" ] && bash "$HERE/status.sh" --quiet; then
   if [ $WITH_KUEUE = 0 ] || [ -f "$CLUSTER/pids/kueue.pid" ]; then
+    # The object store is started beside a running cluster when it is not up yet.
+    bash "$HERE/object-store.sh" up
     log "cluster already up"; echo "$KUBECONFIG_OUT"; exit 0
   fi
 fi
@@ -32,7 +35,7 @@ fi
 
 bash "$HERE/deps.sh"
 BUILD_ARGS=(); if [ $WITH_KUEUE = 1 ]; then BUILD_ARGS+=(--kueue); fi
-if [ $DO_BUILD = 1 ]; then bash "$HERE/build.sh" "${BUILD_ARGS[@]}"; fi
+if [ $DO_BUILD = 1 ]; then bash "$HERE/build.sh" "${BUILD_ARGS[@]}"; bash "$HERE/object-store.sh" build; fi
 for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl jobset; do
   [ -x "$BIN/$b" ] || die "$BIN/$b missing: run scripts/cluster/build.sh"
 done
@@ -304,6 +307,10 @@ metadata: {name: kueue-probe}
 YAML
   wait_for kueue 60 K create --dry-run=server -f "$W/kueue-probe.yaml"
 fi
+
+# ---------------------------------------------------------------- object store (S3)
+CURRENT=object-store
+bash "$HERE/object-store.sh" up
 
 ok=1
 {
