@@ -17,6 +17,9 @@ const nonEmpty = (what: string) =>
     .string({ error: (iss) => `must be ${what}, got ${describeValue(iss.input)}` })
     .min(1, `must not be empty; give ${what} or remove the field`);
 
+const httpUrl = (what: string) =>
+  nonEmpty(what).regex(/^https?:\/\/[^/\s]+\/?$/, `must be ${what}, such as http://host:port`);
+
 const ConfigSchema = z.strictObject({
   backend: z
     .enum(['local', 'kubernetes'], {
@@ -45,6 +48,21 @@ const ConfigSchema = z.strictObject({
       context: nonEmpty('a kubeconfig context name').optional(),
       namespace: nonEmpty('a namespace').optional(),
       kubeconfig: nonEmpty('the path of a kubeconfig file').optional(),
+      storage: z
+        .strictObject({
+          url: z
+            .string({ error: (iss) => `must be an s3:// URL, got ${describeValue(iss.input)}` })
+            .regex(
+              /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/,
+              'must be s3://BUCKET or s3://BUCKET/PREFIX (a valid bucket name)',
+            ),
+          endpoint: httpUrl('the S3 endpoint konduktor uploads to').optional(),
+          pod_endpoint: httpUrl('the S3 endpoint as the pods reach it').optional(),
+          region: nonEmpty('an AWS region such as us-east-1').optional(),
+          profile: nonEmpty('a profile of the AWS shared credentials file').optional(),
+          credentials_file: nonEmpty('the path of an AWS shared credentials file').optional(),
+        })
+        .optional(),
     })
     .optional(),
 });

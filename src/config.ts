@@ -8,6 +8,8 @@
  * kubernetes:
  *   context: my-cluster     # default: the kubeconfig's current context
  *   namespace: research     # default: the context's namespace
+ *   storage:                # large workdirs: an S3-compatible bucket (see StorageConfig)
+ *     url: s3://my-bucket/konduktor
  * ```
  * @module
  */
@@ -39,8 +41,28 @@ export interface UserConfig {
         readonly context?: string | undefined;
         readonly namespace?: string | undefined;
         readonly kubeconfig?: string | undefined;
+        readonly storage?: StorageConfig | undefined;
       }
     | undefined;
+}
+
+/**
+ * `kubernetes.storage`: the S3-compatible bucket large shipped code goes through. Credentials
+ * come from the AWS SDK's usual chain (environment, `~/.aws`), or from `profile` of
+ * `credentials_file` when given.
+ */
+export interface StorageConfig {
+  /** `s3://BUCKET/PREFIX`: archives go to `PREFIX/code/<sha256>.tar.gz`. */
+  readonly url: string;
+  /** The endpoint konduktor uploads to (`http://host:port`); default AWS's for the region. */
+  readonly endpoint?: string | undefined;
+  /** The endpoint as pods reach it, for the URLs they fetch; default `endpoint`. */
+  readonly pod_endpoint?: string | undefined;
+  /** @default us-east-1 */
+  readonly region?: string | undefined;
+  readonly profile?: string | undefined;
+  /** An AWS shared credentials file (`~` allowed). */
+  readonly credentials_file?: string | undefined;
 }
 
 const cache = new Map<string, { mtimeMs: number; config: UserConfig }>();

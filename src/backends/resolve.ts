@@ -140,6 +140,7 @@ export async function createBackend(
         ...pick('context', options.context ?? config.context),
         ...pick('namespace', options.namespace ?? config.namespace),
         ...pick('kubeconfig', options.kubeconfig ?? config.kubeconfig),
+        ...(config.storage === undefined ? {} : { storage: config.storage }),
       });
     }
     default:

@@ -56,6 +56,32 @@ describe('invalid config.yaml', () => {
     at('8:3', /unknown field 'contxt'; did you mean 'kubernetes\.context'\?/);
   });
 
+  it('words problems of kubernetes.storage with positions', async () => {
+    const stderr = await launchWith(
+      [
+        'kubernetes:', // 1
+        '  storage:', // 2
+        '    url: https://bucket/x', // 3
+        '    endpoint: 127.0.0.1:9000', // 4
+        '    regoin: us-east-1', // 5
+        '',
+      ].join('\n'),
+    );
+    assert.match(stderr, /\(3 problems\)/);
+    assert.match(
+      stderr,
+      /:3:10: kubernetes\.storage\.url: must be s3:\/\/BUCKET or s3:\/\/BUCKET\/PREFIX/,
+    );
+    assert.match(
+      stderr,
+      /:4:15: kubernetes\.storage\.endpoint: must be the S3 endpoint konduktor uploads to, such as http:\/\/host:port/,
+    );
+    assert.match(
+      stderr,
+      /:5:5: kubernetes\.storage\.regoin: unknown field 'regoin'; did you mean 'kubernetes\.storage\.region'\?/,
+    );
+  });
+
   it('suggests the right level for a field written at the wrong one', async () => {
     const stderr = await launchWith('capacity:\n  cpus: 2\ncontext: kind\n');
     assert.match(stderr, /unknown field 'capacity'; did you mean 'local\.capacity'\?/);

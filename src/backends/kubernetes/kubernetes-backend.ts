@@ -37,6 +37,8 @@ import { jobMetrics, type JobMetricsOptions } from './pod-metrics.js';
 import { CONTAINER_NAME } from './manifests.js';
 import { JobRecorder } from './recording.js';
 import { JobStatusReader } from './status.js';
+import type { StorageConfig } from '../../config.js';
+import type { ArchiveStoreStats, S3ArchiveStore } from './shipping/storage.js';
 
 /** Options of {@link KubernetesBackend.connect}. */
 export interface KubernetesBackendOptions {
@@ -48,6 +50,8 @@ export interface KubernetesBackendOptions {
   readonly namespace?: string;
   /** The kubeconfig file. @default $KUBECONFIG, else ~/.kube/config */
   readonly kubeconfig?: string;
+  /** `kubernetes.storage`: the bucket large shipped code goes through. @default none */
+  readonly storage?: StorageConfig;
 }
 
 /** The Kubernetes backend. See the module documentation. */
@@ -61,14 +65,17 @@ class KubernetesBackendImpl implements Backend {
   readonly #status: JobStatusReader;
   readonly #lifecycle: JobSetLifecycle;
 
-  constructor(api: JobSetApi) {
+  readonly #archives: S3ArchiveStore | undefined;
+
+  constructor(api: JobSetApi, archives?: S3ArchiveStore) {
     this.#api = api;
+    this.#archives = archives;
     this.namespace = api.namespace;
     this.description = api.description;
     this.#informers = new BackendInformers(api.kc, api.namespace);
     this.#recorder = new JobRecorder(api);
     this.#status = new JobStatusReader(api, this.#informers, this.#recorder);
-    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder);
+    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, archives);
   }
 
   /** The shared informers of this backend's namespace, started on first use (for benchmarks). */
@@ -174,8 +181,14 @@ class KubernetesBackendImpl implements Backend {
     return this.#informers.closed;
   }
 
+  /** Upload counters of the `kubernetes.storage` bucket, when one is configured. */
+  get archiveStats(): ArchiveStoreStats | undefined {
+    return this.#archives?.stats;
+  }
+
   async close(): Promise<void> {
     this.#informers.close();
+    this.#archives?.close();
     return Promise.resolve();
   }
 }
@@ -188,7 +201,12 @@ export const KubernetesBackend = {
    */
   async connect(options: KubernetesBackendOptions): Promise<Backend> {
     const { kc, namespace } = loadKubeConfig(options);
-    const backend = new KubernetesBackendImpl(new JobSetApi(kc, namespace));
+    // The S3 client is loaded only when a bucket is configured.
+    const archives =
+      options.storage === undefined
+        ? undefined
+        : new (await import('./shipping/storage.js')).S3ArchiveStore(options.storage);
+    const backend = new KubernetesBackendImpl(new JobSetApi(kc, namespace), archives);
     await backend.probe();
     return backend;
   },

@@ -1,0 +1,163 @@
+/**
+ * The bucket channel of code shipping: archives too large for a Secret go to the S3-compatible
+ * bucket of `kubernetes.storage` as `<prefix>/code/<sha256>.tar.gz`, uploaded only when the bucket
+ * does not hold that hash yet (and once per process however many jobs ask at once: a sweep's
+ * trials share one upload). Pods fetch it through a presigned GET URL made for the endpoint
+ * they reach (`pod_endpoint`), so they need no credentials and no S3 tool.
+ * @module
+ */
+import { homedir } from 'node:os';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { fromIni } from '@aws-sdk/credential-providers';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { StorageConfig } from '../../../config.js';
+import { BackendError } from '../../../errors.js';
+import type { ArchiveStore } from './index.js';
+import type { PackedCode } from './pack.js';
+
+/** How long a pod's URL stays valid: SigV4's longest, 7 days (a job queued longer refetches nothing). */
+export const URL_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+/** Counters of one store, for tests and benchmarks. */
+export interface ArchiveStoreStats {
+  /** Archives uploaded. */
+  uploads: number;
+  /** Archives found in the bucket already. */
+  found: number;
+}
+
+function parseUrl(url: string): { bucket: string; prefix: string } {
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
+  if (match === null)
+    throw new BackendError(`kubernetes.storage.url ${url} is not s3://BUCKET/PREFIX`);
+  const prefix = (match[2] ?? '').replace(/\/+$/, '');
+  return { bucket: match[1] ?? '', prefix };
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? `${homedir()}${path.slice(1)}` : path;
+}
+
+function describeError(err: unknown): string {
+  const name = (err as { name?: unknown }).name;
+  const message = err instanceof Error ? err.message : String(err);
+  return typeof name === 'string' && name !== 'Error' ? `${name}: ${message}` : message;
+}
+
+/** The {@link ArchiveStore} of a `kubernetes.storage` configuration. */
+export class S3ArchiveStore implements ArchiveStore {
+  readonly stats: ArchiveStoreStats = { uploads: 0, found: 0 };
+  readonly #bucket: string;
+  readonly #prefix: string;
+  readonly #client: S3Client;
+  /** Signs the pods' URLs for the endpoint they reach; never sends a request. */
+  readonly #signer: S3Client;
+  readonly #published = new Map<string, Promise<void>>();
+
+  constructor(config: StorageConfig) {
+    // konduktor pins an SDK release that supports Node 20; its warning about later releases
+    // would land on every command's stderr. A user's own setting is kept.
+    process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+    const { bucket, prefix } = parseUrl(config.url);
+    this.#bucket = bucket;
+    this.#prefix = prefix;
+    const credentials =
+      config.profile !== undefined || config.credentials_file !== undefined
+        ? fromIni({
+            ...(config.profile === undefined ? {} : { profile: config.profile }),
+            ...(config.credentials_file === undefined
+              ? {}
+              : { filepath: expandHome(config.credentials_file) }),
+          })
+        : undefined;
+    const base = {
+      region: config.region ?? 'us-east-1',
+      ...(credentials === undefined ? {} : { credentials }),
+      // S3-compatible servers serve buckets by path, not by virtual host.
+      forcePathStyle: config.endpoint !== undefined,
+    };
+    this.#client = new S3Client({
+      ...base,
+      ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+    });
+    const podEndpoint = config.pod_endpoint ?? config.endpoint;
+    this.#signer = new S3Client({
+      ...base,
+      ...(podEndpoint === undefined ? {} : { endpoint: podEndpoint }),
+    });
+  }
+
+  #key(sha256: string): string {
+    return `${this.#prefix === '' ? '' : `${this.#prefix}/`}code/${sha256}.tar.gz`;
+  }
+
+  location(sha256: string): string {
+    return `s3://${this.#bucket}/${this.#key(sha256)}`;
+  }
+
+  async publish(code: PackedCode): Promise<string> {
+    const key = this.#key(code.sha256);
+    let pending = this.#published.get(key);
+    if (pending === undefined) {
+      pending = this.#upload(key, code);
+      this.#published.set(key, pending);
+      pending.catch(() => this.#published.delete(key));
+    }
+    await pending;
+    return this.presign(key);
+  }
+
+  /** A URL that GETs `key` from the pods' endpoint for {@link URL_LIFETIME_SECONDS}. */
+  presign(key: string, bucket = this.#bucket): Promise<string> {
+    return getSignedUrl(this.#signer, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+      expiresIn: URL_LIFETIME_SECONDS,
+    });
+  }
+
+  async #upload(key: string, code: PackedCode): Promise<void> {
+    const where = this.location(code.sha256);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      this.stats.found += 1;
+      return;
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status !== 404) {
+        throw new BackendError(
+          `could not reach the bucket of kubernetes.storage (${where}): ${describeError(err)}; check the endpoint and the credentials (AWS_* variables, the profile)`,
+          { cause: err },
+        );
+      }
+    }
+    try {
+      await this.#client.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: code.archive,
+          ContentType: 'application/gzip',
+          Metadata: { 'konduktor-files': String(code.files) },
+        }),
+      );
+      this.stats.uploads += 1;
+    } catch (err) {
+      throw new BackendError(
+        `could not upload the packed code to ${where}: ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  /** Closes the clients' connections. */
+  close(): void {
+    this.#client.destroy();
+    this.#signer.destroy();
+  }
+}
