@@ -118,6 +118,20 @@ function overflowingNumber(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The last well-formed metric line among `lines` (malformed ones passed over), as `{ step, values }`.
+ */
+export function lastMetricLine(
+  lines: Iterable<string>,
+): { readonly step: number; readonly values: Record<string, number> } | undefined {
+  let last: { step: number; values: Record<string, number> } | undefined;
+  for (const line of lines) {
+    const parsed = parseMetricLine(line);
+    if (parsed.ok) last = { step: parsed.step, values: parsed.values };
+  }
+  return last;
+}
+
 function preview(text: string): string {
   return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

@@ -24,10 +24,53 @@ export type JobEnd =
   | ({ readonly status: 'failed' } & JobFailure);
 
 /**
- * The recorded outcome of a terminal job: plain JSON data, stored durably by the backend so that
- * any process can read it later.
+ * Rank 0's last metric line of the final attempt (`metrics.jsonl`, spec §9), kept with the
+ * outcome so it outlives the job's logs and files. Kept only when it fits: at most
+ * {@link FINAL_METRICS_LIMIT} characters of JSON.
  */
-export type Outcome =
+export interface FinalMetrics {
+  readonly step: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+/**
+ * The largest {@link FinalMetrics} kept with an outcome, in characters of its JSON. A metric line
+ * is at most 4096 bytes and its JSON is never longer than its bytes, so every line fits with room
+ * to spare; the bound keeps a Kubernetes record (a condition message of at most 30000 characters)
+ * room for the result (4 KiB) and a log tail beside it, whatever a caller hands in.
+ */
+export const FINAL_METRICS_LIMIT = 8192;
+
+/**
+ * `finalMetrics` when they fit, or nothing.
+ * @returns `{ finalMetrics }` to spread into an outcome, or `{}`.
+ */
+export function withFinalMetrics(metrics: FinalMetrics | undefined): {
+  readonly finalMetrics?: FinalMetrics;
+} {
+  if (metrics === undefined) return {};
+  const finalMetrics = { step: metrics.step, values: metrics.values };
+  return JSON.stringify(finalMetrics).length <= FINAL_METRICS_LIMIT ? { finalMetrics } : {};
+}
+
+/** True for a well-formed {@link FinalMetrics} read back from a record (records are data). */
+export function isFinalMetrics(value: unknown): value is FinalMetrics {
+  if (typeof value !== 'object' || value === null) return false;
+  const { step, values } = value as Record<string, unknown>;
+  return (
+    Number.isSafeInteger(step) &&
+    typeof values === 'object' &&
+    values !== null &&
+    !Array.isArray(values) &&
+    Object.values(values).every((v) => typeof v === 'number' && Number.isFinite(v))
+  );
+}
+
+/**
+ * The recorded outcome of a terminal job: plain JSON data, stored durably by the backend so that
+ * any process can read it later. `finalMetrics` is rank 0's last metric line, when it had one.
+ */
+export type Outcome = (
   | { readonly kind: 'value'; readonly attempt: number; readonly text: string }
   | {
       readonly kind: 'no_result';
@@ -50,7 +93,8 @@ export type Outcome =
       readonly size: number;
       readonly limit: number;
     }
-  | ({ readonly kind: 'failed'; readonly valueText?: string } & JobFailure);
+  | ({ readonly kind: 'failed'; readonly valueText?: string } & JobFailure)
+) & { readonly finalMetrics?: FinalMetrics };
 
 /** The outcome kinds, for exhaustive switches. */
 export type OutcomeKind = Outcome['kind'];
@@ -104,7 +148,7 @@ export function outcomeError(
     case 'too_large':
       return new ResultTooLargeError(jobName, outcome.size, outcome.limit);
     case 'failed': {
-      const { kind: _kind, valueText, ...failure } = outcome;
+      const { kind: _kind, valueText, finalMetrics: _metrics, ...failure } = outcome;
       return valueText === undefined
         ? new JobFailedError(jobName, failure)
         : new JobFailedError(jobName, { ...failure, value: JSON.parse(valueText) as unknown });

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { LocalBackend } from '../../src/backends/local/local-backend.js';
+import { Job } from '../../src/job/job.js';
 import { ROOT, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
 
 /**
@@ -161,6 +163,58 @@ describe('konduktor metrics', () => {
     assert.match(listed.stdout, /^step 0 {2}loss=1 {2}written_ms=\d/m);
     assert.match(listed.stdout, /^step 10 {2}loss=0\.1$/m);
     assert.match(listed.stdout, /^step 11 {2}loss=0\.05$/m);
+  });
+
+  it('keeps the last metric line with the outcome (status --json)', async () => {
+    const status = await runCli(['status', '--json'], { home: ctx.home });
+    assert.equal(status.code, 0, status.stderr);
+    const job = (JSON.parse(status.stdout) as { name: string; outcome: unknown }[]).find(
+      (j) => j.name === name,
+    );
+    // Step 11 had no newline but the job ended; rank 1's later steps never count.
+    assert.deepEqual((job?.outcome as { finalMetrics?: unknown }).finalMetrics, {
+      step: 11,
+      values: { loss: 0.05 },
+    });
+  });
+
+  it('keeps the last well-formed line of a cancelled job, and none when there is none', async () => {
+    const task = writeTask(
+      ctx.dir,
+      'cancelled.yaml',
+      [
+        'name: cancelled',
+        'run: |',
+        `  echo '{"step": 4, "acc": 0.5}' >> "$KONDUKTOR_OUTPUT_DIR/metrics.jsonl"`,
+        `  echo '{"step": 5, "acc": "bad"}' >> "$KONDUKTOR_OUTPUT_DIR/metrics.jsonl"`,
+        '  echo started',
+        '  sleep 60',
+        '',
+      ].join('\n'),
+    );
+    const launched = await runCli(['launch', '-y', '-d', task], { home: ctx.home });
+    assert.equal(launched.code, 0, launched.stderr);
+    const job = launched.stdout.trim();
+    const follower = startCli(['logs', job, '-f'], { home: ctx.home });
+    await follower.waitFor('stdout', /started/, 60_000);
+    // No CLI command cancels and keeps the job: the library's cancel, as a sweep's pruner uses.
+    const backend = new LocalBackend({ home: ctx.home });
+    try {
+      await new Job(job, backend).cancel();
+    } finally {
+      await backend.close();
+    }
+    await follower.done;
+    const none = writeTask(ctx.dir, 'none.yaml', 'name: none\nrun: echo hi\n');
+    await runCli(['launch', '-y', none], { home: ctx.home });
+    const status = await runCli(['status', '--json'], { home: ctx.home });
+    const jobs = JSON.parse(status.stdout) as { name: string; outcome: Record<string, unknown> }[];
+    const cancelled = jobs.find((j) => j.name === job)?.outcome;
+    assert.equal(cancelled?.['kind'], 'failed');
+    assert.deepEqual(cancelled['finalMetrics'], { step: 4, values: { acc: 0.5 } });
+    const without = jobs.find((j) => j.name.startsWith('none-'))?.outcome;
+    assert.equal(without?.['kind'], 'no_result');
+    assert.equal('finalMetrics' in without, false);
   });
 
   it('refuses an attempt the job does not have, and an unknown job', async () => {

@@ -150,6 +150,20 @@ void describe('metrics on kubernetes', () => {
     assert.equal(listed.stderr.split('\n').filter((l) => l.startsWith('warning:')).length, 2);
   });
 
+  it('keeps the last metric line with the recorded outcome', async () => {
+    const status = await runCli(on(['status', '--json']), cliOptions);
+    assert.equal(status.code, 0, status.stderr);
+    const job = (JSON.parse(status.stdout) as { name: string; outcome: unknown }[]).find(
+      (j) => j.name === name,
+    );
+    assert.deepEqual(job?.outcome, {
+      kind: 'value',
+      attempt: 0,
+      text: '{"loss": 0.1}',
+      finalMetrics: { step: 5, values: { loss: 0.1 } },
+    });
+  });
+
   it('never shows a marker line in konduktor logs; the job lines read as written', async () => {
     const logs = await runCli(on(['logs', name]), cliOptions);
     assert.equal(logs.code, 0, logs.stderr);

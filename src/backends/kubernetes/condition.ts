@@ -10,7 +10,7 @@
  * (`original-condition.ts`), so a JobSet launched by the original can be read too.
  * @module
  */
-import type { Outcome, OutcomeKind } from '../../result/outcome.js';
+import { isFinalMetrics, type Outcome, type OutcomeKind } from '../../result/outcome.js';
 import { LABELS } from './manifests.js';
 import { ORIGINAL_MANAGED_LABEL, originalOutcome } from './original-condition.js';
 import type { ConditionObject, JobSetObject } from './types.js';
@@ -57,10 +57,14 @@ function readOwnMessage(message: string): JobRecord | undefined {
   try {
     const parsed = JSON.parse(message) as unknown;
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-    const { startedAt, endedAt, ...outcome } = parsed as Outcome & {
+    const { startedAt, endedAt, finalMetrics, ...rest } = parsed as Outcome & {
       startedAt?: unknown;
       endedAt?: unknown;
+      finalMetrics?: unknown;
     };
+    // Anyone who may write the JobSet's status may write this: metrics of the wrong shape are
+    // left out rather than handed on.
+    const outcome = (isFinalMetrics(finalMetrics) ? { ...rest, finalMetrics } : rest) as Outcome;
     if (!KINDS.has(outcome.kind) || typeof outcome.attempt !== 'number') return undefined;
     const started = dateField(startedAt);
     const ended = dateField(endedAt);

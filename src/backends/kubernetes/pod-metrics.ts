@@ -4,8 +4,15 @@
  * the copy: the log's own timestamp, so a later read gives the same times.
  * @module
  */
-import { MetricLineCounter, type MetricPoint, type MetricWarning } from '../../metrics/line.js';
-import type { PodLogEntry } from './metric-markers.js';
+import type * as k8s from '@kubernetes/client-node';
+import {
+  lastMetricLine,
+  MetricLineCounter,
+  type MetricPoint,
+  type MetricWarning,
+} from '../../metrics/line.js';
+import type { FinalMetrics } from '../../result/outcome.js';
+import { PodLogDemux, type PodLogEntry } from './metric-markers.js';
 import {
   demuxTimestamped,
   followJobEntries,
@@ -60,4 +67,43 @@ function* point(
   if (taken === undefined) return;
   if ('warning' in taken) options.onWarning?.(taken.warning);
   else yield taken.point;
+}
+
+/** The most log lines read back from a pod's end looking for its last metric line. */
+const FINAL_SEARCH_MAX_LINES = 16_384;
+
+/**
+ * Rank 0's last well-formed metric line in a pod's log, for the outcome: the log's end is read,
+ * further back (by fours, up to {@link FINAL_SEARCH_MAX_LINES} lines) while it holds none.
+ * Undefined when there is none there, or the log cannot be read (the pod is gone).
+ */
+export async function readFinalMetrics(
+  core: k8s.CoreV1Api,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<FinalMetrics | undefined> {
+  try {
+    for (let asked = 256; asked <= FINAL_SEARCH_MAX_LINES; asked *= 4) {
+      const text = await core.readNamespacedPodLog({
+        name: pod,
+        namespace,
+        container,
+        tailLines: asked,
+      });
+      const lines = text.split('\n');
+      const demux = new PodLogDemux();
+      const metrics: string[] = [];
+      for (const line of lines) {
+        for (const entry of demux.take(line)) {
+          if (entry.kind === 'metric' && entry.text !== undefined) metrics.push(entry.text);
+        }
+      }
+      const last = lastMetricLine(metrics);
+      if (last !== undefined || lines.length < asked) return last;
+    }
+  } catch {
+    // The pod went meanwhile: no metrics to keep.
+  }
+  return undefined;
 }

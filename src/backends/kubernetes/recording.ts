@@ -6,7 +6,7 @@
  * @module
  */
 import { BackendError } from '../../errors.js';
-import type { Outcome } from '../../result/outcome.js';
+import { type FinalMetrics, type Outcome, withFinalMetrics } from '../../result/outcome.js';
 import type { JobInfo } from '../backend.js';
 import type { JobSetApi } from './api.js';
 import { statusOf } from './client.js';
@@ -14,6 +14,7 @@ import { type JobRecord, readRecord, withCondition } from './condition.js';
 import { infoOf, pullFailure, recordTimes } from './job-info.js';
 import { readPodLogTail } from './logs.js';
 import { ANNOTATIONS, CONTAINER_NAME, LABELS } from './manifests.js';
+import { readFinalMetrics } from './pod-metrics.js';
 import { failingPod, jobSetAttempt, outcomeOf, podOf, settledState } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
 
@@ -95,6 +96,8 @@ export class JobRecorder {
         reason: 'the job was cancelled',
         attempt,
         logTail: [],
+        // Rank 0's pod may still be there (its deletion takes a moment).
+        ...withFinalMetrics(await this.#finalMetrics(pods, attempt)),
       };
       return { outcome, pods, podsEnded: false };
     }
@@ -130,7 +133,10 @@ export class JobRecorder {
       const failing = failingPod(current, attempt);
       if (failing?.metadata?.name !== undefined) logTail = await this.#tail(failing.metadata.name);
     }
-    let outcome = outcomeOf(js, current, logTail);
+    let outcome: Outcome = {
+      ...outcomeOf(js, current, logTail),
+      ...withFinalMetrics(await this.#finalMetrics(current, attempt)),
+    };
     // A job that reported nothing often failed inside a pipeline (`train | tee log` exits 0):
     // rank 0's last lines say why.
     const rank0 = podOf(current, attempt, 0)?.metadata?.name;
@@ -139,6 +145,16 @@ export class JobRecorder {
       if (tail.length > 0) outcome = { ...outcome, logTail: tail };
     }
     return { outcome, pods: current };
+  }
+
+  /** Rank 0's last metric line of the attempt, out of its pod's log. */
+  async #finalMetrics(
+    pods: readonly PodObject[],
+    attempt: number,
+  ): Promise<FinalMetrics | undefined> {
+    const rank0 = podOf(pods, attempt, 0)?.metadata?.name;
+    if (rank0 === undefined) return undefined;
+    return readFinalMetrics(this.#api.core, this.#api.namespace, rank0, CONTAINER_NAME);
   }
 
   #tail(pod: string): Promise<string[]> {

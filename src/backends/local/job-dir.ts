@@ -5,8 +5,14 @@
  */
 import type { JobFailure } from '../../errors.js';
 import { RESULT_LIMIT_BYTES, type ReporterFile } from '../../result/decode.js';
-import { classifyOutcome, type JobEnd, type Outcome } from '../../result/outcome.js';
+import {
+  classifyOutcome,
+  type JobEnd,
+  type Outcome,
+  withFinalMetrics,
+} from '../../result/outcome.js';
 import { readLastLines } from './log-file.js';
+import { readFinalMetrics } from './metrics.js';
 import { signalOfExitCode } from './processes.js';
 import {
   type FinalRecord,
@@ -132,7 +138,10 @@ export function jobEndOf(dir: string, final: FinalRecord): JobEnd {
 export function readOutcome(dir: string, final: FinalRecord): { end: JobEnd; outcome: Outcome } {
   try {
     const end = jobEndOf(dir, final);
-    const outcome = classifyOutcome(end, readReporterFile(jobPaths.result(dir, final.attempt, 0)));
+    const outcome: Outcome = {
+      ...classifyOutcome(end, readReporterFile(jobPaths.result(dir, final.attempt, 0))),
+      ...withFinalMetrics(readFinalMetrics(dir, final.attempt)),
+    };
     if (outcome.kind !== 'no_result') return { end, outcome };
     const logTail = readLogTail(jobPaths.log(dir, final.attempt, 0));
     return { end, outcome: logTail.length === 0 ? outcome : { ...outcome, logTail } };

@@ -4,10 +4,16 @@
  * job's change events.
  * @module
  */
-import { MetricLineCounter, type MetricPoint, type MetricWarning } from '../../metrics/line.js';
+import {
+  lastMetricLine,
+  MetricLineCounter,
+  type MetricPoint,
+  type MetricWarning,
+} from '../../metrics/line.js';
+import type { FinalMetrics } from '../../result/outcome.js';
 import { isTerminal } from '../backend.js';
 import { jobPaths } from './protocol.js';
-import { LogLineReader } from './log-file.js';
+import { LogLineReader, tailOffset } from './log-file.js';
 import { firstAttempt, type FollowLogOptions, waitForChange } from './logs.js';
 
 /** What {@link followMetrics} needs from the backend. */
@@ -67,4 +73,20 @@ export async function* followMetrics(options: FollowMetricsOptions): AsyncGenera
     }
     await waitForChange(file.reader.path, options);
   }
+}
+
+/** How many lines from its end a finished attempt's file is searched for its last metric line. */
+const FINAL_SEARCH_LINES = 64;
+
+/**
+ * Rank 0's last well-formed metric line of an attempt, for the outcome: searched among the last
+ * {@link FINAL_SEARCH_LINES} lines only (a file may be huge). Undefined when there is none there,
+ * or the file is missing or not a regular file.
+ */
+export function readFinalMetrics(dir: string, attempt: number): FinalMetrics | undefined {
+  const path = jobPaths.metrics(dir, attempt);
+  const reader = new LogLineReader(path, tailOffset(path, FINAL_SEARCH_LINES), {
+    keep: KEEP_CHARACTERS,
+  });
+  return lastMetricLine(reader.rest());
 }
