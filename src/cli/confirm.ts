@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { UsageError } from '../errors.js';
+import { currentRun } from './io.js';
 
 /**
  * Asks `question` on stderr and reads the answer from stdin. Without a terminal it refuses, so a
@@ -11,7 +12,8 @@ import { UsageError } from '../errors.js';
  * @throws {UsageError} when stdin is not a terminal.
  */
 export async function confirm(question: string, flag = '-y'): Promise<boolean> {
-  if (!process.stdin.isTTY) {
+  const run = currentRun();
+  if (!(run === undefined ? process.stdin.isTTY : run.io.interactive === true)) {
     throw new UsageError(
       `${question} needs an answer, but stdin is not a terminal: pass ${flag} to proceed`,
     );

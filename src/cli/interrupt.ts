@@ -6,6 +6,7 @@
  */
 import { InterruptedError } from '../errors.js';
 import { ExitCodes } from './exit-codes.js';
+import { bindToRun, currentRun, PROCESS_SIGNALS } from './io.js';
 
 /** An abort signal fired by the first Ctrl+C, until {@link Interrupt.dispose}. */
 export interface Interrupt {
@@ -28,27 +29,23 @@ export interface InterruptOptions {
   readonly onRepeat?: () => number;
 }
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
-
 /**
- * Listens for Ctrl+C and SIGTERM: the first aborts the returned signal with an
+ * Listens for Ctrl+C and SIGTERM (the current run's signal source): the first aborts the returned signal with an
  * {@link InterruptedError}; a second leaves at once (see {@link InterruptOptions.onRepeat}).
  */
 export function onInterrupt(options: InterruptOptions = {}): Interrupt {
   const controller = new AbortController();
-  const onSignal = (): void => {
+  const onSignal = bindToRun((): void => {
     if (!controller.signal.aborted) {
       options.onFirst?.();
       controller.abort(new InterruptedError(options.message ?? 'interrupted (Ctrl+C)'));
       return;
     }
-    process.exit(options.onRepeat?.() ?? ExitCodes.INTERRUPTED);
-  };
-  for (const name of SIGNALS) process.on(name, onSignal);
-  return {
-    signal: controller.signal,
-    dispose: () => {
-      for (const name of SIGNALS) process.removeListener(name, onSignal);
-    },
-  };
+    const code = options.onRepeat?.() ?? ExitCodes.INTERRUPTED;
+    if (run === undefined) process.exit(code);
+    else run.leave(code);
+  });
+  const run = currentRun();
+  const stop = (run?.io.signals ?? PROCESS_SIGNALS).on(onSignal);
+  return { signal: controller.signal, dispose: stop };
 }

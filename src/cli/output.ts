@@ -10,9 +10,12 @@ import { asKonduktorError, InternalError, isKonduktorError } from '../errors.js'
 import type { JobInfo } from '../backends/backend.js';
 import { stringifyJson } from '../result/raw-json.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
+import { type CliIo, currentRun, PROCESS_SIGNALS } from './io.js';
 
 /** True when decorations (colour, spinner) may be written to stderr. */
 export function isFancy(): boolean {
+  const run = currentRun();
+  if (run !== undefined && run.io !== PROCESS_IO) return run.io.fancy === true;
   // isatty, not process.stderr.isTTY: making the stream object costs ~2 ms of a short command.
   return isatty(2) && (process.env['NO_COLOR'] ?? '') === '';
 }
@@ -119,17 +122,21 @@ export function outcomeName(code: ExitCode): string {
   }
 }
 
-const colors = pc.createColors(isFancy());
+const fancyColors = pc.createColors(true);
+const plainColors = pc.createColors(false);
 
-/** Colour helpers that are no-ops off a TTY. */
-export const paint = colors;
+/** Colour helpers that are no-ops off a TTY (asked per call: each run has its own stderr). */
+export const paint = new Proxy(plainColors, {
+  get: (_target, key: keyof typeof plainColors) => (isFancy() ? fancyColors : plainColors)[key],
+});
+const colors = paint;
 
 /**
  * Writes data to stdout, ending it with a newline.
  * @throws {OutputClosedError} when the reader went away.
  */
 export function out(text: string): void {
-  writeAll(1, text.endsWith('\n') ? text : `${text}\n`);
+  outExact(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /**
@@ -137,7 +144,7 @@ export function out(text: string): void {
  * @throws {OutputClosedError} when the reader went away.
  */
 export function outExact(text: string): void {
-  writeAll(1, text);
+  (currentRun()?.io ?? PROCESS_IO).stdout(text);
 }
 
 /** True for an abort that is not konduktor's own (`AbortController.abort()` without a reason). */
@@ -147,8 +154,28 @@ function isAbort(error: unknown): error is Error {
 
 /** Writes a message for people to stderr. */
 export function info(text: string): void {
-  writeAll(2, `${text}\n`);
+  (currentRun()?.io ?? PROCESS_IO).stderr(`${text}\n`);
 }
+
+/** The process's own io: stdout and stderr written with write(2), its environment and signals. */
+export const PROCESS_IO: CliIo = {
+  stdout: (text) => {
+    writeAll(1, text);
+  },
+  stderr: (text) => {
+    writeAll(2, text);
+  },
+  get env() {
+    return process.env;
+  },
+  signals: PROCESS_SIGNALS,
+  get interactive() {
+    return process.stdin.isTTY;
+  },
+  get fancy() {
+    return isatty(2) && (process.env['NO_COLOR'] ?? '') === '';
+  },
+};
 
 /**
  * Formats an error for stderr: `error[CODE]: message`, then its causes. An error konduktor did

@@ -15,16 +15,20 @@ import { Store } from '../backends/local/store.js';
 import { integerOption } from './commands/common.js';
 import { renderJobs } from './commands/status-view.js';
 import type { ExitCode } from './exit-codes.js';
+import type { OptionsOf } from './options.js';
 
 /** Runs a plain `status` from the store; undefined when the full command must run instead. */
-export function fastStatus(options: {
-  readonly json?: true;
-  readonly all?: true;
-  readonly limit: string;
-}): ExitCode | undefined {
-  const chosen = process.env['KONDUKTOR_BACKEND'];
+export function fastStatus(
+  options: OptionsOf<'status'>,
+  env: Readonly<Record<string, string | undefined>>,
+): ExitCode | undefined {
+  // Anything but the local backend, and --context/--namespace (refused there), is the full
+  // command's to resolve.
+  if (options.backend === 'kubernetes' || options.context !== undefined) return undefined;
+  if (options.namespace !== undefined) return undefined;
+  const chosen = env['KONDUKTOR_BACKEND'];
   if (chosen !== undefined && chosen !== '' && chosen !== 'local') return undefined;
-  const home = resolveHome();
+  const home = resolveHome(undefined, env);
   const { database } = homeLayout(home);
   // config.ts's configPath, spelled out: importing that module costs ~2.5 ms of this path.
   if (existsSync(join(home, 'config.yaml')) || !existsSync(database)) return undefined;
@@ -34,7 +38,7 @@ export function fastStatus(options: {
     const rows = store.list(limit ?? -1);
     if (!rows.every((row) => isSettled(row.status))) return undefined;
     return renderJobs(rows.map(jobInfoOf), {
-      ...options,
+      ...(options.json === undefined ? {} : { json: options.json }),
       limit,
       description: localDescription(home),
     });

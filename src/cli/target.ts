@@ -9,6 +9,7 @@
 import type { Backend, BackendKind } from '../backends/backend.js';
 import { UsageError } from '../errors.js';
 import { resolveHome } from '../backends/local/home.js';
+import { currentEnv, currentRun } from './io.js';
 
 /** The backend options every job command accepts, as parsed from the command line. */
 export interface TargetFlags {
@@ -31,14 +32,15 @@ export interface Target {
 
 /**
  * Resolves a command's flags to a target, without connecting to anything.
- * @param env - the environment the command runs in (`KONDUKTOR_HOME`, `KONDUKTOR_BACKEND`).
+ * @param env - the environment the command runs in (`KONDUKTOR_HOME`, `KONDUKTOR_BACKEND`);
+ *   the current run's by default.
  * @throws {ConfigError} when `KONDUKTOR_BACKEND` or config.yaml is invalid.
  * @throws {UsageError} when `--context` or `--namespace` is given for the local backend, which
  *   has neither (accepting and dropping them would run the jobs somewhere the user did not say).
  */
 export async function resolveTarget(
   flags: TargetFlags,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>> = currentEnv(),
 ): Promise<Target> {
   const home = resolveHome(undefined, env);
   // Loaded here, not up front: the fast `status` path must not pay for config parsing.
@@ -61,22 +63,23 @@ export async function resolveTarget(
 }
 
 /**
- * The backend of a target, from the process's backends (one per target).
+ * The backend of a target: from the process's backends (one per target), or from the current
+ * in-process run's own, closed when it ends.
  * @throws {BackendError} when it cannot be made (no cluster, no such context, no JobSet CRD).
  */
 export async function backendOf(target: Target): Promise<Backend> {
-  const { resolveBackend } = await import('../backends/resolve.js');
-  return resolveBackend(target.kind, {
-    home: target.home,
-    context: target.context,
-    namespace: target.namespace,
-  });
+  const { BackendPool, resolveBackend } = await import('../backends/resolve.js');
+  const options = { home: target.home, context: target.context, namespace: target.namespace };
+  const own = currentRun()?.backends;
+  if (own === undefined) return resolveBackend(target.kind, options);
+  own.pool ??= new BackendPool();
+  return own.pool.get(target.kind, options);
 }
 
 /** The backend chosen by a command's flags: {@link resolveTarget}, then {@link backendOf}. */
 export async function backendFromFlags(
   flags: TargetFlags,
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  env: Readonly<Record<string, string | undefined>> = currentEnv(),
 ): Promise<Backend> {
   return backendOf(await resolveTarget(flags, env));
 }

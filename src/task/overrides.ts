@@ -20,6 +20,7 @@ import { unknownKey, type FieldGuide } from '../diagnostics/zod.js';
 import { TaskValidationError } from '../errors.js';
 import type { TaskIssue } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
+import { longFlag, OVERRIDE_FLAGS, type OverrideFlag } from './override-flags.js';
 import type { TaskSpec } from './types.js';
 import { specToInput, validateTaskInput } from './validate.js';
 
@@ -63,21 +64,9 @@ export interface TaskOverrides {
  */
 export type OverrideNaming = 'flags' | 'keys';
 
-// Each override's flag and the YAML field it sets; typed so that an override without an entry
-// fails to compile.
-const OVERRIDES: {
-  readonly [K in keyof TaskOverrides]-?: { readonly flag: string; readonly field: string };
-} = {
-  name: { flag: '--name', field: 'name' },
-  env: { flag: '--env', field: 'envs' },
-  envFile: { flag: '--env-file', field: 'envs' },
-  numNodes: { flag: '--num-nodes', field: 'num_nodes' },
-  cpus: { flag: '--cpus', field: 'resources.cpus' },
-  memory: { flag: '--memory', field: 'resources.memory' },
-  gpus: { flag: '--gpus', field: 'resources.accelerators' },
-  imageId: { flag: '--image-id', field: 'resources.image_id' },
-  maxRestarts: { flag: '--max-restarts', field: 'resources.job_config.max_restarts' },
-};
+// Each override's flag and the YAML field it sets (the CLI's option table uses the same entries;
+// override-flags.ts checks that they cover TaskOverrides exactly).
+const OVERRIDES: { readonly [K in keyof TaskOverrides]-?: OverrideFlag } = OVERRIDE_FLAGS;
 
 type OverrideKey = keyof TaskOverrides;
 const OVERRIDE_KEYS = Object.keys(OVERRIDES) as OverrideKey[];
@@ -136,7 +125,7 @@ export function applyOverrides(
   naming: OverrideNaming = 'flags',
 ): TaskSpec {
   const nameOf = (key: OverrideKey): string =>
-    naming === 'flags' ? OVERRIDES[key].flag : `overrides.${key}`;
+    naming === 'flags' ? longFlag(OVERRIDES[key]) : `overrides.${key}`;
   const given: unknown = overrides;
   if (!isRecord(given)) {
     throw new TaskValidationError([

@@ -3,33 +3,9 @@
  * through the real binary as a subprocess.
  */
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, startCli, tempHome } from '../support/cli.js';
+import { runCli, startCli, tempHome, writeSweep } from '../support/cli.js';
 import { OUT } from '../support/hostile-results.js';
-
-/** A sweep file of `trials` grid points whose trials run `run`. */
-function sweepFile(dir: string, name: string, run: string, values = '[1, 2]'): string {
-  const path = join(dir, `${name}.yaml`);
-  writeFileSync(
-    path,
-    [
-      `name: ${name}`,
-      'task:',
-      `  name: ${name}-task`,
-      '  run: |',
-      ...run.split('\n').map((line) => `    ${line}`),
-      'parameters:',
-      `  x: ${values}`,
-      'objective: loss',
-      'sampler: grid',
-      'parallelism: 1',
-      '',
-    ].join('\n'),
-  );
-  return path;
-}
 
 interface Envelope {
   sweep: string;
@@ -43,7 +19,7 @@ describe('konduktor sweep stopped early', () => {
   after(ctx.cleanup);
 
   it('--timeout names the sweep, the cancelled trial and a real command to resume; --json has an envelope', async () => {
-    const file = sweepFile(ctx.dir, 'slow', 'sleep 600');
+    const file = writeSweep(ctx.dir, 'slow', 'sleep 600');
     const timedOut = await runCli(['sweep', file, '-y', '--timeout', '4s', '--json'], {
       home: ctx.home,
       cwd: ctx.dir,
@@ -73,7 +49,7 @@ describe('konduktor sweep stopped early', () => {
   });
 
   it('Ctrl+C with --json prints an envelope with INTERRUPTED (exit 130)', async () => {
-    const file = sweepFile(ctx.dir, 'halted', 'sleep 600');
+    const file = writeSweep(ctx.dir, 'halted', 'sleep 600');
     const running = startCli(['sweep', file, '-y', '--json'], {
       home: ctx.home,
       cwd: ctx.dir,
@@ -90,10 +66,10 @@ describe('konduktor sweep stopped early', () => {
   });
 
   it('a stored sweep run with another configuration says which keys changed', async () => {
-    const file = sweepFile(ctx.dir, 'changed', `echo "{\\"loss\\": $X}" > ${OUT}`);
+    const file = writeSweep(ctx.dir, 'changed', `echo "{\\"loss\\": $X}" > ${OUT}`);
     const first = await runCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
     assert.equal(first.code, 0, first.stderr);
-    sweepFile(ctx.dir, 'changed', `echo "{\\"loss\\": $X}" > ${OUT}`, '[1, 3]');
+    writeSweep(ctx.dir, 'changed', `echo "{\\"loss\\": $X}" > ${OUT}`, '[1, 3]');
     const again = await runCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
     assert.equal(again.code, 2, again.stderr);
     assert.match(again.stderr, /^error\[STATE_CONFLICT\]/m);
@@ -104,7 +80,7 @@ describe('konduktor sweep stopped early', () => {
   });
 
   it('sweep status shows a sweep whose driver went away as interrupted, with the real final state of its trials', async () => {
-    const file = sweepFile(ctx.dir, 'orphan', `sleep 4\necho "{\\"loss\\": $X}" > ${OUT}`, '[7]');
+    const file = writeSweep(ctx.dir, 'orphan', `sleep 4\necho "{\\"loss\\": $X}" > ${OUT}`, '[7]');
     const running = startCli(['sweep', file, '-y'], { home: ctx.home, cwd: ctx.dir });
     await running.waitFor('stderr', /trial 0 running as (orphan-0-[0-9a-f]+)/);
     const job = /trial 0 running as (orphan-0-[0-9a-f]+)/.exec(running.output().stderr)?.[1] ?? '';

@@ -91,37 +91,25 @@ export interface RunningCli {
   readonly done: Promise<CliResult>;
 }
 
-/** Starts `konduktor ...args` and returns at once. */
-export function startCli(args: readonly string[], options: CliOptions): RunningCli {
-  const child = spawn(CLI, args, {
-    cwd: options.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** A command's stdout and stderr as they come, and waits for a pattern in them. */
+export interface WatchedOutput {
+  readonly text: { stdout: string; stderr: string };
+  /** Appends what the command wrote. */
+  write(stream: 'stdout' | 'stderr', chunk: string): void;
+  /** The command ended: waits that have not matched fail. */
+  end(): void;
+  /** Resolves once `stream` matches `pattern`, rejecting after `timeoutMs` or at the end. */
+  readonly waitFor: RunningCli['waitFor'];
+}
+
+/** Output to watch: of a subprocess ({@link startCli}) or of an in-process run. */
+export function watchOutput(): WatchedOutput {
   const text = { stdout: '', stderr: '' };
   let closed = false;
   const waiters = new Set<() => void>();
   const changed = (): void => {
     for (const waiter of [...waiters]) waiter();
   };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    text.stdout += chunk;
-    changed();
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    text.stderr += chunk;
-    changed();
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-  const done = new Promise<CliResult>((resolvePromise, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      closed = true;
-      changed();
-      resolvePromise({ code, signal, ...text });
-    });
-  });
   const waitFor = (
     stream: 'stdout' | 'stderr',
     pattern: RegExp,
@@ -148,6 +136,70 @@ export function startCli(args: readonly string[], options: CliOptions): RunningC
       waiters.add(check);
       check();
     });
+  return {
+    text,
+    write(stream, chunk) {
+      text[stream] += chunk;
+      changed();
+    },
+    end() {
+      closed = true;
+      changed();
+    },
+    waitFor,
+  };
+}
+
+/**
+ * Writes a sweep file `NAME.yaml` into `dir` (grid over `x`, objective `loss`, one trial at a
+ * time) whose trials run `run`; returns its path.
+ */
+export function writeSweep(dir: string, name: string, run: string, values = '[1, 2]'): string {
+  const path = join(dir, `${name}.yaml`);
+  writeFileSync(
+    path,
+    [
+      `name: ${name}`,
+      'task:',
+      `  name: ${name}-task`,
+      '  run: |',
+      ...run.split('\n').map((line) => `    ${line}`),
+      'parameters:',
+      `  x: ${values}`,
+      'objective: loss',
+      'sampler: grid',
+      'parallelism: 1',
+      '',
+    ].join('\n'),
+  );
+  return path;
+}
+
+/** Starts `konduktor ...args` and returns at once. */
+export function startCli(args: readonly string[], options: CliOptions): RunningCli {
+  const child = spawn(CLI, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const watched = watchOutput();
+  const { text } = watched;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    watched.write('stdout', chunk);
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    watched.write('stderr', chunk);
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
+  const done = new Promise<CliResult>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      watched.end();
+      resolvePromise({ code, signal, ...text });
+    });
+  });
+  const { waitFor } = watched;
   return { child, output: () => ({ ...text }), waitFor, done };
 }
 

@@ -8,12 +8,11 @@ import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { onInterrupt } from '../interrupt.js';
 import { info } from '../output.js';
 import { integerOption } from './common.js';
-import { backendFromFlags, type TargetFlags } from '../target.js';
+import type { OptionsOf } from '../options.js';
+import { backendFromFlags } from '../target.js';
 
 /** Runs `dashboard` and returns the exit code once it is stopped. */
-export async function runDashboard(
-  options: TargetFlags & { readonly port: string; readonly host: string; readonly open?: true },
-): Promise<ExitCode> {
+export async function runDashboard(options: OptionsOf<'dashboard'>): Promise<ExitCode> {
   const port = integerOption(options.port, '--port') ?? 0;
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const backend = await backendFromFlags(options);

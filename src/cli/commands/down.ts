@@ -8,6 +8,7 @@ import { UsageError } from '../../errors.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out } from '../output.js';
+import type { OptionsOf } from '../options.js';
 
 /** A shell-style glob (`*`, `?`, `[abc]`) as an anchored regular expression. */
 export function globToRegExp(glob: string): RegExp {
@@ -67,17 +68,7 @@ export async function selectJobs(
 }
 
 /** Runs `down` and returns the exit code. */
-export async function runDown(
-  patterns: string[],
-  options: {
-    readonly all?: true;
-    readonly yes?: true;
-    readonly backend?: 'local' | 'kubernetes';
-    readonly context?: string;
-    readonly namespace?: string;
-    readonly json?: true;
-  },
-): Promise<ExitCode> {
+export async function runDown(patterns: string[], options: OptionsOf<'down'>): Promise<ExitCode> {
   if (patterns.length === 0 && options.all !== true) {
     throw new UsageError("no jobs given: name them, give a glob such as 'trial-*', or pass --all");
   }

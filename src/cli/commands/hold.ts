@@ -2,7 +2,8 @@
  * `konduktor stop JOB...` and `konduktor start JOB...`.
  * @module
  */
-import { backendFromFlags, type TargetFlags } from '../target.js';
+import type { OptionsOf } from '../options.js';
+import { backendFromFlags } from '../target.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out, reportFatal } from '../output.js';
@@ -13,7 +14,7 @@ import { selectJobs } from './down.js';
 export async function runHold(
   action: 'stop' | 'start',
   patterns: string[],
-  options: TargetFlags & { readonly json?: true },
+  options: OptionsOf<'stop' | 'start'>,
 ): Promise<ExitCode> {
   if (patterns.length === 0) throw new UsageError(`no jobs given: name the jobs to ${action}`);
   const backend = await backendFromFlags(options);

@@ -11,45 +11,27 @@ import type { TaskSpec } from '../../task/types.js';
 import { awaitResult } from '../await-result.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
+import { atCwd, currentEnv } from '../io.js';
+import type { OptionsOf } from '../options.js';
 import { backendFromFlags } from '../target.js';
+import { OVERRIDE_FLAGS } from '../../task/override-flags.js';
 import { info, out, paint } from '../output.js';
 import { leftMessage, watchHeld } from '../held.js';
 import { onInterrupt } from '../interrupt.js';
 
 /** The options of `launch`, as commander parses them. */
-export interface LaunchCommandOptions {
-  readonly wait?: true;
-  readonly yes?: true;
-  readonly detach?: true;
-  readonly timeout?: string;
-  readonly backend?: 'local' | 'kubernetes';
-  readonly context?: string;
-  readonly namespace?: string;
-  readonly json?: true;
-  readonly dryrun?: true;
-  readonly name?: string;
-  readonly env: string[];
-  readonly envFile?: string;
-  readonly numNodes?: string;
-  readonly cpus?: string;
-  readonly memory?: string;
-  readonly gpus?: string;
-  readonly imageId?: string;
-  readonly maxRestarts?: string;
-}
+type LaunchOptions = OptionsOf<'launch'>;
 
-function overridesOf(options: LaunchCommandOptions): TaskOverrides {
-  return {
-    ...(options.name === undefined ? {} : { name: options.name }),
-    ...(options.env.length === 0 ? {} : { env: options.env }),
-    ...(options.envFile === undefined ? {} : { envFile: options.envFile }),
-    ...(options.numNodes === undefined ? {} : { numNodes: options.numNodes }),
-    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
-    ...(options.memory === undefined ? {} : { memory: options.memory }),
-    ...(options.gpus === undefined ? {} : { gpus: options.gpus }),
-    ...(options.imageId === undefined ? {} : { imageId: options.imageId }),
-    ...(options.maxRestarts === undefined ? {} : { maxRestarts: options.maxRestarts }),
-  };
+/** The task overrides given on the command line: every key of the override table. */
+function overridesOf(options: LaunchOptions): TaskOverrides {
+  const overrides: Record<string, unknown> = {};
+  for (const key of Object.keys(OVERRIDE_FLAGS) as (keyof typeof OVERRIDE_FLAGS)[]) {
+    const value = options[key];
+    if (value === undefined || (Array.isArray(value) && value.length === 0)) continue;
+    // A relative --env-file is the run's working directory's, like the task file.
+    overrides[key] = key === 'envFile' && typeof value === 'string' ? atCwd(value) : value;
+  }
+  return overrides;
 }
 
 function describePlan(spec: TaskSpec, backend: string): string {
@@ -64,7 +46,7 @@ function describePlan(spec: TaskSpec, backend: string): string {
  * Refuses options that would do nothing with the others given: `--json` and `--timeout` are
  * about waiting (`--wait`; `--timeout` also bounds following the log), `-d` does not wait.
  */
-function checkCombination(options: LaunchCommandOptions): void {
+function checkCombination(options: LaunchOptions): void {
   if (options.detach === true && options.wait === true) {
     throw new UsageError('--detach and --wait contradict each other: pick one');
   }
@@ -81,15 +63,12 @@ function checkCombination(options: LaunchCommandOptions): void {
 }
 
 /** Runs `launch` and returns the exit code. */
-export async function runLaunch(
-  taskPath: string,
-  options: LaunchCommandOptions,
-): Promise<ExitCode> {
+export async function runLaunch(taskPath: string, options: LaunchOptions): Promise<ExitCode> {
   // Validate everything before touching a backend: bad input launches nothing.
   const timeout =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   checkCombination(options);
-  const spec = applyOverrides(loadTaskFile(taskPath), overridesOf(options));
+  const spec = applyOverrides(loadTaskFile(atCwd(taskPath)), overridesOf(options), currentEnv());
   const backend = await backendFromFlags(options);
   if (options.dryrun === true) {
     out(JSON.stringify(await backend.dryRun(spec), null, 2));

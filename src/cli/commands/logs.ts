@@ -8,18 +8,11 @@ import type { ExitCode } from '../exit-codes.js';
 import { readFollowing } from '../held.js';
 import { out } from '../output.js';
 import { integerOption } from './common.js';
-import { backendFromFlags, type TargetFlags } from '../target.js';
-
-/** The options of `logs`, as commander parses them. */
-export interface LogsCommandOptions extends TargetFlags {
-  readonly follow?: true;
-  readonly rank: string;
-  readonly tail?: string;
-  readonly attempt?: string;
-}
+import type { OptionsOf } from '../options.js';
+import { backendFromFlags } from '../target.js';
 
 /** Runs `logs` and returns the exit code. */
-export async function runLogs(name: string, options: LogsCommandOptions): Promise<ExitCode> {
+export async function runLogs(name: string, options: OptionsOf<'logs'>): Promise<ExitCode> {
   const rank = integerOption(options.rank, '--rank') ?? 0;
   const tail = integerOption(options.tail, '--tail');
   const attempt = integerOption(options.attempt, '--attempt');

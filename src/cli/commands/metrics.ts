@@ -8,14 +8,8 @@ import type { ExitCode } from '../exit-codes.js';
 import { readFollowing } from '../held.js';
 import { info, out } from '../output.js';
 import { integerOption } from './common.js';
-import { backendFromFlags, type TargetFlags } from '../target.js';
-
-/** The options of `metrics`, as commander parses them. */
-export interface MetricsCommandOptions extends TargetFlags {
-  readonly follow?: true;
-  readonly json?: true;
-  readonly attempt?: string;
-}
+import type { OptionsOf } from '../options.js';
+import { backendFromFlags } from '../target.js';
 
 /** A point as `--json` prints it. */
 function pointJson(point: MetricPoint): Record<string, unknown> {
@@ -42,7 +36,7 @@ function warningText(name: string, warning: MetricWarning): string {
 }
 
 /** Runs `metrics` and returns the exit code. */
-export async function runMetrics(name: string, options: MetricsCommandOptions): Promise<ExitCode> {
+export async function runMetrics(name: string, options: OptionsOf<'metrics'>): Promise<ExitCode> {
   const attempt = integerOption(options.attempt, '--attempt');
   const follow = options.follow === true;
   const json = options.json === true;

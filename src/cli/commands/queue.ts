@@ -7,10 +7,11 @@ import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { out } from '../output.js';
 import { renderTable } from '../table.js';
-import { backendOf, resolveTarget, type TargetFlags } from '../target.js';
+import type { OptionsOf } from '../options.js';
+import { backendOf, resolveTarget } from '../target.js';
 
 /** Runs `queue` and returns the exit code. */
-export async function runQueue(options: TargetFlags & { readonly json?: true }): Promise<ExitCode> {
+export async function runQueue(options: OptionsOf<'queue'>): Promise<ExitCode> {
   const target = await resolveTarget(options);
   if (target.kind === 'kubernetes') {
     throw new UsageError(

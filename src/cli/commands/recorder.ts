@@ -6,22 +6,23 @@
  */
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { formatError, info, out } from '../output.js';
-import { backendFromFlags, type TargetFlags } from '../target.js';
+import { onInterrupt } from '../interrupt.js';
+import type { OptionsOf } from '../options.js';
+import { backendFromFlags } from '../target.js';
 
 /** Runs the recorder until SIGTERM or SIGINT; exit 0 then. */
-export async function runRecorderCommand(flags: Omit<TargetFlags, 'backend'>): Promise<ExitCode> {
-  const backend = await backendFromFlags({ ...flags, backend: 'kubernetes' });
+export async function runRecorderCommand(options: OptionsOf<'recorder'>): Promise<ExitCode> {
+  const backend = await backendFromFlags({
+    backend: 'kubernetes',
+    context: options.context,
+    namespace: options.namespace,
+  });
   const { runRecorder } = await import('../../backends/kubernetes/recorder.js');
-  const controller = new AbortController();
-  const stop = (): void => {
-    controller.abort();
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  const interrupt = onInterrupt();
   info(`konduktor recorder: recording outcomes in ${backend.description}`);
   try {
     await runRecorder(backend, {
-      signal: controller.signal,
+      signal: interrupt.signal,
       onRecorded: (job) => {
         out(`${job.name} ${job.status}`);
       },
@@ -30,8 +31,7 @@ export async function runRecorderCommand(flags: Omit<TargetFlags, 'backend'>): P
       },
     });
   } finally {
-    process.removeListener('SIGTERM', stop);
-    process.removeListener('SIGINT', stop);
+    interrupt.dispose();
     await backend.close();
   }
   return ExitCodes.SUCCESS;

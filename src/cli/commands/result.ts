@@ -7,18 +7,10 @@ import { parseDuration } from '../../job/duration.js';
 import { Job } from '../../job/job.js';
 import { awaitResult } from '../await-result.js';
 import type { ExitCode } from '../exit-codes.js';
+import type { OptionsOf } from '../options.js';
 
 /** Runs `result` and returns the exit code. */
-export async function runResult(
-  name: string,
-  options: {
-    readonly timeout?: string;
-    readonly backend?: 'local' | 'kubernetes';
-    readonly context?: string;
-    readonly namespace?: string;
-    readonly json?: true;
-  },
-): Promise<ExitCode> {
+export async function runResult(name: string, options: OptionsOf<'result'>): Promise<ExitCode> {
   const timeout =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
   const backend = await backendFromFlags(options);

@@ -20,6 +20,7 @@ import { loadTaskFile } from '../../task/load.js';
 import { formatPath } from '../../diagnostics/issue.js';
 import { specToInput, validateTask } from '../../task/validate.js';
 import type { TaskSpec } from '../../task/types.js';
+import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { errorJson } from '../output.js';
 
 /** The protocol version; the Python package refuses an engine that speaks another. */
@@ -218,7 +219,7 @@ async function handle(
  * `{"id": N, "op": "cancel_request", "target": M}` aborts request M (a wait or a log follow);
  * M then replies with code `INTERRUPTED`. The job itself is never touched by that.
  */
-export async function runRpc(): Promise<number> {
+export async function runRpc(): Promise<ExitCode> {
   const inFlight = new Map<unknown, AbortController>();
   const send: Send = (message) => {
     process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -273,5 +274,5 @@ export async function runRpc(): Promise<number> {
   for (const controller of inFlight.values()) controller.abort();
   await Promise.allSettled(running);
   await Promise.allSettled([...used].map((backend) => backend.close()));
-  return 0;
+  return ExitCodes.SUCCESS;
 }

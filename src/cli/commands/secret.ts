@@ -8,13 +8,8 @@ import { checkSecretKind, parseInlinePairs, type SecretStore } from '../../secre
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out } from '../output.js';
 import { renderTable } from '../table.js';
+import type { OptionsOf } from '../options.js';
 import { resolveTarget, type TargetFlags } from '../target.js';
-
-/** The options of `secret create`. */
-export interface SecretCreateOptions extends TargetFlags {
-  readonly kind: string;
-  readonly inline: string[];
-}
 
 async function withStore(
   flags: TargetFlags,
@@ -38,7 +33,7 @@ async function withStore(
 /** Runs `secret create NAME --kind env --inline KEY=VALUE…`. */
 export async function runSecretCreate(
   name: string,
-  options: SecretCreateOptions,
+  options: OptionsOf<'secret create'>,
 ): Promise<ExitCode> {
   // Every check before any backend: a bad command creates nothing.
   const kind = checkSecretKind(options.kind);
@@ -52,9 +47,7 @@ export async function runSecretCreate(
 }
 
 /** Runs `secret list [--json]`. */
-export async function runSecretList(
-  options: TargetFlags & { readonly json?: true },
-): Promise<ExitCode> {
+export async function runSecretList(options: OptionsOf<'secret list'>): Promise<ExitCode> {
   return withStore(options, async (store) => {
     const secrets = await store.list();
     if (options.json === true) {
@@ -83,7 +76,10 @@ export async function runSecretList(
 }
 
 /** Runs `secret delete NAME`. */
-export async function runSecretDelete(name: string, options: TargetFlags): Promise<ExitCode> {
+export async function runSecretDelete(
+  name: string,
+  options: OptionsOf<'secret delete'>,
+): Promise<ExitCode> {
   return withStore(options, async (store) => {
     await store.delete(name);
     info(`secret ${name} deleted from ${store.description}`);

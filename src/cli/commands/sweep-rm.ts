@@ -7,13 +7,14 @@ import { UsageError } from '../../errors.js';
 import { SweepStore } from '../../sweep/store.js';
 import { confirm } from '../confirm.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
+import { currentEnv } from '../io.js';
+import type { OptionsOf } from '../options.js';
 import { formatError, info } from '../output.js';
 
 /** Runs `sweep rm NAME...`: forgets stored sweeps (their jobs and files stay). */
 export async function runSweepRm(
   names: readonly string[],
-  options: { readonly yes?: true },
-  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: OptionsOf<'sweep rm'>,
 ): Promise<ExitCode> {
   if (names.length === 0) throw new UsageError('give the name of the sweep to remove');
   if (
@@ -22,7 +23,7 @@ export async function runSweepRm(
   ) {
     return ExitCodes.USAGE;
   }
-  const store = new SweepStore(resolveHome(undefined, env));
+  const store = new SweepStore(resolveHome(undefined, currentEnv()));
   try {
     let code: ExitCode = ExitCodes.SUCCESS;
     for (const name of names) {

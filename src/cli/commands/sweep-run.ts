@@ -3,6 +3,7 @@
  * sweep with a progress view, and prints the best trial.
  * @module
  */
+import { resolve } from 'node:path';
 import { InterruptedError } from '../../errors.js';
 import { parseDuration } from '../../job/duration.js';
 import { stringifyJson } from '../../result/raw-json.js';
@@ -15,21 +16,15 @@ import { type ExitCode, ExitCodes, exitCodeOf } from '../exit-codes.js';
 import { onInterrupt } from '../interrupt.js';
 import { formatError, info, out, paint } from '../output.js';
 import { renderTable } from '../table.js';
-import { backendOf, resolveTarget, type TargetFlags } from '../target.js';
+import { atCwd, runCwd } from '../io.js';
+import type { OptionsOf } from '../options.js';
+import { backendOf, resolveTarget } from '../target.js';
 import { integerOption } from './common.js';
 import { stoppedSummaryJson, summaryJson } from './sweep-summary.js';
 import { fmt, fmtValue, paramsText, ProgressView } from './sweep-view.js';
 
 /** The options of `sweep run`, as commander parses them. */
-export interface SweepRunOptions extends TargetFlags {
-  readonly json?: true;
-  readonly yes?: true;
-  readonly trials?: string;
-  readonly parallelism?: string;
-  readonly maxFailures?: string;
-  readonly outputDir?: string;
-  readonly timeout?: string;
-}
+type SweepRunOptions = OptionsOf<'sweep run'>;
 
 function positive(value: string | undefined, flag: string): number | undefined {
   return integerOption(value, flag, 1);
@@ -61,6 +56,17 @@ function withOverrides(spec: SweepSpec, options: SweepRunOptions): SweepSpec {
   };
 }
 
+/**
+ * Where the files go: `--output-dir`, else the sweep file's `output_dir`, else `sweeps/NAME` in
+ * the run's working directory (`sweep()` itself takes the process's).
+ */
+function outputDirOf(spec: SweepSpec, options: SweepRunOptions): { outputDir?: string } {
+  if (options.outputDir !== undefined) return { outputDir: atCwd(options.outputDir) };
+  const cwd = runCwd();
+  if (spec.outputDir !== undefined || cwd === undefined) return {};
+  return { outputDir: resolve(cwd, 'sweeps', spec.name) };
+}
+
 function describePlan(spec: SweepSpec, backend: string): string {
   const params = Object.entries(spec.parameters)
     .map(([name, p]) => `${name}→$${p.env}`)
@@ -76,7 +82,7 @@ function describePlan(spec: SweepSpec, backend: string): string {
 export async function runSweepRun(file: string, options: SweepRunOptions): Promise<ExitCode> {
   const timeout =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, '--timeout');
-  const spec = withOverrides(loadSweepFile(file), options);
+  const spec = withOverrides(loadSweepFile(atCwd(file)), options);
   // The trials run where every other command's jobs do: flags, environment and config.yaml.
   const target = await resolveTarget(options);
   const backend = await backendOf(target);
@@ -108,7 +114,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
       signal: interrupt.signal,
       ...(timeout === undefined ? {} : { timeout }),
       resumeCommand: `\`konduktor sweep run ${shellWord(file)}\`${hasOverrides(options) ? ' with the same options' : ''}`,
-      ...(options.outputDir === undefined ? {} : { outputDir: options.outputDir }),
+      ...outputDirOf(spec, options),
       onUpdate: (progress) => {
         if (progress.resumed && !resumedNoted) {
           resumedNoted = true;

@@ -16,7 +16,8 @@ import { endOfEndedJob } from '../../sweep/trial-end.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { formatError, info, out } from '../output.js';
 import { fitCell, renderTable } from '../table.js';
-import { backendOf, resolveTarget, type Target, type TargetFlags } from '../target.js';
+import type { OptionsOf } from '../options.js';
+import { backendOf, resolveTarget, type Target } from '../target.js';
 import { fmt, fmtValue } from './sweep-view.js';
 
 /** The widest REASON cell of `sweep status`: the full reason is in `--json`. */
@@ -25,7 +26,7 @@ const REASON_WIDTH = 60;
 /** Runs `sweep status [NAME]` and returns the exit code. */
 export async function runSweepStatus(
   name: string | undefined,
-  options: TargetFlags & { readonly json?: true },
+  options: OptionsOf<'sweep status'>,
 ): Promise<ExitCode> {
   // Resolved up front: a bad --context is an error whether or not a trial needs the backend.
   const target = await resolveTarget(options);
