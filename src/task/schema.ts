@@ -21,7 +21,7 @@ import { labelKeyProblem, labelValueProblem } from './k8s-names.js';
 import { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem } from './names.js';
 import { checkedWith, parsedWith } from '../diagnostics/zod.js';
 import { quantity, wholeNumber } from './quantity.js';
-import { RESERVED_ENV_NAMES } from './types.js';
+import { isS3Url, RESERVED_ENV_NAMES } from './types.js';
 
 export { TASK_NAME_MAX_LENGTH, TASK_NAME_PATTERN, taskNameProblem };
 import type { AcceleratorSpec, ResourcesSpec, TaskSpec } from './types.js';
@@ -280,11 +280,11 @@ const fileMountsSchema = z.record(
           message: 'the local source must not be empty',
           input: local,
         });
-      } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(local)) {
+      } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(local) && !isS3Url(local)) {
         ctx.addIssue({
           code: 'custom',
           input: local,
-          message: `${JSON.stringify(local)} is a URL; only local files and directories can be mounted`,
+          message: `${JSON.stringify(local)} is a URL; only local files and directories, and s3://BUCKET/KEY objects (Kubernetes), can be mounted`,
         });
       }
     }),

@@ -47,8 +47,16 @@ export interface TaskSpec {
   /** Number of nodes (ranks), at least 1. */
   readonly numNodes: number;
   readonly resources: ResourcesSpec;
-  /** `{ remote_path: absolute local path }`. */
+  /**
+   * `{ remote_path: absolute local path }`, or an `s3://BUCKET/KEY` URL (see {@link isS3Url}):
+   * an object, or every object under that prefix, fetched in the pod on Kubernetes.
+   */
   readonly fileMounts: Readonly<Record<string, string>>;
+}
+
+/** Whether a file mount's source is an `s3://BUCKET/KEY` URL rather than a local path. */
+export function isS3Url(source: string): boolean {
+  return /^s3:\/\/[^/\s]+\/\S/.test(source);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Diagnostic } from '../diagnostics/issue.js';
 import { fieldGuide, fromZodIssues, readableError } from '../diagnostics/zod.js';
 import type { FieldGuide } from '../diagnostics/zod.js';
 import { TaskSchema } from './schema.js';
-import type { TaskSpec } from './types.js';
+import { isS3Url, type TaskSpec } from './types.js';
 
 /** A problem found in a task before it is tied to a file position. */
 export type RawTaskIssue = Diagnostic;
@@ -152,6 +152,11 @@ export function checkLocalPaths(input: unknown, baseDir: string): LocalPaths {
   }
   if (isRecord(input.file_mounts)) {
     for (const [remote, local] of Object.entries(input.file_mounts)) {
+      if (typeof local === 'string' && isS3Url(local)) {
+        // Fetched where the job runs (Kubernetes); the local backend refuses it.
+        fileMounts[remote] = local;
+        continue;
+      }
       if (
         typeof local !== 'string' ||
         local.trim() === '' ||

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
@@ -122,6 +123,46 @@ describe('shipping a large workdir through the bucket', () => {
     const again = await cli('launch', '--wait', '-y', '--timeout', '400s', task);
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await versions()).length, 1);
+  });
+
+  it('fetches s3:// file mounts in the pod: an object and every object under a prefix', async () => {
+    const put = (key: string, body: string) =>
+      s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/${key}`, Body: body }));
+    await put('inputs/config.json', '{"lr": 0.25}');
+    await put('inputs/set/a.txt', 'a');
+    await put('inputs/set/nested/b.txt', 'b');
+    const objectTask = join(dir, 'objects.yaml');
+    writeFileSync(
+      objectTask,
+      [
+        'name: kobjects',
+        'file_mounts:',
+        `  ~/cfg.json: s3://${bucket}/${prefix}/inputs/config.json`,
+        `  /opt/set: s3://${bucket}/${prefix}/inputs/set`,
+        `  rel/set: s3://${bucket}/${prefix}/inputs/set`,
+        resources,
+        'run: |',
+        '  python3 -c \'import json, os; h = os.path.expanduser("~"); r = lambda p: open(p).read(); print(json.dumps({"cfg": r(h + "/cfg.json"), "a": r("/opt/set/a.txt"), "b": r("/opt/set/nested/b.txt"), "rel": r("rel/set/nested/b.txt")}))\' > "$KONDUKTOR_OUTPUT_DIR/result.json"',
+        '',
+      ].join('\n'),
+    );
+    const launched = await cli('launch', '--wait', '-y', '--timeout', '300s', objectTask);
+    assert.equal(launched.code, 0, launched.stderr);
+    assert.match(launched.stderr, /code: 3 s3:\/\/ mounts fetched in the pod/);
+    assert.deepEqual(JSON.parse(launched.stdout), {
+      cfg: '{"lr": 0.25}',
+      a: 'a',
+      b: 'b',
+      rel: 'b',
+    });
+    const missing = join(dir, 'missing.yaml');
+    writeFileSync(
+      missing,
+      `name: kmissing\nfile_mounts:\n  /x: s3://${bucket}/${prefix}/nothing-here\n${resources}\nrun: ls /x\n`,
+    );
+    const refused = await cli('launch', '--wait', '-y', missing);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /nothing-here is neither an object nor a prefix holding objects/);
   });
 
   it('uploads the workdir of a 10-trial sweep once', async () => {

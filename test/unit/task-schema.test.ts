@@ -325,7 +325,11 @@ describe('task schema: file_mounts (schema part)', () => {
 
   it('rejects a missing local source and a URL', () => {
     assert.match(extraIssue('file_mounts:\n  /data:\n').message, /no local source for "\/data"/);
-    assert.match(extraIssue('file_mounts: {/data: "s3://bucket/x"}\n').message, /is a URL/);
+    assert.match(extraIssue('file_mounts: {/data: "gs://bucket/x"}\n').message, /is a URL/);
+    assert.match(extraIssue('file_mounts: {/data: "s3://bucket"}\n').message, /is a URL/);
+    // An s3:// object or prefix is kept as it is: the Kubernetes backend has the pods fetch it.
+    const spec = parseTaskYaml(`${BASE}file_mounts: {/data: "s3://bucket/x/y"}\n`);
+    assert.deepEqual(spec.fileMounts, { '/data': 's3://bucket/x/y' });
     assert.match(extraIssue('file_mounts: [a]\n').message, /remote_path: local_path/);
   });
 });

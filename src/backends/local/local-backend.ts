@@ -18,7 +18,8 @@ import {
   type JobInfo,
   type TerminalJobInfo,
 } from '../backend.js';
-import type { TaskSpec } from '../../task/types.js';
+import { isS3Url, type TaskSpec } from '../../task/types.js';
+import { TaskValidationError } from '../../errors.js';
 import { waitForWake } from '../wake.js';
 import type { Capacity } from './admission.js';
 import { demandOf } from './capacity.js';
@@ -59,6 +60,21 @@ export interface LocalBackendOptions {
   readonly supervisor?: SupervisorKind;
 }
 
+/**
+ * Refuses `s3://` file mounts: the local backend links local paths and fetches nothing.
+ * @throws {TaskValidationError} naming every such mount.
+ */
+function refuseObjectMounts(spec: TaskSpec): void {
+  const issues = Object.entries(spec.fileMounts)
+    .filter(([, source]) => isS3Url(source))
+    .map(([remote]) => ({
+      path: `file_mounts.${remote}`,
+      message:
+        's3:// sources are fetched in the pod on the kubernetes backend; on the local backend mount a local copy',
+    }));
+  if (issues.length > 0) throw new TaskValidationError(issues);
+}
+
 /** The embedded default backend. See the module documentation. */
 export class LocalBackend implements Backend {
   readonly kind = 'local' as const;
@@ -92,6 +108,7 @@ export class LocalBackend implements Backend {
 
   // async: every failure reaches the caller as a rejected promise, never a synchronous throw.
   async submit(spec: TaskSpec): Promise<string> {
+    refuseObjectMounts(spec);
     const demand = demandOf(spec);
     this.#queue.refuseNeverFitting(demand);
     const name = this.#jobs.create(spec, demand);
@@ -100,6 +117,7 @@ export class LocalBackend implements Backend {
   }
 
   async dryRun(spec: TaskSpec): Promise<unknown> {
+    refuseObjectMounts(spec);
     const demand = demandOf(spec);
     this.#queue.refuseNeverFitting(demand);
     return {

@@ -12,7 +12,7 @@
  */
 import * as k8s from '@kubernetes/client-node';
 import { TaskValidationError } from '../../../errors.js';
-import type { TaskSpec } from '../../../task/types.js';
+import { isS3Url, type TaskSpec } from '../../../task/types.js';
 import { JOBSET_API, LABELS } from '../manifests.js';
 import { formatBytes, packCode, type PackedCode } from './pack.js';
 import { SHIP_KEYS, shipSecretName } from './pod.js';
@@ -44,6 +44,12 @@ export interface ArchiveStore {
    * @throws {BackendError} when the bucket cannot be reached or written.
    */
   publish(code: PackedCode): Promise<string>;
+  /**
+   * URLs pods can GET for an `s3://` file mount: the object, or every object under the prefix
+   * with its relative path (`''` for the object itself).
+   * @throws {BackendError} when the bucket cannot be read or holds nothing there.
+   */
+  presignSource(source: string): Promise<{ relative: string; url: string }[]>;
 }
 
 /** What a packed archive is, in words: `340 KiB gzip tar of 12 files (1.2 MiB)`. */
@@ -56,6 +62,28 @@ export function viaBucket(code: PackedCode): boolean {
   return code.archive.length > SECRET_ARCHIVE_LIMIT;
 }
 
+/** The `s3://` file mounts of a task: `[remote path, URL]`, fetched by the pods. */
+function objectMounts(spec: TaskSpec): [remote: string, url: string][] {
+  return Object.entries(spec.fileMounts).filter(([, source]) => isS3Url(source));
+}
+
+/** s3:// mounts sign their URLs with the bucket's credentials: they need `kubernetes.storage`. */
+function refuseObjectsWithoutStore(objects: readonly [string, string][]): void {
+  if (objects.length === 0) return;
+  throw new TaskValidationError(
+    objects.map(([remote]) => ({
+      path: `file_mounts.${remote}`,
+      message:
+        'an s3:// source needs kubernetes.storage in config.yaml: its endpoint and credentials ' +
+        'sign the URL the pods fetch it from (docs/kubernetes.md)',
+    })),
+  );
+}
+
+function objectsSummary(count: number): string {
+  return `${count} s3:// mount${count === 1 ? '' : 's'} fetched in the pod`;
+}
+
 /**
  * What a task would ship, without uploading anything (the plan, `--dryrun`): undefined when it
  * ships nothing.
@@ -66,31 +94,35 @@ export async function shippingPreview(
   store: ArchiveStore | undefined,
 ): Promise<{ readonly workdir: boolean; readonly summary: string } | undefined> {
   const code = await packCode(spec);
-  if (code === undefined) return undefined;
-  const where = !viaBucket(code)
-    ? "in the job's Secret"
-    : store === undefined
-      ? 'too large for a Secret, and no kubernetes.storage bucket is configured'
-      : `through ${store.location(code.sha256)}`;
-  return { workdir: code.workdir, summary: `${describe(code)}, sha256 ${code.sha256}, ${where}` };
+  const objects = objectMounts(spec);
+  if (code === undefined && objects.length === 0) return undefined;
+  const parts: string[] = [];
+  if (code !== undefined) {
+    const where = !viaBucket(code)
+      ? "in the job's Secret"
+      : store === undefined
+        ? 'too large for a Secret, and no kubernetes.storage bucket is configured'
+        : `through ${store.location(code.sha256)}`;
+    parts.push(`${describe(code)}, sha256 ${code.sha256}, ${where}`);
+  }
+  if (objects.length > 0) {
+    parts.push(
+      store === undefined
+        ? `${objectsSummary(objects.length)}, but no kubernetes.storage is configured to sign them`
+        : objectsSummary(objects.length),
+    );
+  }
+  return { workdir: code?.workdir ?? false, summary: parts.join('; ') };
 }
 
-/**
- * Packs what a task ships and, for a large archive, publishes it to the bucket.
- * @returns undefined when the task ships nothing.
- * @throws {TaskValidationError} when the archive is too large for a Secret and no bucket is set.
- * @throws {BackendError} when the bucket cannot be used.
- */
-export async function prepareShipping(
-  spec: TaskSpec,
+/** The Secret data and summary of the packed code: the archive itself, or its bucket URL. */
+async function codeEntry(
+  code: PackedCode,
   store: ArchiveStore | undefined,
-): Promise<ShipPlan | undefined> {
-  const code = await packCode(spec);
-  if (code === undefined) return undefined;
+): Promise<{ summary: string; data: Record<string, string> }> {
   const head = `${describe(code)}, sha256 ${code.sha256}`;
   if (!viaBucket(code)) {
     return {
-      workdir: code.workdir,
       summary: `${head}, in the job's Secret`,
       data: { [SHIP_KEYS.archive]: code.archive.toString('base64') },
     };
@@ -108,10 +140,46 @@ export async function prepareShipping(
   }
   const url = await store.publish(code);
   return {
-    workdir: code.workdir,
     summary: `${head}, through ${store.location(code.sha256)}`,
     data: { [SHIP_KEYS.url]: Buffer.from(url).toString('base64') },
   };
+}
+
+/**
+ * Packs what a task ships and, for a large archive, publishes it to the bucket; signs a URL for
+ * every object of its `s3://` mounts.
+ * @returns undefined when the task ships nothing.
+ * @throws {TaskValidationError} when the archive is too large for a Secret, or an s3:// mount is
+ *   given, and no bucket is set.
+ * @throws {BackendError} when the bucket cannot be used, or an s3:// source holds nothing.
+ */
+export async function prepareShipping(
+  spec: TaskSpec,
+  store: ArchiveStore | undefined,
+): Promise<ShipPlan | undefined> {
+  const objects = objectMounts(spec);
+  if (store === undefined) refuseObjectsWithoutStore(objects);
+  const code = await packCode(spec);
+  if (code === undefined && objects.length === 0) return undefined;
+  const parts: string[] = [];
+  const data: Record<string, string> = {};
+  if (code !== undefined) {
+    const entry = await codeEntry(code, store);
+    parts.push(entry.summary);
+    Object.assign(data, entry.data);
+  }
+  if (objects.length > 0 && store !== undefined) {
+    let records = '';
+    for (const [remote, source] of objects) {
+      for (const { relative, url } of await store.presignSource(source)) {
+        const target = relative === '' ? remote : `${remote.replace(/\/+$/, '')}/${relative}`;
+        records += `${target}\0${url}\0`;
+      }
+    }
+    data[SHIP_KEYS.objects] = Buffer.from(records).toString('base64');
+    parts.push(objectsSummary(objects.length));
+  }
+  return { workdir: code?.workdir ?? false, summary: parts.join('; '), data };
 }
 
 /**

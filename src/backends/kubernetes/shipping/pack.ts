@@ -1,6 +1,7 @@
 /**
  * Packing a task's code for the cluster: the `workdir` (less what its `.gitignore` and
- * `.konduktorignore` files exclude, and `.git`) and every local `file_mounts` source, in one
+ * `.konduktorignore` files exclude, and `.git`) and every local `file_mounts` source (not the
+ * `s3://` ones, which the pods fetch), in one
  * gzipped tar:
  *
  * - `workdir/…`: the workdir's files;
@@ -19,7 +20,7 @@ import ignore, { type Ignore } from 'ignore';
 import { pack as tarPack, type Header } from 'tar-stream';
 
 type Headers = Partial<Header> & Pick<Header, 'name'>;
-import type { TaskSpec } from '../../../task/types.js';
+import { isS3Url, type TaskSpec } from '../../../task/types.js';
 
 /** The ignore files honoured in the workdir, at every level, as git reads `.gitignore`. */
 export const IGNORE_FILES = ['.gitignore', '.konduktorignore'] as const;
@@ -100,6 +101,11 @@ function walk(root: string, prefix: string, honourIgnores: boolean): Entry[] {
   return entries;
 }
 
+/** The file mounts whose source is on this machine (`s3://` ones are fetched by the pod). */
+export function localMounts(spec: TaskSpec): [remote: string, source: string][] {
+  return Object.entries(spec.fileMounts).filter(([, source]) => !isS3Url(source));
+}
+
 /** Everything a task ships, in archive order (the mounts list is added by {@link packEntries}). */
 function taskEntries(spec: TaskSpec): Entry[] {
   const entries: Entry[] = [];
@@ -107,7 +113,7 @@ function taskEntries(spec: TaskSpec): Entry[] {
     entries.push({ name: 'workdir', path: spec.workdir, stats: lstatSync(spec.workdir) });
     entries.push(...walk(spec.workdir, 'workdir', true));
   }
-  Object.values(spec.fileMounts).forEach((source, i) => {
+  localMounts(spec).forEach(([, source], i) => {
     // A mount's source is followed when it is a link, as the local backend's link would be.
     const stats = statSync(source);
     entries.push({ name: `mounts/${i}`, path: source, stats });
@@ -122,7 +128,7 @@ function taskEntries(spec: TaskSpec): Entry[] {
  */
 function fingerprint(spec: TaskSpec, entries: readonly Entry[]): string {
   const hash = createHash('sha256');
-  hash.update(JSON.stringify([spec.workdir ?? null, Object.entries(spec.fileMounts)]));
+  hash.update(JSON.stringify([spec.workdir ?? null, localMounts(spec)]));
   for (const { name, stats } of entries) {
     // ctime too: a write always moves it, even one that keeps the size and resets the mtime.
     hash.update(
@@ -183,8 +189,8 @@ async function packEntries(
       await add(head);
     }
   }
-  const list = Object.keys(spec.fileMounts)
-    .map((remote, i) => `${i}\0${remote}\0`)
+  const list = localMounts(spec)
+    .map(([remote], i) => `${i}\0${remote}\0`)
     .join('');
   await add(
     { name: 'mounts.list', mode: 0o644, mtime: new Date(0), type: 'file' },
@@ -207,7 +213,7 @@ const KEPT = 4;
  * @throws {Error} (from `node:fs`) when a file cannot be read.
  */
 export async function packCode(spec: TaskSpec): Promise<PackedCode | undefined> {
-  if (spec.workdir === undefined && Object.keys(spec.fileMounts).length === 0) return undefined;
+  if (spec.workdir === undefined && localMounts(spec).length === 0) return undefined;
   const entries = taskEntries(spec);
   const key = fingerprint(spec, entries);
   let pending = packed.get(key);
@@ -215,7 +221,7 @@ export async function packCode(spec: TaskSpec): Promise<PackedCode | undefined> 
     pending = packEntries(spec, entries).then((made) => ({
       ...made,
       workdir: spec.workdir !== undefined,
-      mounts: Object.keys(spec.fileMounts).length,
+      mounts: localMounts(spec).length,
     }));
     packed.set(key, pending);
     pending.catch(() => packed.delete(key));

@@ -10,6 +10,7 @@ import { homedir } from 'node:os';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -110,6 +111,54 @@ export class S3ArchiveStore implements ArchiveStore {
     }
     await pending;
     return this.presign(key);
+  }
+
+  /**
+   * Presigned URLs for an `s3://BUCKET/KEY` file mount: the object itself, else every object
+   * under `KEY/`, each with its path relative to the prefix (`''` for the object itself).
+   * @throws {BackendError} when the bucket cannot be read, or holds neither.
+   */
+  async presignSource(source: string): Promise<{ relative: string; url: string }[]> {
+    const { bucket, prefix: key } = parseUrl(source);
+    try {
+      await this.#client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return [{ relative: '', url: await this.presign(key, bucket) }];
+    } catch (err) {
+      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) {
+        throw new BackendError(`could not read ${source}: ${describeError(err)}`, { cause: err });
+      }
+    }
+    const found: { relative: string; url: string }[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const page = await this.#client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: `${key}/`,
+            ...(token === undefined ? {} : { ContinuationToken: token }),
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          const name = object.Key ?? '';
+          // Folder markers (`dir/`) are not files.
+          if (name.endsWith('/')) continue;
+          found.push({
+            relative: name.slice(key.length + 1),
+            url: await this.presign(name, bucket),
+          });
+        }
+        token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    } catch (err) {
+      throw new BackendError(`could not list ${source}/: ${describeError(err)}`, { cause: err });
+    }
+    if (found.length === 0) {
+      throw new BackendError(
+        `${source} is neither an object nor a prefix holding objects: check the file_mounts source`,
+      );
+    }
+    return found;
   }
 
   /** A URL that GETs `key` from the pods' endpoint for {@link URL_LIFETIME_SECONDS}. */
