@@ -2,7 +2,6 @@
 // LocalQueue is admitted and runs; one that exceeds the ClusterQueue's quota stays suspended.
 // Skipped when the cluster was started without --kueue.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
   type Cluster,
@@ -13,8 +12,8 @@ import {
   terminatedState,
   waitFor,
 } from './cluster.js';
+import { createQueue, hasKueue, KUEUE, type TestQueue } from './kueue.js';
 
-const KUEUE = { group: 'kueue.x-k8s.io', version: 'v1beta2' } as const;
 const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
 
 function jobset(name: string, namespace: string, queue: string, cpu: string): object {
@@ -60,74 +59,21 @@ void describe('local cluster with Kueue', () => {
   let c: Cluster;
   let ns = '';
   let enabled = false;
-  const suffix = randomBytes(3).toString('hex');
-  const flavor = `flavor-${suffix}`;
-  const cq = `cq-${suffix}`;
+
+  let queue: TestQueue | undefined;
 
   before(async () => {
     c = connect();
-    try {
-      await c.custom.listClusterCustomObject({ ...KUEUE, plural: 'clusterqueues' });
-      enabled = true;
-    } catch {
-      return; // no Kueue CRDs: started without --kueue
-    }
+    enabled = await hasKueue(c);
+    if (!enabled) return; // no Kueue CRDs: started without --kueue
     ns = await createNamespace(c, 'konduktor-kueue');
-    await c.custom.createClusterCustomObject({
-      ...KUEUE,
-      plural: 'resourceflavors',
-      body: {
-        apiVersion: 'kueue.x-k8s.io/v1beta2',
-        kind: 'ResourceFlavor',
-        metadata: { name: flavor },
-      },
-    });
-    await c.custom.createClusterCustomObject({
-      ...KUEUE,
-      plural: 'clusterqueues',
-      body: {
-        apiVersion: 'kueue.x-k8s.io/v1beta2',
-        kind: 'ClusterQueue',
-        metadata: { name: cq },
-        spec: {
-          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
-          resourceGroups: [
-            {
-              coveredResources: ['cpu', 'memory'],
-              flavors: [
-                {
-                  name: flavor,
-                  resources: [
-                    { name: 'cpu', nominalQuota: '1' },
-                    { name: 'memory', nominalQuota: '1Gi' },
-                  ],
-                },
-              ],
-            },
-          ],
-        },
-      },
-    });
-    await c.custom.createNamespacedCustomObject({
-      ...KUEUE,
-      plural: 'localqueues',
-      namespace: ns,
-      body: {
-        apiVersion: 'kueue.x-k8s.io/v1beta2',
-        kind: 'LocalQueue',
-        metadata: { name: 'lq', namespace: ns },
-        spec: { clusterQueue: cq },
-      },
-    });
+    queue = await createQueue(c, ns, { cpu: '1', memory: '1Gi' });
   });
 
   after(async () => {
     if (!enabled) return;
     await deleteNamespace(c, ns);
-    const del = (plural: string, name: string) =>
-      c.custom.deleteClusterCustomObject({ ...KUEUE, plural, name }).catch(() => undefined);
-    await del('clusterqueues', cq);
-    await del('resourceflavors', flavor);
+    await queue?.remove();
   });
 
   void test('a queued JobSet is admitted, runs and returns its result', async (t) => {

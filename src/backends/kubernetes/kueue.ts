@@ -1,11 +1,14 @@
 /**
- * Kueue: the label that queues a JobSet, and the Workload a cancel deactivates. Kueue owns
- * `spec.suspend` of the JobSets it queues (it unsuspends them on admission), so anything konduktor
- * suspends for good must also be taken from Kueue.
+ * Kueue: the label that queues a JobSet, and its Workload, through which konduktor holds, resumes
+ * and ends the jobs Kueue queues. Kueue owns `spec.suspend` of those JobSets (it unsuspends an
+ * admitted one that anyone else suspends), so `stop`, `start`, a cancel and a failure go through
+ * the Workload's `spec.active` (`peers.md` §6).
  * @module
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type * as k8s from '@kubernetes/client-node';
-import { mergePatch } from './client.js';
+import { BackendError } from '../../errors.js';
+import { apiMessage, mergePatch } from './client.js';
 import type { JobSetObject } from './types.js';
 
 /** The label that puts a JobSet in a Kueue queue. */
@@ -16,45 +19,116 @@ export function kueueQueueOf(js: JobSetObject): string | undefined {
   return js.metadata.labels?.[KUEUE_QUEUE_LABEL];
 }
 
-/**
- * Kueue would resume a cancelled JobSet on admission: its Workload is deactivated
- * (`spec.active: false`) as the original's `stop` does. Best effort: without Kueue's API or the
- * right to patch Workloads, the JobSet stays suspended only until Kueue admits it.
- */
-export async function deactivateWorkload(
+/** A Workload as konduktor reads it. */
+interface WorkloadObject {
+  readonly metadata?: { readonly name?: string; readonly ownerReferences?: { uid?: string }[] };
+  readonly spec?: { readonly active?: boolean };
+}
+
+const KUEUE_VERSIONS = ['v1beta2', 'v1beta1'] as const;
+
+/** How long {@link setWorkloadActive} waits for Kueue to create a new JobSet's Workload. */
+const WORKLOAD_APPEAR_MS = 15_000;
+const WORKLOAD_RETRY_MS = 250;
+
+/** The Workloads owned by a JobSet, with the Kueue API version that served them. */
+async function workloadsOf(
   custom: k8s.CustomObjectsApi,
   namespace: string,
-  js: JobSetObject,
-): Promise<void> {
-  const uid = js.metadata.uid;
-  if (uid === undefined) return;
-  for (const version of ['v1beta2', 'v1beta1']) {
+  uid: string,
+): Promise<{ version: string; names: string[] } | undefined> {
+  let lastError: unknown;
+  for (const version of KUEUE_VERSIONS) {
     try {
       const list = (await custom.listNamespacedCustomObject({
         group: 'kueue.x-k8s.io',
         version,
         plural: 'workloads',
         namespace,
-      })) as { items?: { metadata?: { name?: string; ownerReferences?: { uid?: string }[] } }[] };
-      const owned = (list.items ?? []).filter((w) =>
-        w.metadata?.ownerReferences?.some((o) => o.uid === uid),
-      );
-      for (const workload of owned) {
-        await custom.patchNamespacedCustomObject(
-          {
-            group: 'kueue.x-k8s.io',
-            version,
-            plural: 'workloads',
-            namespace,
-            name: workload.metadata?.name ?? '',
-            body: { spec: { active: false } },
-          },
-          mergePatch,
-        );
-      }
-      return;
-    } catch {
-      // This Kueue version is not served, or Workloads are not ours to patch: try the next.
+      })) as { items?: WorkloadObject[] };
+      const names = (list.items ?? [])
+        .filter((w) => w.metadata?.ownerReferences?.some((o) => o.uid === uid))
+        .map((w) => w.metadata?.name ?? '')
+        .filter((n) => n !== '');
+      return { version, names };
+    } catch (err) {
+      // This Kueue version is not served: try the next.
+      lastError = err;
     }
   }
+  throw lastError;
+}
+
+/**
+ * Sets `spec.active` of the JobSet's Kueue Workload: `false` makes Kueue evict it (it suspends the
+ * JobSet, whose pods go, and frees its quota) and never admit it again until it is `true` again.
+ * Kueue owns `spec.suspend` of the JobSets it queues and undoes anyone else's change, so this is
+ * the only way to hold such a job. Waits up to 15 s for Kueue to create the Workload of a JobSet
+ * created just now.
+ * @throws {BackendError} when the Workload cannot be found or patched (Kueue's API, RBAC).
+ */
+export async function setWorkloadActive(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  js: JobSetObject,
+  active: boolean,
+  options: { readonly signal?: AbortSignal } = {},
+): Promise<void> {
+  const uid = js.metadata.uid;
+  const name = js.metadata.name ?? '';
+  const what = `${active ? 'activate' : 'deactivate'} the Kueue Workload of job ${name}`;
+  if (uid === undefined) throw new BackendError(`could not ${what}: the JobSet has no uid`);
+  const deadline = Date.now() + WORKLOAD_APPEAR_MS;
+  for (;;) {
+    let found: { version: string; names: string[] } | undefined;
+    try {
+      found = await workloadsOf(custom, namespace, uid);
+    } catch (err) {
+      throw new BackendError(
+        `could not ${what}: ${apiMessage(err)} (konduktor needs list and patch on workloads.kueue.x-k8s.io: docs/kubernetes.md)`,
+        { cause: err },
+      );
+    }
+    if (found !== undefined && found.names.length > 0) {
+      for (const workload of found.names) {
+        try {
+          await custom.patchNamespacedCustomObject(
+            {
+              group: 'kueue.x-k8s.io',
+              version: found.version,
+              plural: 'workloads',
+              namespace,
+              name: workload,
+              body: { spec: { active } },
+            },
+            mergePatch,
+          );
+        } catch (err) {
+          throw new BackendError(
+            `could not ${what}: ${apiMessage(err)} (konduktor needs patch on workloads.kueue.x-k8s.io: docs/kubernetes.md)`,
+            { cause: err },
+          );
+        }
+      }
+      return;
+    }
+    if (Date.now() >= deadline)
+      throw new BackendError(
+        `could not ${what}: Kueue made no Workload for it within ${WORKLOAD_APPEAR_MS / 1000} s (is Kueue running, and does it manage JobSets?)`,
+      );
+    await sleep(WORKLOAD_RETRY_MS, undefined, options.signal ? { signal: options.signal } : {});
+  }
+}
+
+/**
+ * Takes a job konduktor ended (cancelled, failed to pull its image) from Kueue: its Workload is
+ * deactivated, so Kueue never resumes it and frees its quota. Best effort: without Kueue's API or
+ * the right to patch Workloads, the JobSet stays suspended only until Kueue admits it.
+ */
+export async function deactivateWorkload(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  js: JobSetObject,
+): Promise<void> {
+  await setWorkloadActive(custom, namespace, js, false).catch(() => undefined);
 }

@@ -1,7 +1,8 @@
 /**
  * What konduktor does to a job on Kubernetes: create its JobSet (drawing a free name), cancel,
  * hold (`stop`), resume (`start`) and delete it. Holding and cancelling suspend the JobSet (the
- * Job controller deletes its pods) and keep it, since it carries the outcome.
+ * Job controller deletes its pods) and keep it, since it carries the outcome; under Kueue they go
+ * through the Workload (`kueue.ts`), since Kueue owns the JobSet's suspension.
  * @module
  */
 import { BackendError, TaskValidationError } from '../../errors.js';
@@ -12,7 +13,7 @@ import type { JobSetApi } from './api.js';
 import { apiMessage, statusOf } from './client.js';
 import { readCondition } from './condition.js';
 import { observedStart } from './job-info.js';
-import { deactivateWorkload, kueueQueueOf } from './kueue.js';
+import { deactivateWorkload, kueueQueueOf, setWorkloadActive } from './kueue.js';
 import {
   ANNOTATIONS,
   buildJobSet,
@@ -128,6 +129,9 @@ export class JobSetLifecycle {
     if (readCondition(js) !== undefined || js.status?.terminalState !== undefined) return;
     // The pods as they were, for the record's start time: suspending deletes them.
     const pods = await this.#status.pods(name);
+    // Kueue would resume it: its Workload goes first (which also frees the queue's quota).
+    if (kueueQueueOf(js) !== undefined)
+      await deactivateWorkload(this.#api.custom, this.#api.namespace, js);
     // Suspending stops the pods (the Job controller deletes them) and keeps the JobSet, which
     // carries the outcome.
     await this.#api.patch(name, {
@@ -135,8 +139,6 @@ export class JobSetLifecycle {
       spec: { suspend: true },
     });
     await this.#recorder.evaluate(await this.#api.jobSet(name), pods);
-    if (kueueQueueOf(js) !== undefined)
-      await deactivateWorkload(this.#api.custom, this.#api.namespace, js);
   }
 
   /**
@@ -160,6 +162,10 @@ export class JobSetLifecycle {
     );
     const annotations = js.metadata.annotations ?? {};
     const started = observedStart(js, pods);
+    // Under Kueue a suspend alone is undone at once: the Workload is deactivated first, so Kueue
+    // evicts the job (its pods go, its quota is freed) and keeps it until `start`.
+    if (kueueQueueOf(js) !== undefined)
+      await setWorkloadActive(this.#api.custom, this.#api.namespace, js, false);
     await this.#api.patch(name, {
       metadata: {
         annotations: {
@@ -188,10 +194,14 @@ export class JobSetLifecycle {
     if (info.status !== 'STOPPED') return;
     const target = Number(js.metadata.annotations?.[ANNOTATIONS.resumeAttempt]);
     if (Number.isInteger(target) && target > jobSetAttempt(js)) await this.#moveAttempt(js, target);
+    const queued = kueueQueueOf(js) !== undefined;
+    // Under Kueue the JobSet stays suspended until Kueue admits its reactivated Workload again
+    // (an unsuspend before that would be undone, and could start pods outside the quota).
     await this.#api.patch(name, {
       metadata: { annotations: { [ANNOTATIONS.stopped]: null, [ANNOTATIONS.resumeAttempt]: null } },
-      spec: { suspend: false },
+      ...(queued ? {} : { spec: { suspend: false } }),
     });
+    if (queued) await setWorkloadActive(this.#api.custom, this.#api.namespace, js, true);
   }
 
   /** Sets `status.restarts` to `attempt` (never lowers it), guarded by the resourceVersion. */

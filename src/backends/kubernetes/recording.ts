@@ -12,6 +12,7 @@ import type { JobSetApi } from './api.js';
 import { statusOf } from './client.js';
 import { type JobRecord, readRecord, withCondition } from './condition.js';
 import { infoOf, pullFailure, recordTimes } from './job-info.js';
+import { deactivateWorkload, kueueQueueOf } from './kueue.js';
 import { readPodLogTail } from './logs.js';
 import { ANNOTATIONS, CONTAINER_NAME, LABELS } from './manifests.js';
 import { readFinalMetrics } from './pod-metrics.js';
@@ -68,8 +69,7 @@ export class JobRecorder {
       };
       try {
         const written = await this.#api.replaceStatus(name, withCondition(js, record));
-        if (decided.suspend === true)
-          await this.#api.patch(name, { spec: { suspend: true } }).catch(() => undefined);
+        if (decided.suspend === true) await this.#stopPods(js);
         return infoOf(written, decided.pods, readRecord(written) ?? record);
       } catch (err) {
         const status = statusOf(err);
@@ -155,6 +155,19 @@ export class JobRecorder {
     const rank0 = podOf(pods, attempt, 0)?.metadata?.name;
     if (rank0 === undefined) return undefined;
     return readFinalMetrics(this.#api.core, this.#api.namespace, rank0, CONTAINER_NAME);
+  }
+
+  /**
+   * Stops the pods of a job konduktor ended (they would never end by themselves): Kueue, which
+   * would resume the JobSet, is told first (its Workload deactivated, its quota freed), then the
+   * JobSet is suspended. Best effort: the outcome is already recorded.
+   */
+  async #stopPods(js: JobSetObject): Promise<void> {
+    if (kueueQueueOf(js) !== undefined)
+      await deactivateWorkload(this.#api.custom, this.#api.namespace, js);
+    await this.#api
+      .patch(js.metadata.name ?? '', { spec: { suspend: true } })
+      .catch(() => undefined);
   }
 
   #tail(pod: string): Promise<string[]> {
