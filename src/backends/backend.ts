@@ -3,10 +3,12 @@
  * this interface; one conformance suite (`test/conformance/`) runs against every implementation.
  *
  * Backends report facts (which rank exited how, in which attempt, and the reporter's bytes); the
- * shared `result/` code turns them into outcomes.
+ * shared `result/` code turns them into outcomes. What every backend does alike lives above the
+ * seam in `shared/`: the wait for a job's end (`shared/wait.ts`), drawing a free job name
+ * (`shared/names.ts`), the preconditions of `stop`/`start` (`shared/preconditions.ts`), signal
+ * names of exit statuses (`shared/exit-status.ts`).
  * @module
  */
-import { StateConflictError } from '../errors.js';
 import type { MetricPoint, MetricWarning } from '../metrics/line.js';
 import type { Outcome } from '../result/outcome.js';
 import type { TaskSpec } from '../task/types.js';
@@ -33,20 +35,7 @@ export function isTerminal(status: JobStatus): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
 }
 
-/**
- * The one precondition of `stop` and `start`, checked by {@link Job} above every backend (and by
- * each backend for callers that use it directly): a job that has ended can be neither held nor
- * resumed.
- * @throws {StateConflictError} when `status` is terminal.
- */
-export function refuseEnded(name: string, status: JobStatus, action: 'stop' | 'start'): void {
-  if (!isTerminal(status)) return;
-  throw new StateConflictError(
-    action === 'stop'
-      ? `job ${name} has already ended (${status}); only a queued or running job can be stopped`
-      : `job ${name} has already ended (${status}); only a stopped job can be started (start resumes a held job); to run the task again, launch it again`,
-  );
-}
+export { refuseEnded } from './shared/preconditions.js';
 
 /** What a backend knows about one job. */
 export interface JobInfo {
@@ -123,6 +112,31 @@ export interface BackendMetricsOptions {
 }
 
 /**
+ * The queue of a backend that queues jobs itself (the local one): its capacity, what is in use,
+ * and the queued jobs in order with why each waits. CPUs and memory (GiB) are numbers; GPUs are
+ * `CUDA_VISIBLE_DEVICES` indices.
+ */
+export interface BackendQueueInfo {
+  readonly capacity: {
+    readonly cpus: number;
+    readonly memory: number;
+    readonly gpus: readonly number[];
+  };
+  readonly used: {
+    readonly cpus: number;
+    readonly memory: number;
+    readonly gpus: readonly number[];
+  };
+  readonly running: number;
+  /** Queued jobs in order, with why each waits. */
+  readonly waiting: readonly {
+    readonly name: string;
+    readonly position: number;
+    readonly reason: string;
+  }[];
+}
+
+/**
  * A place where jobs run. Implementations own their connections and release them in
  * {@link Backend.close}; no method leaves a handle that keeps the process alive after it settles.
  */
@@ -143,7 +157,15 @@ export interface Backend {
    * is shipped (the local backend runs in place). Uploads nothing.
    */
   describeCode?(spec: TaskSpec): Promise<string | undefined>;
-  /** The job's current info. @throws {JobNotFoundError} */
+  /**
+   * The job's current info. @throws {JobNotFoundError}
+   *
+   * Reads reconcile: a read that finds the job ended and its end not yet recorded records it
+   * (locally: the supervisor's final record into the store, then the queue admits what now fits;
+   * on Kubernetes: the `KonduktorResult` condition on the JobSet). So any konduktor process that
+   * reads a job, now or later, records and then sees the same outcome.
+   * {@link Backend.waitTerminal}, {@link Backend.list} and the log followers read the same way.
+   */
   get(name: string): Promise<JobInfo>;
   /**
    * Resolves once the job is terminal, with its outcome recorded. Subscribes before reading the
@@ -151,7 +173,7 @@ export interface Backend {
    * @throws {JobNotFoundError}
    */
   waitTerminal(name: string, options?: BackendWaitOptions): Promise<TerminalJobInfo>;
-  /** Jobs, newest first. */
+  /** Jobs, newest first. Reads reconcile, as {@link Backend.get} does. */
   list(options?: { readonly limit?: number }): Promise<JobInfo[]>;
   /**
    * The log lines of one rank, of the latest attempt unless `options.attempt` names one.
@@ -182,6 +204,11 @@ export interface Backend {
    * @throws {StateConflictError} when the job has already ended.
    */
   start(name: string): Promise<void>;
+  /**
+   * The backend's own queue, where it keeps one (the local backend); absent where the cluster
+   * queues jobs (Kubernetes, Kueue). Reading it admits what fits first.
+   */
+  queue?(): BackendQueueInfo;
   /** Cancels the job if needed and deletes it and everything it left. */
   remove(name: string): Promise<void>;
   /**

@@ -8,7 +8,8 @@
 import { BackendError, TaskValidationError } from '../../errors.js';
 import { makeJobName } from '../../task/naming.js';
 import type { TaskSpec } from '../../task/types.js';
-import { refuseEnded } from '../backend.js';
+import { candidateJobNames, noFreeName } from '../shared/names.js';
+import { mustHold, mustResume } from '../shared/preconditions.js';
 import type { JobSetApi } from './api.js';
 import { apiMessage, statusOf } from './client.js';
 import { readCondition } from './condition.js';
@@ -32,8 +33,6 @@ import {
   prepareShipping,
   shippingPreview,
 } from './shipping/index.js';
-
-const NAME_ATTEMPTS = 10;
 
 /** Creates and changes the jobs of one namespace. */
 export class JobSetLifecycle {
@@ -86,8 +85,7 @@ export class JobSetLifecycle {
     const envSecrets = await envSecretRefs(this.#api.core, this.#api.namespace, user);
     validateForKubernetes(spec);
     const code = await prepareShipping(spec, this.#archives);
-    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
-      const name = makeJobName(spec.name);
+    for (const name of candidateJobNames(spec.name)) {
       const body = buildJobSet(spec, {
         name,
         namespace: this.#api.namespace,
@@ -118,9 +116,7 @@ export class JobSetLifecycle {
       }
       return name;
     }
-    throw new BackendError(
-      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
-    );
+    throw noFreeName(spec.name);
   }
 
   /** Cancels the job: it ends `CANCELLED` (recorded at once). Harmless on an ended job. */
@@ -151,8 +147,7 @@ export class JobSetLifecycle {
     const js = await this.#api.jobSet(name);
     const pods = await this.#status.pods(name);
     const info = await this.#recorder.evaluate(js, pods);
-    if (info.status === 'STOPPED') return;
-    refuseEnded(name, info.status, 'stop');
+    if (!mustHold(name, info.status)) return;
     const attempt = jobSetAttempt(js);
     // Bound to a node: its container may have run, and its end would read as this attempt's.
     const ran = pods.some(
@@ -190,8 +185,7 @@ export class JobSetLifecycle {
   async start(name: string): Promise<void> {
     const js = await this.#api.jobSet(name);
     const info = await this.#recorder.evaluate(js, await this.#status.pods(name));
-    refuseEnded(name, info.status, 'start');
-    if (info.status !== 'STOPPED') return;
+    if (!mustResume(name, info.status)) return;
     const target = Number(js.metadata.annotations?.[ANNOTATIONS.resumeAttempt]);
     if (Number.isInteger(target) && target > jobSetAttempt(js)) await this.#moveAttempt(js, target);
     const queued = kueueQueueOf(js) !== undefined;

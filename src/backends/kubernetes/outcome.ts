@@ -16,7 +16,7 @@ import {
   MARKERS,
   REPLICATED_JOB,
 } from './manifests.js';
-import { signalOfExitCode } from '../local/processes.js';
+import { signalOfExitCode } from '../shared/exit-status.js';
 import type { JobSetObject, PodObject } from './types.js';
 
 type Terminated = NonNullable<NonNullable<PodObject['status']>['containerStatuses']>[number];

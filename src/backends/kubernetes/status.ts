@@ -5,13 +5,8 @@
  * @module
  */
 import { BackendError, JobNotFoundError } from '../../errors.js';
-import {
-  isTerminal,
-  type BackendWaitOptions,
-  type JobInfo,
-  type TerminalJobInfo,
-} from '../backend.js';
-import { waitForWake } from '../wake.js';
+import type { BackendWaitOptions, JobInfo, TerminalJobInfo } from '../backend.js';
+import { waitUntilTerminal } from '../shared/wait.js';
 import type { JobSetApi } from './api.js';
 import { readRecord } from './condition.js';
 import type { BackendInformers } from './informer-registry.js';
@@ -78,60 +73,34 @@ export class JobStatusReader {
   }
 
   /** See `Backend.waitTerminal`: watch-based, on the namespace's shared informers. */
-  async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
-    const { signal, onUpdate } = options;
-    signal?.throwIfAborted();
+  waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
     const informers = this.#informers.started;
-    let events = 0;
-    let wake: () => void = () => undefined;
-    // Subscribe first, then read: an end between the two is never missed.
-    const unsubscribe = informers.subscribe(name, () => {
-      events += 1;
-      wake();
-    });
-    try {
-      // A job that already ended (condition recorded) resolves without waiting for the informers.
-      const first = await this.#api.jobSet(name);
-      const recorded = readRecord(first);
-      if (recorded !== undefined) {
-        const pods = recorded.endedAt === undefined ? await this.pods(name) : [];
-        const info = infoOf(first, pods, recorded);
-        onUpdate?.(info);
-        return info as TerminalJobInfo;
-      }
-      await informers.ready(signal);
-      let lastKey = '';
-      for (;;) {
-        // An abort during an API call below has no listener yet: check at every turn.
-        signal?.throwIfAborted();
-        const seen = events;
-        let retryIn: number | undefined;
-        try {
+    return waitUntilTerminal(
+      {
+        subscribe: (listener) => informers.subscribe(name, listener),
+        prepare: async (signal) => {
+          // A job that already ended (condition recorded) resolves without waiting for the informers.
+          const first = await this.#api.jobSet(name);
+          const recorded = readRecord(first);
+          if (recorded !== undefined) {
+            const pods = recorded.endedAt === undefined ? await this.pods(name) : [];
+            return infoOf(first, pods, recorded) as TerminalJobInfo;
+          }
+          await informers.ready(signal);
+          return undefined;
+        },
+        read: async () => {
           // Right after submit the watch may not have delivered the JobSet yet: read it directly.
           const js = informers.jobset(name) ?? (await this.#api.jobSet(name));
-          const info = await this.#recorder.evaluate(js, informers.pods(name));
-          const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
-          if (key !== lastKey) {
-            lastKey = key;
-            onUpdate?.(info);
-          }
-          if (isTerminal(info.status) && info.outcome !== undefined) return info as TerminalJobInfo;
-        } catch (err) {
+          return this.#recorder.evaluate(js, informers.pods(name));
+        },
+        retryAfter: (err) => {
           // An unknown job is final; an unreachable API is not (the informers reconnect and wake us).
-          if (err instanceof JobNotFoundError) throw err;
-          if (!(err instanceof BackendError)) throw err;
-          retryIn = RETRY_MS;
-        }
-        if (events !== seen) continue;
-        await waitForWake(
-          (next) => {
-            wake = next;
-          },
-          { ms: retryIn, signal },
-        );
-      }
-    } finally {
-      unsubscribe();
-    }
+          if (err instanceof JobNotFoundError || !(err instanceof BackendError)) throw err;
+          return RETRY_MS;
+        },
+      },
+      options,
+    );
   }
 }

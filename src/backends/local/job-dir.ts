@@ -13,7 +13,7 @@ import {
 } from '../../result/outcome.js';
 import { readLastLines } from './log-file.js';
 import { readFinalMetrics } from './metrics.js';
-import { signalOfExitCode } from './processes.js';
+import { signalOfExitCode } from '../shared/exit-status.js';
 import {
   type FinalRecord,
   jobPaths,

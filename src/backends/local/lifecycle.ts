@@ -9,9 +9,10 @@ import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { BackendError, JobNotFoundError } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
-import { makeJobName } from '../../task/naming.js';
 import type { TaskSpec } from '../../task/types.js';
-import { isTerminal, type JobInfo, refuseEnded } from '../backend.js';
+import { isTerminal, type JobInfo } from '../backend.js';
+import { candidateJobNames, noFreeName } from '../shared/names.js';
+import { mustHold, mustResume } from '../shared/preconditions.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
@@ -22,8 +23,6 @@ import { removeUntrustedTree } from './untrusted-file.js';
 import { isSameProcessAlive, processStartTime, stopJobProcesses } from './processes.js';
 import type { JobRow } from './store.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
-
-const NAME_ATTEMPTS = 20;
 
 /** Creating, reconciling and ending local jobs. See the module documentation. */
 export class JobLifecycle {
@@ -52,8 +51,7 @@ export class JobLifecycle {
       priority: spec.resources.priority ?? 0,
       demand,
     };
-    for (let i = 0; i < NAME_ATTEMPTS; i += 1) {
-      const name = makeJobName(spec.name);
+    for (const name of candidateJobNames(spec.name)) {
       const dir = this.#ctx.jobDir(name);
       try {
         // The directory reserves the name among concurrent launchers (mkdir is atomic).
@@ -83,9 +81,7 @@ export class JobLifecycle {
       }
       rmSync(dir, { recursive: true, force: true });
     }
-    throw new BackendError(
-      `could not find a free job name for ${spec.name} after ${NAME_ATTEMPTS} tries`,
-    );
+    throw noFreeName(spec.name);
   }
 
   /** Records that a job failed before any of its processes ran. */
@@ -274,8 +270,7 @@ export class JobLifecycle {
    */
   async hold(name: string): Promise<boolean> {
     const info = this.refresh(name);
-    if (info.status === 'STOPPED') return false;
-    refuseEnded(name, info.status, 'stop');
+    if (!mustHold(name, info.status)) return false;
     const row = this.row(name);
     if (row.status === 'RUNNING') {
       // As for cancel, the processes end first and the row stays RUNNING (holding its resources)
@@ -301,8 +296,7 @@ export class JobLifecycle {
    */
   release(name: string): boolean {
     const row = this.row(name);
-    refuseEnded(name, row.status, 'start');
-    if (row.status !== 'STOPPED') return false;
+    if (!mustResume(name, row.status)) return false;
     const dir = this.#ctx.jobDir(name);
     const next = row.started_at === null ? row.first_attempt : readAttempt(dir, row.attempt) + 1;
     // The stopped run's records must not be read as this run's.

@@ -20,7 +20,7 @@ import {
 } from '../backend.js';
 import { isS3Url, type TaskSpec } from '../../task/types.js';
 import { TaskValidationError } from '../../errors.js';
-import { waitForWake } from '../wake.js';
+import { waitUntilTerminal } from '../shared/wait.js';
 import type { Capacity } from './admission.js';
 import { demandOf } from './capacity.js';
 import { LocalContext } from './context.js';
@@ -155,49 +155,31 @@ export class LocalBackend implements Backend {
   }
 
   async waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
-    const { signal, onUpdate } = options;
-    signal?.throwIfAborted();
+    options.signal?.throwIfAborted();
     await this.#queue.startsAnswered();
-    // An event may arrive while the state is being read: count them so the loop reads again.
-    let events = 0;
-    let wake: () => void = () => undefined;
-    const listener = (): void => {
-      events += 1;
-      wake();
-    };
-    const unsubscribe = this.#ctx.hub.subscribe(name, listener);
     // While queued, any job's end may make room: admit on every job's event then.
     let unwatchQueue: (() => void) | undefined;
     try {
-      let lastKey = '';
-      for (;;) {
-        const seen = events;
-        let info = this.#jobs.refresh(name);
-        if (info.status === 'PENDING') {
-          unwatchQueue ??= this.#queue.watch();
-          // Also on the once-a-second tick: a dead supervisor frees resources without an event.
-          this.#queue.requestAdmission();
-          info = this.#queue.describe(info);
-        } else if (unwatchQueue !== undefined) {
-          unwatchQueue();
-          unwatchQueue = undefined;
-        }
-        const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
-        if (key !== lastKey) {
-          lastKey = key;
-          onUpdate?.(info);
-        }
-        if (isTerminal(info.status) && info.outcome !== undefined) return info as TerminalJobInfo;
-        if (events !== seen) continue;
-        await waitForWake(
-          (next) => {
-            wake = next;
+      return await waitUntilTerminal(
+        {
+          subscribe: (listener) => this.#ctx.hub.subscribe(name, listener),
+          read: () => {
+            const info = this.#jobs.refresh(name);
+            if (info.status === 'PENDING') {
+              unwatchQueue ??= this.#queue.watch();
+              // Also on the once-a-second tick: a dead supervisor frees resources without an event.
+              this.#queue.requestAdmission();
+              return Promise.resolve(this.#queue.describe(info));
+            }
+            unwatchQueue?.();
+            unwatchQueue = undefined;
+            return Promise.resolve(info);
           },
-          { ms: LIVENESS_INTERVAL_MS, signal },
-        );
-      }
+          idleMs: LIVENESS_INTERVAL_MS,
+        },
+        options,
+      );
     } finally {
-      unsubscribe();
       unwatchQueue?.();
     }
   }

@@ -158,26 +158,3 @@ export async function stopJobProcesses(
   }
   signalAll(left, 'SIGKILL');
 }
-
-/** Exit codes above 128 from bash mean "killed by signal N - 128". */
-export function signalOfExitCode(code: number): string | undefined {
-  if (code <= 128 || code > 128 + 64) return undefined;
-  const number = code - 128;
-  const names: Readonly<Record<number, string>> = {
-    1: 'SIGHUP',
-    2: 'SIGINT',
-    3: 'SIGQUIT',
-    4: 'SIGILL',
-    6: 'SIGABRT',
-    7: 'SIGBUS',
-    8: 'SIGFPE',
-    9: 'SIGKILL',
-    10: 'SIGUSR1',
-    11: 'SIGSEGV',
-    12: 'SIGUSR2',
-    13: 'SIGPIPE',
-    14: 'SIGALRM',
-    15: 'SIGTERM',
-  };
-  return names[number] ?? `SIG${number}`;
-}

@@ -28,23 +28,10 @@ import {
   ORPHAN_ADMISSION_MS,
   START_ANSWER_MS,
 } from './timing.js';
+import type { BackendQueueInfo } from '../backend.js';
 
-/** What the local queue looks like. */
-export interface QueueInfo {
-  readonly capacity: Capacity;
-  readonly used: {
-    readonly cpus: number;
-    readonly memory: number;
-    readonly gpus: readonly number[];
-  };
-  readonly running: number;
-  /** Queued jobs in order, with why each waits. */
-  readonly waiting: readonly {
-    readonly name: string;
-    readonly position: number;
-    readonly reason: string;
-  }[];
-}
+/** What the local queue looks like (see {@link BackendQueueInfo}). */
+export type QueueInfo = BackendQueueInfo;
 
 /** Why each queued job waits, by name, with its 1-based position. */
 type WaitingReasons = ReadonlyMap<string, { position: number; reason: string }>;

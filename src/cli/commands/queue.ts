@@ -2,7 +2,6 @@
  * `konduktor queue`: the local capacity in use and the queue.
  * @module
  */
-import { LocalBackend } from '../../backends/local/local-backend.js';
 import { UsageError } from '../../errors.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { out } from '../output.js';
@@ -20,8 +19,7 @@ export async function runQueue(options: OptionsOf<'queue'>): Promise<ExitCode> {
     );
   }
   const backend = await backendOf(target);
-  if (!(backend instanceof LocalBackend))
-    throw new UsageError('the queue belongs to the local backend');
+  if (backend.queue === undefined) throw new UsageError('the queue belongs to the local backend');
   const queue = backend.queue();
   if (options.json === true) {
     out(JSON.stringify(queue));
