@@ -42,7 +42,7 @@ export function storeWithEndedJobs(home: string, count: number): void {
   raw.close();
   for (let i = 0; i < count; i += 1) {
     store.markStarted(name(i), 1, 'x', now - i * 1000 + 10);
-    store.markTerminal(name(i), {
+    store.recordEnd(name(i), {
       status: 'SUCCEEDED',
       endedAt: now - i * 1000 + 500,
       attempt: 0,

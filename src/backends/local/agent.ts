@@ -22,7 +22,7 @@ export function ensureAgent(store: Store, home: string): void {
   // A burst of queued submissions asks many times a millisecond: the answer holds for a moment.
   const now = Date.now();
   if (now - (agentSeenAt.get(home) ?? -Infinity) < AGENT_SEEN_MS) return;
-  const current = store.agent();
+  const current = store.agent.current();
   if (current !== undefined && isSameProcessAlive(current.pid, current.start)) {
     agentSeenAt.set(home, now);
     return;
@@ -47,7 +47,7 @@ export function ensureAgent(store: Store, home: string): void {
   child.unref();
   // Record it at once, so a burst of submissions starts one agent, not one each.
   if (child.pid !== undefined) {
-    store.claimAgent(child.pid, processStartTime(child.pid) ?? '', isSameProcessAlive);
+    store.agent.claim(child.pid, processStartTime(child.pid) ?? '', isSameProcessAlive);
   }
 }
 
@@ -77,7 +77,7 @@ export interface AgentLoop {
 export async function runAgent(loop: AgentLoop): Promise<void> {
   const pid = process.pid;
   const start = processStartTime(pid) ?? '';
-  if (!loop.store.claimAgent(pid, start, isSameProcessAlive)) return;
+  if (!loop.store.agent.claim(pid, start, isSameProcessAlive)) return;
   let wake: () => void = () => undefined;
   const unsubscribe = loop.subscribe(() => {
     wake();
@@ -114,6 +114,6 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
     }
   } finally {
     unsubscribe();
-    loop.store.releaseAgent(pid);
+    loop.store.agent.release(pid);
   }
 }

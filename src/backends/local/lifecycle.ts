@@ -8,7 +8,6 @@
 import { existsSync, mkdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, JobNotFoundError } from '../../errors.js';
-import type { Outcome } from '../../result/outcome.js';
 import type { TaskSpec } from '../../task/types.js';
 import { isTerminal, type JobInfo } from '../backend.js';
 import { candidateJobNames, noFreeName } from '../shared/names.js';
@@ -86,13 +85,7 @@ export class JobLifecycle {
 
   /** Records that a job failed before any of its processes ran. */
   failUnstarted(name: string, reason: string): void {
-    this.#ctx.db.markTerminal(name, {
-      status: 'FAILED',
-      endedAt: Date.now(),
-      attempt: 0,
-      reason,
-      outcome: { kind: 'failed', reason, attempt: 0, logTail: [] },
-    });
+    this.#ctx.db.fail(name, reason, 0);
   }
 
   /**
@@ -179,7 +172,7 @@ export class JobLifecycle {
         : final.status === 'cancelled'
           ? 'CANCELLED'
           : 'FAILED';
-    this.#ctx.db.markTerminal(name, {
+    this.#ctx.db.recordEnd(name, {
       status,
       ...(startedAt === null ? {} : { startedAt }),
       endedAt: Math.max(final.endedAt ?? Date.now(), startedAt ?? 0),
@@ -195,14 +188,7 @@ export class JobLifecycle {
     const final = readFinal(dir);
     if (final !== undefined) return this.#recordFinal(row, dir, final);
     const reason = `the job's supervising process (pid ${row.supervisor_pid ?? '?'}) exited without recording an outcome; it was probably killed`;
-    const outcome: Outcome = { kind: 'failed', reason, attempt, logTail: [] };
-    this.#ctx.db.markTerminal(name, {
-      status: 'FAILED',
-      endedAt: Date.now(),
-      attempt,
-      reason,
-      outcome,
-    });
+    this.#ctx.db.fail(name, reason, attempt);
     // Its ranks, in the supervisor's process group or gone elsewhere, would otherwise run on
     // unsupervised.
     if (row.supervisor_pid !== null) {
@@ -250,14 +236,7 @@ export class JobLifecycle {
     // records the cancel itself (whoever reads that first records the job CANCELLED).
     const running = row.status === 'RUNNING';
     if (running) await this.#stopProcesses(row);
-    const reason = 'the job was cancelled';
-    this.#ctx.db.markTerminal(name, {
-      status: 'CANCELLED',
-      endedAt: Date.now(),
-      attempt: info.attempt,
-      reason,
-      outcome: { kind: 'failed', reason, attempt: info.attempt, logTail: [] },
-    });
+    this.#ctx.db.cancel(name, info.attempt);
     if (!running) await this.#stopProcesses(row);
     this.#ctx.hub.emit(name);
     return true;

@@ -1,144 +1,40 @@
 /**
  * The local backend's store: one SQLite database in WAL mode, safe under many concurrent
  * konduktor processes (writes are short IMMEDIATE transactions; readers never block writers).
+ *
+ * A job's state changes only through the store's named transitions, each one guarded statement
+ * that does nothing when the job is no longer in the state it leaves: {@link Store.insert}
+ * (queued), {@link Store.admit}, {@link Store.requeue}, {@link Store.markStarted},
+ * {@link Store.hold}, {@link Store.release}, and the ends: {@link Store.recordEnd} (what the
+ * supervisor recorded), {@link Store.fail}, {@link Store.cancel}. The schema is `store-schema.ts`.
  * @module
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { BackendError } from '../../errors.js';
 import type { Outcome } from '../../result/outcome.js';
-import type { JobStatus } from '../backend.js';
 import type { AdmissionPlan, Demand, Holder, Waiter } from './admission.js';
+import { AgentRecord } from './store-agent.js';
+import {
+  ACTIVE_COLUMNS,
+  type ActiveRow,
+  HOLDS_RESOURCES,
+  IN_QUEUE,
+  type JobRow,
+  MIGRATIONS,
+  NATIVE_BINDING,
+  parseDemand,
+  QUEUE_ORDER,
+  storeError,
+  SUMMARY_COLUMNS,
+  type TerminalUpdate,
+} from './store-schema.js';
 
-/** One row of the `jobs` table. */
-export interface JobRow {
-  readonly name: string;
-  readonly status: JobStatus;
-  readonly spec: string;
-  readonly num_nodes: number;
-  readonly resources: string;
-  readonly submitted_at: number;
-  readonly started_at: number | null;
-  readonly ended_at: number | null;
-  readonly supervisor_pid: number | null;
-  readonly supervisor_start: string | null;
-  readonly attempt: number;
-  readonly reason: string | null;
-  readonly outcome: string | null;
-  readonly priority: number;
-  /** {@link Demand} as JSON. */
-  readonly demand: string | null;
-  /** GPU indices per rank as JSON, once admitted. */
-  readonly allocation: string | null;
-  readonly queued_at: number | null;
-  readonly admitted_at: number | null;
-  /** The RESTART_ATTEMPT of the first attempt of the current run (after `start`). */
-  readonly first_attempt: number;
-}
-
-/** A non-terminal job, as admission sees it. */
-export interface ActiveRow {
-  readonly name: string;
-  readonly status: JobStatus;
-  readonly demand: string | null;
-  readonly allocation: string | null;
-  readonly supervisor_pid: number | null;
-  readonly admitted_at: number | null;
-  readonly queued_at: number | null;
-  readonly submitted_at: number;
-}
-
-/** Columns listed by `status`: everything but the spec, which holds env values. */
-export const SUMMARY_COLUMNS =
-  'name, status, num_nodes, resources, submitted_at, started_at, ended_at, supervisor_pid, supervisor_start, attempt, reason, outcome, priority, demand, allocation, queued_at, admitted_at, first_attempt';
-
-/**
- * better-sqlite3's compiled addon, where a normal install puts it. Naming it skips the `bindings`
- * package's search of a dozen places (a few ms of every command); elsewhere the search runs.
- */
-const NATIVE_BINDING = ((): string | undefined => {
-  try {
-    const main = createRequire(import.meta.url).resolve('better-sqlite3');
-    const addon = join(dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
-    return existsSync(addon) ? addon : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-const ACTIVE_COLUMNS =
-  'name, status, demand, allocation, supervisor_pid, admitted_at, queued_at, submitted_at';
-
-/** A job waiting in the queue: enqueued, not admitted yet, not held. */
-const IN_QUEUE = "(status = 'PENDING' AND allocation IS NULL AND queued_at IS NOT NULL)";
-/** A job holding resources: running, or admitted and starting. */
-const HOLDS_RESOURCES = "(status = 'RUNNING' OR (status = 'PENDING' AND allocation IS NOT NULL))";
-
-/** The queue order: higher priority first, then first queued. */
-const QUEUE_ORDER = 'priority DESC, queued_at, name';
-
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE jobs (
-     name TEXT PRIMARY KEY,
-     status TEXT NOT NULL,
-     spec TEXT NOT NULL,
-     num_nodes INTEGER NOT NULL,
-     resources TEXT NOT NULL,
-     submitted_at INTEGER NOT NULL,
-     started_at INTEGER,
-     ended_at INTEGER,
-     supervisor_pid INTEGER,
-     supervisor_start TEXT,
-     attempt INTEGER NOT NULL DEFAULT 0,
-     reason TEXT,
-     outcome TEXT
-   );
-   CREATE INDEX jobs_by_submission ON jobs (submitted_at DESC);
-   CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('PENDING', 'RUNNING');`,
-  // Admission: what each job asks for and holds, its place in the queue, stop/start.
-  `ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
-   ALTER TABLE jobs ADD COLUMN demand TEXT;
-   ALTER TABLE jobs ADD COLUMN allocation TEXT;
-   ALTER TABLE jobs ADD COLUMN queued_at INTEGER;
-   ALTER TABLE jobs ADD COLUMN admitted_at INTEGER;
-   ALTER TABLE jobs ADD COLUMN first_attempt INTEGER NOT NULL DEFAULT 0;
-   DROP INDEX jobs_active;
-   CREATE INDEX jobs_active ON jobs (status) WHERE status IN ('PENDING', 'RUNNING', 'STOPPED');
-   CREATE TABLE agent (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, start TEXT NOT NULL);`,
-  // Admission reads the queue in order and stops at the first job that does not fit.
-  `CREATE INDEX jobs_queue ON jobs (${QUEUE_ORDER}) WHERE status = 'PENDING' AND allocation IS NULL;`,
-];
-
-/** The terminal fields written once, by whichever process first sees the job end. */
-export interface TerminalUpdate {
-  readonly status: Extract<JobStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
-  /** When the job's processes started (ms since the epoch), as its supervisor recorded it. */
-  readonly startedAt?: number;
-  /** When the job ended (ms since the epoch). */
-  readonly endedAt: number;
-  readonly attempt: number;
-  readonly reason?: string;
-  readonly outcome: Outcome;
-}
-
-/**
- * SQLite's errors as konduktor's: a full disk or an I/O error says which directory and what to do,
- * instead of surfacing as a raw `SqliteError`.
- */
-export function storeError(path: string, cause: unknown): BackendError {
-  const code = (cause as { code?: unknown }).code;
-  if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR'))) {
-    return new BackendError(
-      `the disk holding the konduktor store ${path} is full or failing (${code}); ` +
-        'free some space (or set KONDUKTOR_HOME to another disk) and try again',
-      { cause },
-    );
-  }
-  if (cause instanceof BackendError) return cause;
-  return new BackendError(`the konduktor store ${path} failed: ${String(cause)}`, { cause });
-}
+export {
+  type ActiveRow,
+  type JobRow,
+  storeError,
+  SUMMARY_COLUMNS,
+  type TerminalUpdate,
+} from './store-schema.js';
 
 /** Typed access to the local store. */
 export class Store {
@@ -149,6 +45,7 @@ export class Store {
    * command (a plain `status`) should not prepare what it never runs.
    */
   readonly #statements = new Map<string, Database.Statement>();
+  #agent: AgentRecord | undefined;
 
   constructor(path: string) {
     this.#path = path;
@@ -244,8 +141,11 @@ export class Store {
     }
   }
 
-  /** Records the end of a job unless another process already did; true when this call did. */
-  markTerminal(name: string, update: TerminalUpdate): boolean {
+  /**
+   * Records the end of a job, as its supervisor recorded it, unless another process already
+   * recorded an end; true when this call did.
+   */
+  recordEnd(name: string, update: TerminalUpdate): boolean {
     try {
       const result = this.#statement(
         `UPDATE jobs SET status = @status, started_at = coalesce(@startedAt, started_at),
@@ -264,6 +164,36 @@ export class Store {
     } catch (cause) {
       throw storeError(this.#path, cause);
     }
+  }
+
+  /**
+   * Records that a job failed without an outcome from its supervisor (it never started, or its
+   * supervisor was lost), `endedAt` now, unless an end was recorded already; true when this call
+   * did.
+   */
+  fail(name: string, reason: string, attempt: number): boolean {
+    return this.recordEnd(name, {
+      status: 'FAILED',
+      endedAt: Date.now(),
+      attempt,
+      reason,
+      outcome: failedOutcome(reason, attempt),
+    });
+  }
+
+  /**
+   * Records that a job was cancelled, `endedAt` now, unless an end was recorded already; true
+   * when this call did.
+   */
+  cancel(name: string, attempt: number): boolean {
+    const reason = 'the job was cancelled';
+    return this.recordEnd(name, {
+      status: 'CANCELLED',
+      endedAt: Date.now(),
+      attempt,
+      reason,
+      outcome: failedOutcome(reason, attempt),
+    });
   }
 
   /** Jobs that are queued or hold resources (and jobs still being prepared, with queued_at null). */
@@ -410,36 +340,10 @@ export class Store {
     }
   }
 
-  /** The process id recorded by the running admission agent, if any. */
-  agent(): { pid: number; start: string } | undefined {
-    return this.#db.prepare('SELECT pid, start FROM agent WHERE id = 1').get() as
-      { pid: number; start: string } | undefined;
-  }
-
-  /** Records this process as the agent unless `isAlive` says the recorded one still runs. */
-  claimAgent(
-    pid: number,
-    start: string,
-    isAlive: (pid: number, start: string) => boolean,
-  ): boolean {
-    return this.#db
-      .transaction(() => {
-        const current = this.agent();
-        if (current !== undefined && current.pid !== pid && isAlive(current.pid, current.start))
-          return false;
-        this.#db
-          .prepare(
-            'INSERT INTO agent (id, pid, start) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, start = excluded.start',
-          )
-          .run(pid, start);
-        return true;
-      })
-      .immediate();
-  }
-
-  /** Removes this process's agent record. */
-  releaseAgent(pid: number): void {
-    this.#db.prepare('DELETE FROM agent WHERE id = 1 AND pid = ?').run(pid);
+  /** The admission agent's record (see `store-agent.ts`). */
+  get agent(): AgentRecord {
+    this.#agent ??= new AgentRecord(this.#db);
+    return this.#agent;
   }
 
   /** Jobs newest first, without their specs. */
@@ -478,8 +382,7 @@ export class Store {
   }
 }
 
-/** A stored demand; rows from before admission existed ask for the defaults. */
-function parseDemand(text: string | null): Demand {
-  if (text === null) return { nodes: 1, cpus: 1, memory: 1, gpus: 0 };
-  return JSON.parse(text) as Demand;
+/** The outcome of a job that ended without a result: failed, with no log tail. */
+function failedOutcome(reason: string, attempt: number): Outcome {
+  return { kind: 'failed', reason, attempt, logTail: [] };
 }
