@@ -75,14 +75,22 @@ function processesNamed(prefix: string): string[] {
   return found;
 }
 
+/** The environment of process `pid` as `NAME=VALUE` entries; empty once it has exited. */
+function environOf(pid: number | string): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return []; // it exited between the listing and this read
+  }
+}
+
 /** The live processes whose environment holds `entry` (`NAME=VALUE`). */
 function processesWithEnv(entry: string): number[] {
   const found: number[] = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
     try {
-      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      if (!environ.includes(entry)) continue;
+      if (!environOf(pid).includes(entry)) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (!stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) found.push(Number(pid));
     } catch {
@@ -251,11 +259,7 @@ for (const supervisor of ['native', 'bash'] as const satisfies readonly Supervis
           const escaped = processesWithEnv(`KONDUKTOR_JOB_NAME=${name}`);
           assert.ok(escaped.length > 0, 'the escaped process runs with the job environment');
           assert.ok(
-            escaped.some((pid) =>
-              readFileSync(`/proc/${pid}/environ`, 'utf8')
-                .split('\0')
-                .includes('CUDA_VISIBLE_DEVICES=0,1'),
-            ),
+            escaped.some((pid) => environOf(pid).includes('CUDA_VISIBLE_DEVICES=0,1')),
             'it holds both GPUs',
           );
           const next = await runCli(['launch', '--wait', '-y', second], {
