@@ -30,6 +30,7 @@ export {
   type ClientSweepOptions,
 } from './client.js';
 export type { BackendChoice, BackendOptions } from './backends/resolve.js';
+export { formatResources, type JobResources } from './backends/resources.js';
 export {
   Job,
   waitingReasonOf,

@@ -9,6 +9,7 @@
  * names of exit statuses (`shared/exit-status.ts`).
  * @module
  */
+import type { JobResources } from './resources.js';
 import type { MetricPoint, MetricWarning } from '../metrics/line.js';
 import type { Outcome } from '../result/outcome.js';
 import type { TaskSpec } from '../task/types.js';
@@ -43,8 +44,8 @@ export interface JobInfo {
   readonly backend: BackendKind;
   readonly status: JobStatus;
   readonly numNodes: number;
-  /** A short resource summary, e.g. `2x(1CPU, 1GiB)`. */
-  readonly resources: string;
+  /** What each node asked for (`formatResources` gives the summary, e.g. `2x(1CPU, 1GiB)`). */
+  readonly resources: JobResources;
   readonly submittedAt: Date;
   /** When the job's processes (pods) first started; absent until they do. */
   readonly startedAt?: Date;

@@ -10,7 +10,7 @@ import { type Duration } from '../job/duration.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { isatty } from 'node:tty';
 import { RawJson, stringifyJson } from '../result/raw-json.js';
-import { errorJson, formatError, info, out, outExact, outcomeName } from './output.js';
+import { errorJson, formatError, info, out, outExact, outcomeWordOf } from './output.js';
 import { leftMessage } from './held.js';
 import { onInterrupt } from './interrupt.js';
 import { startProgress } from './progress.js';
@@ -64,7 +64,7 @@ export async function awaitResult(job: Job, options: AwaitResultOptions): Promis
         stringifyJson({
           job: job.name,
           ...(status === undefined ? {} : { status }),
-          outcome: outcomeName(code),
+          outcome: outcomeWordOf(error),
           error: data,
         }),
       );

@@ -9,6 +9,7 @@ import pc from 'picocolors';
 import { asKonduktorError, InternalError, isKonduktorError } from '../errors.js';
 import type { JobInfo } from '../backends/backend.js';
 import { stringifyJson } from '../result/raw-json.js';
+import { outcomeWord, type OutcomeWord } from '../result/render.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { type CliIo, currentRun, PROCESS_SIGNALS } from './io.js';
 
@@ -69,7 +70,7 @@ export function reportFatal(error: unknown, json?: JsonEnvelopeContext): ExitCod
   const code = exitCodeOf(error);
   if (json !== undefined) {
     try {
-      out(stringifyJson(errorEnvelope(error, code, json.job)));
+      out(stringifyJson(errorEnvelope(error, json.job)));
     } catch (closed) {
       if (!(closed instanceof OutputClosedError)) throw closed;
     }
@@ -90,36 +91,20 @@ export interface JsonEnvelopeContext {
  * The `--json` envelope of an error that ended a command: `{job?, outcome, error: {code,
  * message, ...}}`, the shape `launch --wait --json` and `result --json` print for a failed wait.
  */
-export function errorEnvelope(
-  error: unknown,
-  code: ExitCode,
-  job?: string,
-): Record<string, unknown> {
+export function errorEnvelope(error: unknown, job?: string): Record<string, unknown> {
   return {
     ...(job === undefined ? {} : { job }),
-    outcome: outcomeName(code),
+    outcome: outcomeWordOf(error),
     error: errorJson(error),
   };
 }
 
-/** The envelope's `outcome` word for an exit code. */
-export function outcomeName(code: ExitCode): string {
-  switch (code) {
-    case ExitCodes.JOB_FAILED:
-      return 'failed';
-    case ExitCodes.NO_RESULT:
-      return 'no_result';
-    case ExitCodes.MALFORMED_RESULT:
-      return 'malformed';
-    case ExitCodes.RESULT_TOO_LARGE:
-      return 'too_large';
-    case ExitCodes.TIMEOUT:
-      return 'timeout';
-    case ExitCodes.INTERRUPTED:
-      return 'interrupted';
-    default:
-      return 'error';
-  }
+/**
+ * The envelope's `outcome` word for the error a command or a wait ended with: the outcome it
+ * reports (`failed`, `no_result`, …), `timeout`, `interrupted`, or `error`.
+ */
+export function outcomeWordOf(error: unknown): OutcomeWord {
+  return isAbort(error) ? 'interrupted' : outcomeWord(asKonduktorError(error).code);
 }
 
 const fancyColors = pc.createColors(true);

@@ -3,6 +3,7 @@
  * with all their fields, and tasks with their env values hidden.
  * @module
  */
+import { formatResources } from '../backends/resources.js';
 import type { JobInfo, JobStatus } from '../backends/backend.js';
 import { JobStatuses } from '../backends/backend.js';
 import { isKonduktorError } from '../errors.js';
@@ -41,7 +42,7 @@ export function jobView(info: JobInfo): JobView {
     backend: info.backend,
     status: info.status,
     numNodes: info.numNodes,
-    resources: info.resources,
+    resources: formatResources(info.numNodes, info.resources),
     submittedAt: info.submittedAt.toISOString(),
     ...(info.startedAt === undefined ? {} : { startedAt: info.startedAt.toISOString() }),
     ...(info.endedAt === undefined ? {} : { endedAt: info.endedAt.toISOString() }),

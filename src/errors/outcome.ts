@@ -3,7 +3,8 @@
  * large, malformed or missing, or the wait (of a job or a sweep) ran out of time.
  * @module
  */
-import { describeFound, type FoundInstead, type NoResultDetail } from '../result/decode.js';
+import type { FoundInstead, NoResultDetail } from '../result/decode.js';
+import { outcomeMessage } from '../result/render.js';
 import { KonduktorError, named } from './base.js';
 
 /** How a failed job ended: the facts behind a {@link JobFailedError}. */
@@ -41,8 +42,7 @@ export class JobFailedError extends KonduktorError implements JobFailure {
   declare readonly value?: unknown;
 
   constructor(jobName: string, failure: JobFailure & { value?: unknown }) {
-    const tail = formatLogTail(failure.rank ?? 0, failure.logTail);
-    super('JOB_FAILED', `job ${jobName} failed: ${failure.reason}${tail}`);
+    super('JOB_FAILED', outcomeMessage(jobName, { kind: 'failed', ...failure }));
     this.jobName = jobName;
     this.reason = failure.reason;
     if (failure.rank !== undefined) this.rank = failure.rank;
@@ -65,11 +65,7 @@ export class ResultTooLargeError extends KonduktorError {
   readonly limit: number;
 
   constructor(jobName: string, size: number, limit: number) {
-    super(
-      'RESULT_TOO_LARGE',
-      `job ${jobName} wrote a result of ${size} bytes, over the limit of ${limit} bytes; ` +
-        'report a smaller document, for example a pointer to a file holding the large data',
-    );
+    super('RESULT_TOO_LARGE', outcomeMessage(jobName, { kind: 'too_large', size, limit }));
     this.jobName = jobName;
     this.size = size;
     this.limit = limit;
@@ -86,10 +82,7 @@ export class MalformedResultError extends KonduktorError {
   readonly head: string;
 
   constructor(jobName: string, parseError: string, head: string) {
-    super(
-      'RESULT_MALFORMED',
-      `job ${jobName} wrote a result that is not JSON: ${parseError}; it begins ${JSON.stringify(head)}`,
-    );
+    super('RESULT_MALFORMED', outcomeMessage(jobName, { kind: 'malformed', parseError, head }));
     this.jobName = jobName;
     this.parseError = parseError;
     this.head = head;
@@ -120,15 +113,9 @@ export class NoResultReportedError extends KonduktorError {
   ) {
     const { detail, found } = facts;
     const logTail = facts.logTail ?? [];
-    const what =
-      found !== undefined
-        ? `no readable result: result.json is ${describeFound(found)}`
-        : detail === 'missing' || detail === 'not_a_file'
-          ? 'no result.json'
-          : `a result.json that is ${detail === 'empty' ? 'empty' : 'only whitespace'}`;
     super(
       'NO_RESULT_REPORTED',
-      `job ${jobName} succeeded with ${what}; rank 0 must write one JSON document to "$KONDUKTOR_OUTPUT_DIR/result.json"${formatLogTail(0, logTail)}`,
+      outcomeMessage(jobName, { kind: 'no_result', detail, found, logTail }),
     );
     this.jobName = jobName;
     this.detail = detail;
@@ -220,13 +207,6 @@ export class SweepTimeoutError extends KonduktorError {
   }
 }
 named(SweepTimeoutError, 'SweepTimeoutError');
-
-/** A log tail as it ends an error message (nothing when there are no lines). */
-function formatLogTail(rank: number, lines: readonly string[]): string {
-  return lines.length === 0
-    ? ''
-    : `\nlast log lines of rank ${rank}:\n${lines.map((l) => `  | ${l}`).join('\n')}`;
-}
 
 function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0 && ms > 0) return `${ms / 3_600_000}h`;

@@ -11,7 +11,7 @@ import {
   ResultTooLargeError,
 } from '../errors.js';
 import type { Job } from '../job/job.js';
-import { describeFound } from '../result/decode.js';
+import { outcomeLine, type OutcomeFacts } from '../result/render.js';
 import { readObjective } from './objective.js';
 import type { TrialEnd } from './store.js';
 
@@ -25,34 +25,9 @@ export function endOfResult(text: string, objective: string): TrialEnd {
 
 /** The end of a trial whose result could not be had: the error its wait raised. */
 export function endOfError(error: unknown): TrialEnd {
-  if (error instanceof JobFailedError) {
-    const last = error.logTail.at(-1);
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `job failed: ${error.reason}${last === undefined ? '' : ` (last log line: ${last.slice(0, 200)})`}`,
-    };
-  }
-  if (error instanceof NoResultReportedError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `no result reported (result.json ${error.found === undefined ? error.detail : `is ${describeFound(error.found)}`})`,
-    };
-  }
-  if (error instanceof MalformedResultError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `malformed result: ${error.parseError}`,
-    };
-  }
-  if (error instanceof ResultTooLargeError) {
-    return {
-      state: 'failed',
-      errorCode: error.code,
-      reason: `result too large: ${error.size} bytes, limit ${error.limit}`,
-    };
+  const facts = outcomeFactsOf(error);
+  if (facts !== undefined && isKonduktorError(error)) {
+    return { state: 'failed', errorCode: error.code, reason: outcomeLine(facts) };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
@@ -60,6 +35,32 @@ export function endOfError(error: unknown): TrialEnd {
     errorCode: isKonduktorError(error) ? error.code : 'ERROR',
     reason: message,
   };
+}
+
+/** The outcome an outcome error reports, or undefined for any other error. */
+function outcomeFactsOf(error: unknown): OutcomeFacts | undefined {
+  if (error instanceof JobFailedError) {
+    const { reason, rank, phase, exitCode, signal, logTail } = error;
+    return {
+      kind: 'failed',
+      reason,
+      logTail,
+      ...(rank === undefined ? {} : { rank }),
+      ...(phase === undefined ? {} : { phase }),
+      ...(exitCode === undefined ? {} : { exitCode }),
+      ...(signal === undefined ? {} : { signal }),
+    };
+  }
+  if (error instanceof NoResultReportedError) {
+    return { kind: 'no_result', detail: error.detail, found: error.found, logTail: error.logTail };
+  }
+  if (error instanceof MalformedResultError) {
+    return { kind: 'malformed', parseError: error.parseError, head: error.head };
+  }
+  if (error instanceof ResultTooLargeError) {
+    return { kind: 'too_large', size: error.size, limit: error.limit };
+  }
+  return undefined;
 }
 
 /**

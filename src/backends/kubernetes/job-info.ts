@@ -10,6 +10,7 @@
  */
 import type { Outcome } from '../../result/outcome.js';
 import { isTerminal, type JobInfo, type JobStatus } from '../backend.js';
+import { parseResources } from '../resources.js';
 import { CONDITION_TYPE, type JobRecord } from './condition.js';
 import { kueueQueueOf } from './kueue.js';
 import { ANNOTATIONS } from './manifests.js';
@@ -215,7 +216,7 @@ export function infoOf(
     backend: 'kubernetes',
     status,
     numNodes: numNodesOf(js),
-    resources: annotations[ANNOTATIONS.resources] ?? '',
+    resources: parseResources(annotations[ANNOTATIONS.resources] ?? ''),
     submittedAt: submitted,
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(endedAt === undefined ? {} : { endedAt }),

@@ -10,6 +10,7 @@
 import { TaskValidationError, type TaskIssue } from '../../errors.js';
 import { RESULT_LIMIT_BYTES } from '../../result/decode.js';
 import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
+import { formatResources, jobResourcesOf } from '../resources.js';
 import { LABEL_MAX_LENGTH, labelKeyProblem, labelValueProblem } from '../../task/k8s-names.js';
 import { CONTAINER_SCRIPT } from './container-script.js';
 import { podShipping, REMOTE_WORKDIR } from './shipping/pod.js';
@@ -145,10 +146,8 @@ export function nodeHostNames(name: string, numNodes: number): string[] {
 
 /** `2x(1CPU, 1GiB, H100:8)`. */
 export function resourceSummary(spec: TaskSpec): string {
-  const { cpus, memory, accelerators } = spec.resources;
-  const parts = [`${cpus ?? '?'}CPU`, `${memory ?? '?'}GiB`];
-  if (accelerators !== undefined) parts.push(`${accelerators.name}:${accelerators.count}`);
-  return `${spec.numNodes}x(${parts.join(', ')})`;
+  // No defaults: a request the task leaves out is the cluster's to decide.
+  return formatResources(spec.numNodes, jobResourcesOf(spec));
 }
 
 /** A label value from free text: `[a-z0-9A-Z._-]`, at most 63 characters, alphanumeric ends. */

@@ -4,6 +4,7 @@
  * @module
  */
 import { isTerminal, type JobInfo, type JobStatus } from '../backend.js';
+import { parseResources } from '../resources.js';
 import type { Outcome } from '../../result/outcome.js';
 import type { JobRow } from './store.js';
 
@@ -14,7 +15,7 @@ export function jobInfoOf(row: JobRow): JobInfo {
     backend: 'local',
     status: row.status,
     numNodes: row.num_nodes,
-    resources: row.resources,
+    resources: parseResources(row.resources),
     submittedAt: new Date(row.submitted_at),
     ...(row.started_at === null ? {} : { startedAt: new Date(row.started_at) }),
     ...(row.ended_at === null ? {} : { endedAt: new Date(row.ended_at) }),

@@ -12,6 +12,8 @@ import type { TaskSpec } from '../../task/types.js';
 import { isTerminal, type JobInfo } from '../backend.js';
 import { candidateJobNames, noFreeName } from '../shared/names.js';
 import { mustHold, mustResume } from '../shared/preconditions.js';
+import { formatResources, jobResourcesOf } from '../resources.js';
+import { DEFAULT_CPUS, DEFAULT_MEMORY_GIB } from './capacity.js';
 import type { Demand } from './admission.js';
 import type { LocalContext } from './context.js';
 import { isSettled, jobInfoOf } from './job-info.js';
@@ -320,9 +322,10 @@ function isSupervisorAlive(row: JobRow): boolean {
   return isSameProcessAlive(row.supervisor_pid, row.supervisor_start);
 }
 
+/** The request the store records: with the defaults admission counts for what the task omits. */
 function resourceSummary(spec: TaskSpec): string {
-  const { cpus = 1, memory = 1, accelerators } = spec.resources;
-  const parts = [`${cpus}CPU`, `${memory}GiB`];
-  if (accelerators !== undefined) parts.push(`${accelerators.name}:${accelerators.count}`);
-  return `${spec.numNodes}x(${parts.join(', ')})`;
+  return formatResources(
+    spec.numNodes,
+    jobResourcesOf(spec, { cpus: DEFAULT_CPUS, memory: DEFAULT_MEMORY_GIB }),
+  );
 }

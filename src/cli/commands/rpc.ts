@@ -13,6 +13,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Backend } from '../../backends/backend.js';
+import { formatResources } from '../../backends/resources.js';
 import { JobFailedError, TaskValidationError, UsageError } from '../../errors.js';
 import { asKonduktorError, isKonduktorError } from '../../errors.js';
 import { Job } from '../../job/job.js';
@@ -163,8 +164,11 @@ async function handle(
   const job = new Job(name, backend);
   jobOf(job);
   switch (op) {
-    case 'get':
-      return job.info();
+    case 'get': {
+      // The resources as their summary text, as the Python package has always read them.
+      const info = await job.info();
+      return { ...info, resources: formatResources(info.numNodes, info.resources) };
+    }
     case 'wait':
       return job.wait({ signal, ...timeoutOf(params) });
     case 'result':

@@ -4,8 +4,9 @@
  * @module
  */
 import type { JobInfo } from '../../backends/backend.js';
+import { formatResources } from '../../backends/resources.js';
 import { formatDuration } from '../../job/duration.js';
-import type { Outcome } from '../../result/outcome.js';
+import { outcomeCell } from '../../result/render.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { info, out, paintStatus } from '../output.js';
 import { fitCell, renderTable } from '../table.js';
@@ -33,7 +34,7 @@ export function renderJobs(
   const rows = jobs.map((job) => [
     job.name,
     paintStatus(job.status),
-    job.resources,
+    formatResources(job.numNodes, job.resources),
     `${formatDuration(now - job.submittedAt.getTime())} ago`,
     clock(job.startedAt, now),
     clock(job.endedAt, now),
@@ -83,24 +84,8 @@ export function shortOutcome(job: JobInfo): string {
 }
 
 function outcomeText(job: JobInfo): string {
-  const outcome: Outcome | undefined = job.outcome;
-  if (outcome === undefined)
-    return job.status === 'PENDING' && job.reason !== undefined ? job.reason : '-';
-  switch (outcome.kind) {
-    case 'value':
-      return outcome.text;
-    case 'no_result':
-      return 'no result';
-    case 'malformed':
-      return 'malformed result';
-    case 'too_large':
-      return `result too large (${outcome.size} B)`;
-    case 'failed':
-      if (outcome.rank === undefined) return outcome.reason;
-      return outcome.signal !== undefined
-        ? `rank ${outcome.rank} ${outcome.signal}`
-        : `rank ${outcome.rank} exit ${outcome.exitCode ?? '?'}${outcome.phase === 'setup' ? ' in setup' : ''}`;
-  }
+  if (job.outcome !== undefined) return outcomeCell(job.outcome);
+  return job.status === 'PENDING' && job.reason !== undefined ? job.reason : '-';
 }
 
 function jobJson(job: JobInfo): Record<string, unknown> {
@@ -109,7 +94,8 @@ function jobJson(job: JobInfo): Record<string, unknown> {
     backend: job.backend,
     status: job.status,
     numNodes: job.numNodes,
-    resources: job.resources,
+    // The summary text, as status --json always printed it.
+    resources: formatResources(job.numNodes, job.resources),
     submittedAt: job.submittedAt.toISOString(),
     startedAt: job.startedAt?.toISOString() ?? null,
     endedAt: job.endedAt?.toISOString() ?? null,
