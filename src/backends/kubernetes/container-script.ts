@@ -133,6 +133,12 @@ export const INVALID_HEAD_BYTES = 68;
  * stopped or cancelled pod end at once instead of after the grace period.
  */
 export const CONTAINER_SCRIPT = String.raw`set -u
+# A pod created after the job's outcome was recorded (JobSet recreating a Job deleted before it
+# said Completed) runs nothing: the workload never runs twice.
+if [[ -n ${'$'}{_KONDUKTOR_ENDED-} ]]; then
+  echo "[konduktor] job $KONDUKTOR_JOB_NAME already ended ($_KONDUKTOR_ENDED) and its outcome is recorded: nothing is run again" >&2
+  exit 0
+fi
 run_script=$_KONDUKTOR_RUN
 setup_script=${'$'}{_KONDUKTOR_SETUP-}
 limit=$_KONDUKTOR_RESULT_LIMIT

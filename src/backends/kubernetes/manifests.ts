@@ -78,6 +78,15 @@ export const OUTPUT_DIR = '/konduktor/output';
  */
 export const TERMINATION_PATH = `${OUTPUT_DIR}/.konduktor-termination-log`;
 
+/**
+ * The ConfigMap konduktor creates (owned by the JobSet) once a job's outcome is recorded. Every pod
+ * reads its key `outcome` into `_KONDUKTOR_ENDED` when it starts: JobSet recreates a Job deleted
+ * before the JobSet says Completed, and the pods it then makes must not run the workload again.
+ */
+export function endedMarkerName(job: string): string {
+  return `${job}-ended`;
+}
+
 /** Options of {@link buildJobSet}. */
 export interface JobSetOptions {
   /** The job name (the JobSet's name). */
@@ -243,6 +252,13 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
       : [{ name: '_KONDUKTOR_SETUP', value: escapeEnvValue(spec.setup) }]),
     { name: '_KONDUKTOR_RESULT_LIMIT', value: String(limit) },
     { name: '_KONDUKTOR_TERMINATION_FILE', value: TERMINATION_PATH },
+    // Set once the outcome is recorded (see `endedMarkerName`): a pod created after that runs nothing.
+    {
+      name: '_KONDUKTOR_ENDED',
+      valueFrom: {
+        configMapKeyRef: { name: endedMarkerName(name), key: 'outcome', optional: true },
+      },
+    },
   ];
   const shipping =
     options.shipping === undefined ? undefined : podShipping(name, options.shipping.workdir);

@@ -5,16 +5,17 @@
  * written. Reads reconcile: every read of a job goes through {@link JobRecorder.evaluate}.
  * @module
  */
+import * as k8s from '@kubernetes/client-node';
 import { BackendError } from '../../errors.js';
 import { type FinalMetrics, type Outcome, withFinalMetrics } from '../../result/outcome.js';
 import type { JobInfo } from '../backend.js';
 import type { JobSetApi } from './api.js';
 import { statusOf } from './client.js';
-import { type JobRecord, readRecord, withCondition } from './condition.js';
+import { type JobRecord, readRecord, REASONS, withCondition } from './condition.js';
 import { infoOf, pullFailure, recordTimes } from './job-info.js';
 import { deactivateWorkload, kueueQueueOf } from './kueue.js';
 import { readPodLogTail } from './logs.js';
-import { ANNOTATIONS, CONTAINER_NAME, LABELS } from './manifests.js';
+import { ANNOTATIONS, CONTAINER_NAME, endedMarkerName, JOBSET_API, LABELS } from './manifests.js';
 import { readFinalMetrics } from './pod-metrics.js';
 import { failingPod, jobSetAttempt, outcomeOf, podOf, settledState } from './outcome.js';
 import type { JobSetObject, PodObject } from './types.js';
@@ -69,6 +70,8 @@ export class JobRecorder {
       };
       try {
         const written = await this.#api.replaceStatus(name, withCondition(js, record));
+        // Until the JobSet says it is terminal, it would recreate a deleted Job and run it again.
+        if (written.status?.terminalState === undefined) await this.#markEnded(written, record);
         if (decided.suspend === true) await this.#stopPods(js);
         return infoOf(written, decided.pods, readRecord(written) ?? record);
       } catch (err) {
@@ -167,6 +170,36 @@ export class JobRecorder {
       await deactivateWorkload(this.#api.custom, this.#api.namespace, js);
     await this.#api
       .patch(js.metadata.name ?? '', { spec: { suspend: true } })
+      .catch(() => undefined);
+  }
+
+  /**
+   * Creates the job's ended marker (`endedMarkerName`), owned by the JobSet: every pod started
+   * after this reads it and runs nothing. Best effort (another process made it, or no right to
+   * create ConfigMaps: then only the JobSet's own Completed, seconds later, closes the window).
+   */
+  async #markEnded(js: JobSetObject, record: JobRecord): Promise<void> {
+    const name = js.metadata.name ?? '';
+    await this.#api.core
+      .createNamespacedConfigMap({
+        namespace: this.#api.namespace,
+        // client-node's models are classes; the API takes their plain-data shape.
+        body: Object.assign(new k8s.V1ConfigMap(), {
+          metadata: Object.assign(new k8s.V1ObjectMeta(), {
+            name: endedMarkerName(name),
+            labels: { [LABELS.job]: name },
+            ownerReferences: [
+              Object.assign(new k8s.V1OwnerReference(), {
+                apiVersion: `${JOBSET_API.group}/${JOBSET_API.version}`,
+                kind: 'JobSet',
+                name,
+                uid: js.metadata.uid ?? '',
+              }),
+            ],
+          }),
+          data: { outcome: REASONS[record.outcome.kind] },
+        }),
+      })
       .catch(() => undefined);
   }
 
