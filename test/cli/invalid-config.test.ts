@@ -1,12 +1,14 @@
 /**
  * config.yaml and sweep files through the CLI: the task file's messages and hints (no raw
- * validator text), every problem at once with file:line:col, exit 2.
+ * validator text), every problem at once with file:line:col, exit 2. In-process (`run(argv, io)`),
+ * except an invalid KONDUKTOR_BACKEND, which goes through the real binary and its environment.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, tempHome, writeTask } from '../support/cli.js';
+import { ROOT, runCli, tempHome, writeTask } from '../support/cli.js';
+import { runInProcess } from '../support/in-process.js';
 
 // Wording zod uses when a schema gives none; none of it may reach a user.
 const RAW = /Too small|Too big|Unrecognized key|Invalid input|Invalid option|expected number/;
@@ -19,8 +21,9 @@ describe('invalid config.yaml', () => {
 
   async function launchWith(text: string): Promise<string> {
     writeFileSync(config, text);
-    const result = await runCli(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
+    const result = await runInProcess(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
       home: ctx.home,
+      cwd: ROOT,
     });
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, '');
@@ -120,8 +123,9 @@ describe('invalid config.yaml', () => {
   it('accepts an empty file and a file of comments', async () => {
     for (const text of ['', '# nothing here yet\n']) {
       writeFileSync(config, text);
-      const result = await runCli(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
+      const result = await runInProcess(['launch', '-y', '--dryrun', 'examples/hello.yaml'], {
         home: ctx.home,
+        cwd: ROOT,
       });
       assert.equal(result.code, 0, result.stderr);
     }
@@ -158,7 +162,7 @@ describe('invalid sweep files', () => {
   /** `konduktor sweep <file>` of the sweep `lines`: exit 2, words only; its stderr. */
   async function refusedSweep(name: string, lines: readonly string[]): Promise<string> {
     const file = writeTask(ctx.dir, name, [...lines, ''].join('\n'));
-    const result = await runCli(['sweep', file, '-y'], { home: ctx.home });
+    const result = await runInProcess(['sweep', file, '-y'], { home: ctx.home });
     assert.equal(result.code, 2, result.stderr);
     assert.equal(result.stdout, '');
     assert.doesNotMatch(result.stderr, RAW);
@@ -236,7 +240,7 @@ describe('invalid sweep files', () => {
       'one-liner.yaml',
       `task:\n  name: t\n  run: echo '{"loss": 1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\nparameters: {x: [1]}\nobjective: loss\n`,
     );
-    const result = await runCli(['sweep', file, '-y'], { home: ctx.home });
+    const result = await runInProcess(['sweep', file, '-y'], { home: ctx.home });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /one-liner\.yaml:3:8: YAML syntax error: .*\("run: \|"/);
     assert.match(result.stderr, /\(1 problem\)/);

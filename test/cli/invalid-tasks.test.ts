@@ -1,9 +1,12 @@
 /**
- * Invalid task fields through the CLI: exit 2, the field and its line, nothing launched.
+ * Invalid task fields through the CLI: exit 2, the field and its line, nothing launched. Run
+ * in-process (`run(argv, io)`), except the last two, which go through the real binary with paths
+ * relative to its working directory.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
+import { runInProcess } from '../support/in-process.js';
 
 const cases: { field: string; yaml: string; line: number; message: RegExp }[] = [
   { field: 'name', yaml: 'name: Bad_Name\nrun: echo\n', line: 1, message: /name/ },
@@ -138,7 +141,7 @@ describe('task values YAML reads as structure', () => {
   for (const { what, yaml, at, hint } of yamlValueCases) {
     it(`${what}: exit 2 with file:line:col and how to write it`, async () => {
       const path = writeTask(ctx.dir, `${what.replace(/\W+/g, '-')}.yaml`, yaml);
-      const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+      const result = await runInProcess(['launch', '-y', '--dryrun', path], { home: ctx.home });
       assert.equal(result.code, 2, result.stderr);
       assert.ok(
         result.stderr.includes(`${path}:${at}`),
@@ -155,7 +158,7 @@ describe('task values YAML reads as structure', () => {
       'as-block.yaml',
       `name: ok\nrun: |\n  echo '{"val_loss": 0.1}' > "$KONDUKTOR_OUTPUT_DIR/result.json"\n`,
     );
-    const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+    const result = await runInProcess(['launch', '-y', '--dryrun', path], { home: ctx.home });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(
       (JSON.parse(result.stdout) as { task: { run: string } }).task.run,
@@ -169,7 +172,7 @@ describe('task values YAML reads as structure', () => {
       'two-lines.yaml',
       'name: ok\nrun: echo a: b\nsetup: echo c: d\n',
     );
-    const result = await runCli(['launch', '-y', '--dryrun', path], { home: ctx.home });
+    const result = await runInProcess(['launch', '-y', '--dryrun', path], { home: ctx.home });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /\(2 problems\)/);
     assert.ok(result.stderr.includes(`${path}:2:6`), result.stderr);
@@ -184,7 +187,7 @@ describe('invalid task files', () => {
   for (const { field, yaml, line, message } of cases) {
     it(`${field}: exit 2 with the field and line, nothing launched`, async () => {
       const path = writeTask(ctx.dir, `${field.replace(/\W+/g, '-')}.yaml`, yaml);
-      const result = await runCli(['launch', '-y', '--wait', path], { home: ctx.home });
+      const result = await runInProcess(['launch', '-y', '--wait', path], { home: ctx.home });
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, message);
       assert.ok(
@@ -192,7 +195,7 @@ describe('invalid task files', () => {
         `expected ${path}:${line}: in ${result.stderr}`,
       );
       assert.equal(result.stdout, '');
-      const status = await runCli(['status', '--json'], { home: ctx.home });
+      const status = await runInProcess(['status', '--json'], { home: ctx.home });
       assert.deepEqual(JSON.parse(status.stdout), []);
     });
   }
@@ -203,7 +206,7 @@ describe('invalid task files', () => {
       'many.yaml',
       'name: BAD\nrun: echo\nnum_nodes: -2\nresources:\n  cpus: 0\n  gpu: 1\n',
     );
-    const result = await runCli(['launch', '-y', path], { home: ctx.home });
+    const result = await runInProcess(['launch', '-y', path], { home: ctx.home });
     assert.equal(result.code, 2);
     for (const line of [1, 3, 5, 6])
       assert.ok(result.stderr.includes(`${path}:${line}:`), result.stderr);
