@@ -142,6 +142,16 @@ export async function deleteJobPods(
   timeoutMs = 120_000,
 ): Promise<void> {
   const selector = `konduktor.dev/job=${name}`;
+  await deleteJobsAndPods(c, namespace, selector);
+  await waitForNoPods(c, namespace, selector, timeoutMs);
+}
+
+/** Deletes the Jobs and pods a label selector matches (pods at once), without waiting. */
+export async function deleteJobsAndPods(
+  c: Cluster,
+  namespace: string,
+  selector: string,
+): Promise<void> {
   await c.kc.makeApiClient(k8s.BatchV1Api).deleteCollectionNamespacedJob({
     namespace,
     labelSelector: selector,
@@ -152,7 +162,6 @@ export async function deleteJobPods(
     labelSelector: selector,
     gracePeriodSeconds: 0,
   });
-  await waitForNoPods(c, namespace, selector, timeoutMs);
 }
 
 /** Waits until no pod matches the label selector. */

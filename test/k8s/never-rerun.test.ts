@@ -7,10 +7,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { runCli, writeTask } from '../support/cli.js';
 import {
   type Cluster,
+  deleteJobsAndPods,
   kubeconfigPath,
   waitFor,
   waitForTerminalJobSet,
@@ -53,16 +53,7 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     const ran = await cluster.core.listNamespacedPod({ namespace, labelSelector: selector });
     const ranUids = new Set(ran.items.map((p) => p.metadata?.uid));
     // At once, before the JobSet controller turns the JobSet Completed (1–3 s).
-    await cluster.kc.makeApiClient(k8s.BatchV1Api).deleteCollectionNamespacedJob({
-      namespace,
-      labelSelector: selector,
-      propagationPolicy: 'Background',
-    });
-    await cluster.core.deleteCollectionNamespacedPod({
-      namespace,
-      labelSelector: selector,
-      gracePeriodSeconds: 0,
-    });
+    await deleteJobsAndPods(cluster, namespace, selector);
     await waitFor('the pods that ran to be gone', async () => {
       const now = await cluster.core.listNamespacedPod({ namespace, labelSelector: selector });
       return now.items.some((p) => ranUids.has(p.metadata?.uid)) ? undefined : true;
