@@ -4,11 +4,13 @@ import math
 import sys
 
 import optuna
+import pytest
 
 import konduktor
 from conftest import ROOT, all_jobs
 
 sys.path.insert(0, str(ROOT / "examples"))
+from lr_objective import train  # noqa: E402
 from optuna_sweep import DIVERGES_ABOVE, build_task  # noqa: E402
 
 
@@ -56,6 +58,8 @@ def test_optuna_ask_tell_loop_with_50_trials_some_failing():
     assert all(t.params["lr"] > DIVERGES_ABOVE for t in failed)
     assert all(t.params["lr"] <= DIVERGES_ABOVE for t in complete)
     assert all(math.isfinite(t.value) for t in complete)
-    by_lr = sorted(complete, key=lambda t: t.params["lr"])
-    assert by_lr[0].value >= by_lr[-1].value
+    # Each trial got its own job's value: the loss its own lr gives when trained here. (The loss
+    # is not monotone in lr: close below the limit the oscillating descent has not converged.)
+    for t in complete:
+        assert t.value == pytest.approx(train(t.params["lr"]), rel=1e-9), t.params
     assert study.best_value == min(t.value for t in complete)

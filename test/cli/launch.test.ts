@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processStartTime } from '../../src/backends/local/processes.js';
@@ -186,16 +186,20 @@ describe('detached jobs', () => {
   });
 
   it('time out a result wait with 124 while the job goes on to finish and report', async () => {
+    const gate = join(ctx.dir, 'report-now');
     const task = writeTask(
       ctx.dir,
       'slower.yaml',
-      `name: slower\nrun: ${JSON.stringify(`sleep 3; echo '"finished"' > ${OUT}`)}\n`,
+      // The job reports only once the test has seen the wait time out (a fixed sleep raced a slow
+      // `result` start on a loaded machine).
+      `name: slower\nrun: ${JSON.stringify(`while [ ! -e ${gate} ]; do sleep 0.1; done; echo '"finished"' > ${OUT}`)}\n`,
     );
     const launched = await runCli(['launch', '-d', '-y', task], { home: ctx.home });
     const name = launched.stdout.trim();
     const early = await runCli(['result', name, '--timeout', '1s'], { home: ctx.home });
     assert.equal(early.code, 124, early.stderr);
     assert.match(early.stderr, /timed out after 1s/);
+    writeFileSync(gate, '');
     const late = await runCli(['result', name], { home: ctx.home });
     assert.equal(late.code, 0, late.stderr);
     assert.equal(late.stdout, '"finished"\n');

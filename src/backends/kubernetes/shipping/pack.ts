@@ -8,7 +8,7 @@
  * - `mounts/<i>`: the i-th file mount's source (a file, or a directory tree);
  * - `mounts.list`: NUL-separated records `<i>\0<remote path>\0`, read by the pod's unpack script.
  *
- * Entries are sorted and carry only names, modes, sizes and mtimes (no owner), so the same
+ * Entries are sorted and carry only names, modes, sizes and files' mtimes (no owner), so the same
  * files pack to the same bytes and the same SHA-256: the bucket channel uploads once per hash.
  * @module
  */
@@ -143,7 +143,9 @@ function header(entry: Entry): Headers {
   const base = {
     name: entry.name,
     mode: stats.mode & 0o7777,
-    mtime: new Date(Math.floor(stats.mtimeMs / 1000) * 1000),
+    // Only a file's mtime is kept (Python compares it with its bytecode caches); a directory's or
+    // a link's moves whenever an entry is added, which would change the hash of the same files.
+    mtime: stats.isFile() ? new Date(Math.floor(stats.mtimeMs / 1000) * 1000) : new Date(0),
   };
   if (stats.isDirectory()) return { ...base, type: 'directory' };
   if (stats.isSymbolicLink())
