@@ -1,7 +1,9 @@
 /**
  * A sweep's charts with Apache ECharts (only the parts used, bundled with the page): the objective
- * per trial with the best so far, and parallel coordinates of the parameters and the objective.
- * Each chart's container says how many trials it draws (`data-points`), for tests and scripts.
+ * per trial with the best so far, each trial's learning curve (pruned ones dashed, a triangle where
+ * they stopped), and parallel coordinates of the parameters and the objective. Each chart's
+ * container says how many trials it draws (`data-points`, `data-curves`, `data-pruned`), for tests
+ * and scripts.
  * @module
  */
 import { LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
@@ -78,6 +80,51 @@ function objectiveOption(sweep: SweepDetail): echarts.EChartsCoreOption {
   };
 }
 
+const withCurves = (sweep: SweepDetail): SweepDetail['trials'] =>
+  sweep.trials.filter((t) => t.curve !== undefined && t.curve.length > 0);
+
+function curvesOption(sweep: SweepDetail): echarts.EChartsCoreOption {
+  const trials = withCurves(sweep);
+  const values = trials.flatMap((t) => (t.curve ?? []).map(([, v]) => v));
+  const log =
+    values.length > 1 && Math.min(...values) > 0 && Math.max(...values) / Math.min(...values) > 100;
+  const best = sweep.best?.index;
+  const pruned = trials.filter((t) => t.state === 'pruned');
+  return {
+    animation: false,
+    tooltip: { trigger: 'item' },
+    grid: { left: 70, right: 20, top: 40, bottom: 40 },
+    xAxis: { type: 'value', name: 'step', minInterval: 1 },
+    yAxis: { type: log ? 'log' : 'value', name: sweep.objective, scale: true },
+    series: [
+      ...trials.map((t) => ({
+        name: `trial ${t.index}${t.state === 'pruned' ? ` (pruned at step ${t.prunedStep ?? '?'})` : ''}`,
+        type: 'line',
+        showSymbol: false,
+        z: t.index === best ? 3 : 2,
+        lineStyle: {
+          width: t.index === best ? 3 : 1.3,
+          type: t.state === 'pruned' ? 'dashed' : 'solid',
+          color: t.index === best ? '#1b9e77' : t.state === 'pruned' ? '#e08214' : '#2166ac',
+          opacity: t.index === best ? 1 : 0.6,
+        },
+        data: (t.curve ?? []).map(([s, v]) => [s, v]),
+      })),
+      {
+        name: 'pruned',
+        type: 'scatter',
+        symbol: 'triangle',
+        symbolSize: 9,
+        itemStyle: { color: '#e08214' },
+        data: pruned.flatMap((t) => {
+          const last = t.curve?.at(-1);
+          return last === undefined ? [] : [[last[0], last[1]]];
+        }),
+      },
+    ],
+  };
+}
+
 function parallelOption(sweep: SweepDetail): echarts.EChartsCoreOption {
   const ok = succeeded(sweep);
   const names = Object.keys(sweep.parameters);
@@ -136,19 +183,29 @@ function parallelOption(sweep: SweepDetail): echarts.EChartsCoreOption {
   };
 }
 
-/** Draws a sweep's two charts into the given containers. */
-export function sweepCharts(objective: HTMLElement, params: HTMLElement): SweepCharts {
+/** Draws a sweep's three charts into the given containers. */
+export function sweepCharts(
+  objective: HTMLElement,
+  params: HTMLElement,
+  curves: HTMLElement,
+): SweepCharts {
   const first = echarts.init(objective);
   const second = echarts.init(params);
+  const third = echarts.init(curves);
   const resize = (): void => {
     first.resize();
     second.resize();
+    third.resize();
   };
   window.addEventListener('resize', resize);
   return {
     update(sweep) {
       first.setOption(objectiveOption(sweep), { notMerge: true });
       second.setOption(parallelOption(sweep), { notMerge: true });
+      third.setOption(curvesOption(sweep), { notMerge: true });
+      const drawnCurves = withCurves(sweep);
+      curves.dataset['curves'] = String(drawnCurves.length);
+      curves.dataset['pruned'] = String(drawnCurves.filter((t) => t.state === 'pruned').length);
       const points = String(succeeded(sweep).length);
       objective.dataset['points'] = points;
       params.dataset['points'] = points;
@@ -158,6 +215,7 @@ export function sweepCharts(objective: HTMLElement, params: HTMLElement): SweepC
       window.removeEventListener('resize', resize);
       first.dispose();
       second.dispose();
+      third.dispose();
     },
   };
 }

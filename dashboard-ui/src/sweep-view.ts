@@ -1,5 +1,5 @@
 /**
- * Sweeps: the list, and a sweep's page (its best so far, the objective per trial, the parameters
+ * Sweeps: the list, and a sweep's page (its best so far, the objective per trial, the learning curves, the parameters
  * against the objective, the trials), live while the sweep runs. The charts' library loads only
  * on a sweep's page.
  * @module
@@ -126,6 +126,7 @@ export async function sweepView(root: HTMLElement, name: string): Promise<void> 
   const best = h('div', { className: 'best-box', id: 'best' });
   const objective = h('div', { className: 'chart', id: 'objective-chart' });
   const params = h('div', { className: 'chart', id: 'params-chart' });
+  const curves = h('div', { className: 'chart', id: 'curves-chart' });
   const table = h('div');
   replace(
     root,
@@ -134,12 +135,14 @@ export async function sweepView(root: HTMLElement, name: string): Promise<void> 
     best,
     h('h2', {}, 'Objective per trial (line: best so far)'),
     objective,
+    h('h2', {}, 'Learning curves (from the metric lines; dashed, ▲: pruned trials)'),
+    curves,
     h('h2', {}, 'Parameters against the objective'),
     params,
     h('h2', {}, 'Trials'),
     table,
   );
-  const drawn = charts.sweepCharts(objective, params);
+  const drawn = charts.sweepCharts(objective, params, curves);
   onLeave(() => {
     drawn.dispose();
   });

@@ -147,6 +147,8 @@ function trialView(trial: TrialRecord): TrialView {
     ...(trial.value === undefined ? {} : { value: trial.value }),
     ...(trial.reason === undefined ? {} : { reason: trial.reason }),
     ...(trial.errorCode === undefined ? {} : { errorCode: trial.errorCode }),
+    ...(trial.prunedStep === undefined ? {} : { prunedStep: trial.prunedStep }),
+    ...(trial.curve === undefined ? {} : { curve: trial.curve }),
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(endedAt === undefined ? {} : { endedAt }),
   };

@@ -110,6 +110,10 @@ export interface TrialView {
   readonly value?: number;
   readonly reason?: string;
   readonly errorCode?: string;
+  /** The step a pruned trial was stopped at. */
+  readonly prunedStep?: number;
+  /** The objective's `[step, value]` from the trial's metric lines, once the trial ended. */
+  readonly curve?: readonly (readonly [number, number])[];
   readonly startedAt?: string;
   readonly endedAt?: string;
 }

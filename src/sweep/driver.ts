@@ -10,6 +10,7 @@ import type { BackendChoice } from '../backends/resolve.js';
 import { JobFailedError, ResultTimeoutError, SweepTimeoutError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import { launch } from '../launch.js';
+import { CurveBuilder } from './curves.js';
 import { findTrialJobs, openSweep } from './resume.js';
 import { writeSweepFiles, type SweepFiles } from './files.js';
 import type { SweepOptions, SweepResult } from './options.js';
@@ -21,6 +22,9 @@ import type { Params } from './space.js';
 import type { SweepState, SweepStore, TrialEnd, TrialRecord } from './store.js';
 import { endOfError, endOfResult } from './trial-end.js';
 import { bestTrial, toObservations, trialTask } from './trials.js';
+
+/** How long a trial that ended waits for its metric follower to read its last lines. */
+const CURVE_END_WAIT_MS = 5000;
 
 /** Runs one sweep once (see the module documentation). */
 export class Driver {
@@ -41,6 +45,8 @@ export class Driver {
   readonly #metricKey: string;
   /** Trials the pruner stopped, set before their job is cancelled. */
   readonly #pruned = new Map<number, PruneDecision>();
+  /** The curves of the trials running now, by trial index. */
+  readonly #curves = new Map<number, CurveBuilder>();
   #resumed = false;
 
   constructor(
@@ -297,6 +303,18 @@ export class Driver {
       }
       return;
     } finally {
+      // The job has ended: its follower ends by itself once it has read the last lines (the
+      // curve's end), given a moment; a stopped sweep does not wait. (The signal may have
+      // fired during the wait, which TypeScript cannot see.)
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+      if (!this.#stop.signal.aborted) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          watching,
+          new Promise((resolve) => (timer = setTimeout(resolve, CURVE_END_WAIT_MS))),
+        ]);
+        clearTimeout(timer);
+      }
       watch.abort();
       await watching;
     }
@@ -309,11 +327,14 @@ export class Driver {
    */
   async #watchMetrics(index: number, job: Job, signal: AbortSignal): Promise<void> {
     const pruner = this.#pruner;
-    if (pruner === undefined) return;
+    const curve = new CurveBuilder();
+    this.#curves.set(index, curve);
     try {
       for await (const point of job.metrics({ follow: true, signal })) {
         const value = point.values[this.#metricKey];
         if (value === undefined) continue;
+        curve.add(point.step, value);
+        if (pruner === undefined) continue;
         const decision = pruner.report(index, point.step, value);
         if (decision === undefined) continue;
         this.#pruned.set(index, decision);
@@ -335,8 +356,11 @@ export class Driver {
     });
   }
 
-  #record(index: number, end: TrialEnd): void {
+  #record(index: number, given: TrialEnd): void {
     const endedAt = Date.now();
+    const curve = this.#curves.get(index)?.curve();
+    this.#curves.delete(index);
+    const end: TrialEnd = curve === undefined ? given : { ...given, curve };
     if (end.state === 'succeeded') this.#pruner?.succeeded(index);
     this.#store.markEnded(this.#spec.name, index, end, endedAt);
     const current = this.#trials.get(index);
@@ -351,6 +375,7 @@ export class Driver {
       ...(reason === undefined ? {} : { reason }),
       ...(errorCode === undefined ? {} : { errorCode }),
       ...(prunedStep === undefined ? {} : { prunedStep }),
+      ...(curve === undefined ? {} : { curve }),
       ...(current?.startedAt === undefined ? {} : { startedAt: current.startedAt }),
       endedAt,
     });

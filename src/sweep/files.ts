@@ -8,6 +8,7 @@ import { RawJson, stringifyJson } from '../result/raw-json.js';
 import { renderReport } from './report.js';
 import type { SweepSpec } from './schema.js';
 import type { TrialRecord } from './store.js';
+import type { TrialCurve } from './curves.js';
 
 /** The paths of the files written. */
 export interface SweepFiles {
@@ -33,6 +34,8 @@ export interface TrialJson {
   readonly error_code: string | null;
   /** The metric step at which a pruned trial was stopped (its `objective` is the value there). */
   readonly pruned_step: number | null;
+  /** `[step, value]` of the objective from the trial's metric lines (thinned to 200 points). */
+  readonly curve: TrialCurve | null;
   readonly started_at: string | null;
   readonly ended_at: string | null;
   readonly duration_s: number | null;
@@ -65,6 +68,7 @@ export function trialJson(t: TrialRecord): TrialJson {
     reason: t.reason ?? null,
     error_code: t.errorCode ?? null,
     pruned_step: t.prunedStep ?? null,
+    curve: t.curve ?? null,
     started_at: iso(t.startedAt),
     ended_at: iso(t.endedAt),
     duration_s:

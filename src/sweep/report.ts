@@ -1,7 +1,8 @@
 /**
  * The sweep's HTML report: one self-contained file (inline SVG, CSS and a few lines of script, no
- * network) with the objective per trial and the best so far, a parallel-coordinates view of the
- * parameters against the objective, and the table of trials.
+ * network) with the objective per trial and the best so far, each trial's learning curve from its
+ * metric lines (pruned trials marked), a parallel-coordinates view of the parameters against the
+ * objective, and the table of trials.
  * @module
  */
 import type { SweepParam, SweepSpec } from './schema.js';
@@ -115,6 +116,77 @@ function objectiveChart(spec: SweepSpec, trials: readonly TrialRecord[]): string
   return `<svg id="objective-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="objective per trial">${parts.join('')}</svg>`;
 }
 
+/**
+ * Each trial's learning curve (the objective by step, from its metric lines): pruned trials dashed
+ * and ended by a ✕ where they were stopped, the best trial drawn thick.
+ */
+function curvesChart(
+  spec: SweepSpec,
+  trials: readonly TrialRecord[],
+  best: TrialRecord | undefined,
+): string {
+  const withCurves = trials.filter((t) => t.curve !== undefined && t.curve.length > 0);
+  const W = 860;
+  const H = 320;
+  const m = { l: 70, r: 20, t: 20, b: 40 };
+  const points = withCurves.flatMap((t) => t.curve ?? []);
+  const steps = points.map(([s]) => s);
+  const values = points.map(([, v]) => v);
+  const sLo = Math.min(...steps);
+  const sHi = Math.max(...steps);
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const log = lo > 0 && hi / lo > 100;
+  const pad = log ? 0 : (hi - lo) * 0.05 || 1;
+  const yLo = log ? lo / 1.2 : lo - pad;
+  const yHi = log ? hi * 1.2 : hi + pad;
+  const y = scale(yLo, yHi, H - m.b, m.t, log);
+  const x = scale(sLo, sHi === sLo ? sLo + 1 : sHi, m.l, W - m.r, false);
+  const parts: string[] = [];
+  for (const v of ticks(yLo, yHi, log)) {
+    parts.push(
+      `<line class="grid" x1="${m.l}" x2="${W - m.r}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`,
+      `<text class="tick" x="${m.l - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${esc(fmt(v))}</text>`,
+    );
+  }
+  for (const s of ticks(sLo, sHi, false).map(Math.round)) {
+    parts.push(
+      `<text class="tick" x="${x(s).toFixed(1)}" y="${H - m.b + 16}" text-anchor="middle">${s}</text>`,
+    );
+  }
+  parts.push(
+    `<text class="label" x="${(m.l + W - m.r) / 2}" y="${H - 6}" text-anchor="middle">step</text>`,
+    `<text class="label" transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">${esc(spec.objective)}${log ? ' (log)' : ''}</text>`,
+  );
+  // The best last, on top.
+  const ordered = [...withCurves].sort(
+    (a, b) => Number(a.index === best?.index) - Number(b.index === best?.index),
+  );
+  for (const t of ordered) {
+    const curve = t.curve ?? [];
+    const d = curve
+      .map(([s, v], i) => `${i === 0 ? 'M' : 'L'}${x(s).toFixed(1)},${y(v).toFixed(1)}`)
+      .join('');
+    const classes = ['curve', t.state, ...(t.index === best?.index ? ['best'] : [])].join(' ');
+    const last = curve.at(-1);
+    const title =
+      t.state === 'pruned'
+        ? `trial ${t.index}: pruned at step ${t.prunedStep ?? last?.[0] ?? '?'}`
+        : `trial ${t.index}: ${t.state}${last === undefined ? '' : `, ${fmt(last[1])} at step ${last[0]}`}`;
+    parts.push(
+      `<path class="${classes}" data-trial="${t.index}" d="${d}"><title>${esc(title)}</title></path>`,
+    );
+    if (t.state === 'pruned' && last !== undefined) {
+      const cx = x(last[0]);
+      const cy = y(last[1]);
+      parts.push(
+        `<path class="pruned-mark" data-trial="${t.index}" d="M${(cx - 4).toFixed(1)},${(cy - 4).toFixed(1)}L${(cx + 4).toFixed(1)},${(cy + 4).toFixed(1)}M${(cx - 4).toFixed(1)},${(cy + 4).toFixed(1)}L${(cx + 4).toFixed(1)},${(cy - 4).toFixed(1)}"><title>${esc(title)}</title></path>`,
+      );
+    }
+  }
+  return `<svg id="curves-chart" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="learning curves per trial">${parts.join('')}</svg>`;
+}
+
 function parallelChart(spec: SweepSpec, trials: readonly TrialRecord[]): string {
   const ok = trials.filter((t) => t.state === 'succeeded' && t.value !== undefined);
   const names = Object.keys(spec.parameters);
@@ -219,10 +291,12 @@ svg{max-width:100%;height:auto;background:#fcfcfc;border:1px solid #e4e4e4}
 .grid{stroke:#e6e6e6}.axis{stroke:#888}.tick{font-size:11px;fill:#666}.label{font-size:12px;fill:#333}
 .trial-point{fill:#2166ac;fill-opacity:.75}.best-line{fill:none;stroke:#1b9e77;stroke-width:2}
 .failed-mark{stroke:#d73027;stroke-width:2}
+.curve{fill:none;stroke:#2166ac;stroke-width:1.3;stroke-opacity:.6}.curve.pruned{stroke:#e08214;stroke-dasharray:4 3}
+.curve.best{stroke:#1b9e77;stroke-width:3;stroke-opacity:1}.pruned-mark{stroke:#e08214;stroke-width:2}
 .trial-line{fill:none;stroke-width:1.3;stroke-opacity:.55}.trial-line.best{stroke-width:3;stroke-opacity:1}
 path.hl{stroke:#000!important;stroke-opacity:1!important;stroke-width:3!important}circle.hl{fill:#000;r:6px}
 table{border-collapse:collapse;margin-top:8px;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #eee;text-align:left}
-tr.failed td{color:#b2182b}tr.cancelled td,tr.running td,tr.launching td{color:#888}tbody tr:hover{background:#f3f3f3}`;
+tr.failed td{color:#b2182b}tr.pruned td{color:#b35806}tr.cancelled td,tr.running td,tr.launching td{color:#888}tbody tr:hover{background:#f3f3f3}`;
 
 // Hovering a table row highlights that trial in both charts.
 const SCRIPT = `
@@ -242,6 +316,8 @@ export function renderReport(
 ): string {
   const ok = trials.filter((t) => t.state === 'succeeded').length;
   const failed = trials.filter((t) => t.state === 'failed').length;
+  const pruned = trials.filter((t) => t.state === 'pruned').length;
+  const curves = trials.some((t) => t.curve !== undefined && t.curve.length > 0);
   const bestText =
     best === undefined
       ? 'no trial succeeded yet'
@@ -256,10 +332,12 @@ export function renderReport(
 <title>sweep ${esc(spec.name)}</title><style>${STYLE}</style></head>
 <body>
 <h1>sweep ${esc(spec.name)}</h1>
-<div class="summary">${esc(spec.direction)} ${esc(spec.objective)} · sampler ${esc(spec.sampler.type)} · seed ${spec.seed} · ${ok} succeeded, ${failed} failed, ${trials.length} of ${spec.trials} trials</div>
+<div class="summary">${esc(spec.direction)} ${esc(spec.objective)} · sampler ${esc(spec.sampler.type)} · seed ${spec.seed} · ${ok} succeeded, ${failed} failed, ${pruned} pruned, ${trials.length} of ${spec.trials} trials</div>
 <div class="best-box" id="best">${bestText}</div>
 <h2>Objective per trial (line: best so far${failed > 0 ? '; ✕: failed trials' : ''})</h2>
 ${objectiveChart(spec, trials)}
+<h2>Learning curves (${esc(spec.objective)} by step from the metric lines; dashed, ✕: pruned trials)</h2>
+${curves ? curvesChart(spec, trials, best) : '<p>no trial reported metric lines with the objective</p>'}
 <h2>Parameters against the objective</h2>
 ${ok > 0 ? parallelChart(spec, trials) : '<p>no trial succeeded yet</p>'}
 <h2>Trials</h2>

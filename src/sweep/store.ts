@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { BackendError } from '../errors.js';
 import { prepareHome, resolveHome } from '../backends/local/home.js';
+import { parseCurve, type TrialCurve } from './curves.js';
 import type { Params } from './space.js';
 
 /**
@@ -30,6 +31,8 @@ export interface TrialRecord {
   readonly value?: number;
   /** The step of the metric line at which a pruned trial was stopped. */
   readonly prunedStep?: number;
+  /** The objective's values by step from the trial's metric lines (see `curves.ts`). */
+  readonly curve?: TrialCurve;
   /** The result document's text, when the job reported one. */
   readonly result?: string;
   /** Why the trial failed or was cancelled. */
@@ -65,6 +68,7 @@ interface TrialRow {
   reason: string | null;
   error_code: string | null;
   pruned_step?: number | null;
+  curve?: string | null;
   started_at: number | null;
   ended_at: number | null;
 }
@@ -109,6 +113,7 @@ const SCHEMA = `
   );`;
 
 function trialOf(row: TrialRow): TrialRecord {
+  const curve = row.curve === null || row.curve === undefined ? undefined : parseCurve(row.curve);
   return {
     index: row.idx,
     params: JSON.parse(row.params) as Params,
@@ -121,6 +126,7 @@ function trialOf(row: TrialRow): TrialRecord {
     ...(row.pruned_step === null || row.pruned_step === undefined
       ? {}
       : { prunedStep: row.pruned_step }),
+    ...(curve === undefined ? {} : { curve }),
     ...(row.started_at === null ? {} : { startedAt: row.started_at }),
     ...(row.ended_at === null ? {} : { endedAt: row.ended_at }),
   };
@@ -162,6 +168,7 @@ export interface TrialEnd {
   readonly state: 'succeeded' | 'failed' | 'cancelled' | 'pruned';
   readonly value?: number;
   readonly prunedStep?: number;
+  readonly curve?: TrialCurve;
   readonly result?: string;
   readonly reason?: string;
   readonly errorCode?: string;
@@ -169,11 +176,16 @@ export interface TrialEnd {
 
 // Stores made before drivers (or pruning) were recorded lack the column; their rows stay as
 // recorded.
-function addColumn(db: Database.Database, table: 'sweeps' | 'trials', column: string): void {
+function addColumn(
+  db: Database.Database,
+  table: 'sweeps' | 'trials',
+  column: string,
+  type: 'INTEGER' | 'TEXT' = 'INTEGER',
+): void {
   const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
   if (columns.some((c) => c.name === column)) return;
   try {
-    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} INTEGER`);
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
   } catch (err) {
     // Another process opening the store at the same moment added it first.
     if (!/duplicate column/i.test(String(err))) throw err;
@@ -198,6 +210,7 @@ export class SweepStore {
       this.#db.exec(SCHEMA);
       addColumn(this.#db, 'sweeps', 'driver_pid');
       addColumn(this.#db, 'trials', 'pruned_step');
+      addColumn(this.#db, 'trials', 'curve', 'TEXT');
     } catch (cause) {
       throw new BackendError(`cannot open the sweep store in ${root}: ${String(cause)}`, { cause });
     }
@@ -274,7 +287,7 @@ export class SweepStore {
       .prepare(
         `INSERT INTO trials (sweep, idx, params, state, started_at) VALUES (?, ?, ?, 'launching', ?)
          ON CONFLICT (sweep, idx) DO UPDATE SET params = excluded.params, state = 'launching',
-           job = NULL, value = NULL, result = NULL, reason = NULL, error_code = NULL,
+           job = NULL, value = NULL, result = NULL, reason = NULL, error_code = NULL, curve = NULL,
            started_at = excluded.started_at, ended_at = NULL`,
       )
       .run(name, index, JSON.stringify(params), now);
@@ -292,7 +305,7 @@ export class SweepStore {
     this.#db
       .prepare(
         `UPDATE trials SET state = ?, value = ?, result = ?, reason = ?, error_code = ?,
-         pruned_step = ?, ended_at = ? WHERE sweep = ? AND idx = ?`,
+         pruned_step = ?, curve = ?, ended_at = ? WHERE sweep = ? AND idx = ?`,
       )
       .run(
         end.state,
@@ -301,6 +314,7 @@ export class SweepStore {
         end.reason ?? null,
         end.errorCode ?? null,
         end.prunedStep ?? null,
+        end.curve === undefined ? null : JSON.stringify(end.curve),
         now,
         name,
         index,

@@ -12,10 +12,28 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Job } from '../../src/job/job.js';
 import { sweep } from '../../src/sweep/run.js';
+import { CURVE_TRIALS, runCurveSweep } from '../support/curve-sweep.js';
 import { launchChromium, localDashboard, screenshot, task, watchedPage } from './support.js';
 
 const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 const WAIT = { timeout: 30_000 };
+
+/** Fails unless the chart's canvas is of a readable size and something was drawn on it. */
+async function assertChartDrawn(page: Page, chart: string): Promise<void> {
+  const box = await page.locator(`${chart} canvas`).first().boundingBox();
+  assert.ok(
+    box !== null && box.width > 300 && box.height > 150,
+    `${chart}: ${JSON.stringify(box)}`,
+  );
+  const inked = await page.evaluate<number>(`(() => {
+    const canvas = document.querySelector('${chart} canvas');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
+    return n;
+  })()`);
+  assert.ok(inked > 1000, `${chart}: ${inked} painted pixels`);
+}
 
 describe('dashboard in Chromium', () => {
   let ctx: Awaited<ReturnType<typeof localDashboard>>;
@@ -264,22 +282,7 @@ describe('dashboard in Chromium', () => {
       await page.locator('#objective-chart').getAttribute('data-failed'),
       String(failed),
     );
-    for (const chart of ['#objective-chart', '#params-chart']) {
-      const box = await page.locator(`${chart} canvas`).first().boundingBox();
-      assert.ok(
-        box !== null && box.width > 300 && box.height > 150,
-        `${chart}: ${JSON.stringify(box)}`,
-      );
-      // Something was drawn: the canvas is not blank.
-      const inked = await page.evaluate<number>(`(() => {
-        const canvas = document.querySelector('${chart} canvas');
-        const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-        let n = 0;
-        for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n += 1;
-        return n;
-      })()`);
-      assert.ok(inked > 1000, `${chart}: ${inked} painted pixels`);
-    }
+    for (const chart of ['#objective-chart', '#params-chart']) await assertChartDrawn(page, chart);
     assert.equal(await page.locator('#trials tbody tr').count(), 12);
     assert.match(
       (await page.locator('#best').textContent()) ?? '',
@@ -290,5 +293,16 @@ describe('dashboard in Chromium', () => {
       (await list.locator('#sweeps tr[data-sweep="live"]').textContent()) ?? '',
       /completed/,
     );
+  });
+  it("plots each trial's learning curve on the sweep page, pruned ones marked", async () => {
+    const result = await runCurveSweep(ctx.home, ctx.dir);
+    const pruned = result.trials.filter((t) => t.state === 'pruned').length;
+    assert.ok(pruned >= 1, `${pruned} pruned`);
+    const page = await open('#/sweep/curves');
+    await page.waitForSelector('body[data-ready="sweep"]', WAIT);
+    await page.waitForSelector(`#curves-chart[data-curves="${CURVE_TRIALS}"]`, WAIT);
+    assert.equal(await page.locator('#curves-chart').getAttribute('data-pruned'), String(pruned));
+    await assertChartDrawn(page, '#curves-chart');
+    await screenshot(page, 'sweep-curves');
   });
 });

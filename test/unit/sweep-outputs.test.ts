@@ -183,5 +183,54 @@ describe('sweep outputs', () => {
     assert.equal((html.match(/class="failed-mark"/g) ?? []).length, 1);
     assert.equal((html.match(/class="trial-line/g) ?? []).length, 3);
     assert.match(html, /class="best-line"/);
+    assert.match(html, /no trial reported metric lines with the objective/);
+  });
+
+  it("draws each trial's learning curve, pruned ones dashed and marked where they stopped", () => {
+    const curved: TrialRecord[] = [
+      {
+        ...trials[0]!,
+        curve: [
+          [1, 2],
+          [2, 1.5],
+          [3, 1.2],
+        ],
+      },
+      {
+        ...trials[2]!,
+        curve: [
+          [1, 1.8],
+          [2, 1.1],
+          [3, 0.2],
+        ],
+      },
+      {
+        index: 4,
+        params: { lr: 0.3, opt: 'sgd' },
+        state: 'pruned',
+        value: 2.5,
+        prunedStep: 2,
+        reason: 'pruned at step 2: loss 2.5 is worse',
+        curve: [
+          [1, 2.6],
+          [2, 2.5],
+        ],
+      },
+    ];
+    const html = renderReport(spec, curved, bestTrial(curved, 'minimize'));
+    assert.equal((html.match(/class="curve /g) ?? []).length, 3);
+    assert.equal((html.match(/class="curve pruned"/g) ?? []).length, 1);
+    assert.equal((html.match(/class="curve succeeded best"/g) ?? []).length, 1);
+    assert.equal((html.match(/class="pruned-mark" data-trial="4"/g) ?? []).length, 1);
+    assert.match(html, /trial 4: pruned at step 2/);
+    assert.match(html, /1 pruned/);
+    // The trials file carries the curves too.
+    const json = JSON.parse(stringifyJson(sweepJson(spec, curved, undefined))) as {
+      trials: { curve: unknown }[];
+    };
+    assert.deepEqual(json.trials[2]?.curve, [
+      [1, 2.6],
+      [2, 2.5],
+    ]);
   });
 });
