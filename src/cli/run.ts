@@ -48,7 +48,9 @@ export async function run(
     ...(own ? { backends } : {}),
   };
   try {
-    return await withRun(context, () => Promise.race([command(argv, options), left]));
+    return await withRun(context, () => Promise.race([command(argv, options), left]), {
+      process: !own,
+    });
   } finally {
     await backends.pool?.close();
   }
