@@ -11,9 +11,8 @@ import Database from 'better-sqlite3';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
 import { groupMembers, recordedSupervisor } from '../support/processes.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
+import { OUT, sleep } from '../support/common.js';
 
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A run script that blocks until the test creates the file $GATE: no race with a slow machine. */
 const GATED = 'until [ -e "$GATE" ]; do sleep 0.05; done;';
 

@@ -13,8 +13,7 @@ import { after, describe, it } from 'node:test';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { NATIVE_SUPERVISOR, type SupervisorKind } from '../../src/backends/local/launcher.js';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/common.js';
 
 /** Ways a process leaves its job's process group or session without privileges. */
 const ESCAPES = ['setsid', 'double-fork', 'nohup', 'python-daemon'] as const;

@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { CLI, runCli, tempHome, writeTask } from '../support/cli.js';
 import { groupMembers, recordedSupervisor } from '../support/processes.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 function supervisorPid(home: string, name: string): number {
   const supervisor = recordedSupervisor(home, name);

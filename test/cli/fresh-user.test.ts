@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 interface Envelope {
   readonly job?: string;

@@ -13,8 +13,7 @@ import { COMMANDS, type CommandName, optionsOf } from '../../src/cli/options.js'
 import { attributeNames } from '../../src/cli/program.js';
 import { ROOT, tempHome, writeSweep, writeTask } from '../support/cli.js';
 import { fakeSignals, runInProcess, startInProcess } from '../support/in-process.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 describe('the option table', () => {
   it("names each option's value as commander does", () => {

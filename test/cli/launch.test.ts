@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { processStartTime } from '../../src/backends/local/processes.js';
 import { ROOT, runCli, tempHome, writeTask } from '../support/cli.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 describe('konduktor launch --wait', () => {
   const ctx = tempHome();

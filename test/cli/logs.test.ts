@@ -8,8 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getJob } from '../../src/index.js';
 import { pipedToHead, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 /** Launches a task detached and returns the job name. */
 async function launchDetached(home: string, task: string): Promise<string> {

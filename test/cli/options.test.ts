@@ -7,8 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { pipedToHead, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 describe('a closed reader ends any command quietly', () => {
   const ctx = tempHome();

@@ -6,8 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep } from '../support/common.js';
 
 interface StatusEntry {
   readonly name: string;

@@ -18,6 +18,7 @@ import {
 } from '../../src/errors.js';
 import { Job } from '../../src/job/job.js';
 import type { TaskSpec } from '../../src/task/types.js';
+import { OUT } from '../support/common.js';
 
 export interface ConformanceTarget {
   /** Makes the backend under test. */
@@ -27,8 +28,6 @@ export interface ConformanceTarget {
   /** A timeout for one job, generous enough for the backend's start-up. */
   readonly jobTimeoutMs: number;
 }
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
 /** Waits (by watching, through `onUpdate`) until the job reaches `status`. */
 async function waitForStatus(job: Job, status: string, timeoutMs: number): Promise<void> {

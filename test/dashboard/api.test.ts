@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Job } from '../../src/job/job.js';
 import { type Answer, events, localDashboard, request, task } from './support.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 /** True when a `jobs` event says `name` is now in `status` (and attempt, when given). */
 function changedTo(data: unknown, name: string, status: string, attempt?: number): boolean {

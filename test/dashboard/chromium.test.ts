@@ -14,8 +14,8 @@ import { Job } from '../../src/job/job.js';
 import { sweep } from '../../src/sweep/run.js';
 import { CURVE_TRIALS, runCurveSweep } from '../support/curve-sweep.js';
 import { launchChromium, localDashboard, screenshot, task, watchedPage } from './support.js';
+import { OUT } from '../support/common.js';
 
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 const WAIT = { timeout: 30_000 };
 
 /** Fails unless the chart's canvas is of a readable size and something was drawn on it. */

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import type { Backend } from '../../src/backends/backend.js';
 import { KubernetesBackend } from '../../src/backends/kubernetes/kubernetes-backend.js';
+import { waitFor } from '../support/common.js';
 
 /** Where scripts/cluster/up.sh writes the admin kubeconfig (server https://127.0.0.1:16443). */
 export const defaultKubeconfigPath = join(
@@ -47,29 +47,7 @@ export function connect(): Cluster {
   };
 }
 
-/** Poll `fn` until it returns a value other than undefined, or fail after `timeoutMs`. */
-export async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 120_000,
-  intervalMs = 500,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
+export { waitFor };
 
 /** Create a fresh namespace and wait until its default ServiceAccount exists (pods need it). */
 export async function createNamespace(c: Cluster, prefix: string): Promise<string> {

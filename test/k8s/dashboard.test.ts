@@ -19,8 +19,8 @@ import {
   deleteNamespace,
   kubeconfigPath,
 } from './cluster.js';
+import { OUT } from '../support/common.js';
 
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 const WAIT = { timeout: 180_000 };
 
 void describe('dashboard on kubernetes', () => {

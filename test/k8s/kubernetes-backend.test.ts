@@ -22,8 +22,7 @@ import {
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 void describe('kubernetes backend', () => {
   let cluster: Cluster;

@@ -21,8 +21,8 @@ import {
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
+import { OUT } from '../support/common.js';
 
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 /** Lines as a command prints them. */
 const text = (...lines: string[]): string => lines.map((line) => `${line}\n`).join('');
 /** Generous: pods start in seconds on the 2-core node, slower while other suites run. */

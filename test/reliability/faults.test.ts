@@ -115,16 +115,21 @@ function supervisorPid(name: string): number {
 async function rankPids(name: string): Promise<number[]> {
   const file = join(home, 'jobs', name, 'attempt-0', 'pids');
   let pids: number[] = [];
-  await waitFor(`the ranks of ${name}`, 30_000, () => {
-    try {
-      const text = readFileSync(file, 'utf8');
-      if (!text.endsWith('\n')) return false;
-      pids = text.trim().split(' ').map(Number);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  await waitFor(
+    `the ranks of ${name}`,
+    () => {
+      try {
+        const text = readFileSync(file, 'utf8');
+        if (!text.endsWith('\n')) return false;
+        pids = text.trim().split(' ').map(Number);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    25,
+  );
   return pids;
 }
 
@@ -326,8 +331,11 @@ describe('faults on the local backend', () => {
       for (const row of rows) assert.match(row.status, /^(SUCCEEDED|FAILED)$/, row.name);
 
       // Nothing left running: every job's process group is empty (stopped ranks of lost jobs too).
-      await waitFor('every job group to be empty', 15_000, () =>
-        [...supervisors.values()].every((pgid) => !liveGroups([pgid]).has(pgid)),
+      await waitFor(
+        'every job group to be empty',
+        () => [...supervisors.values()].every((pgid) => !liveGroups([pgid]).has(pgid)),
+        15_000,
+        25,
       );
     },
   );

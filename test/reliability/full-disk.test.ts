@@ -87,7 +87,7 @@ describe('a full disk under KONDUKTOR_HOME', () => {
 
     fillDisk();
     // The job tries to write its result and the supervisor its final record, on a full disk.
-    await waitFor('the job to end', 20_000, () => !liveGroups([pgid]).has(pgid));
+    await waitFor('the job to end', () => !liveGroups([pgid]).has(pgid), 20_000, 25);
     const whileFull = await runCli(['result', name, '--timeout', '5s'], { home });
     assert.equal(whileFull.code, 6, whileFull.stderr);
     // Today SQLite's own words ("database or disk is full", or "disk I/O error" when the store

@@ -10,8 +10,7 @@ import { resourceSummary } from '../../src/backends/kubernetes/manifests.js';
 import { createKonduktor } from '../../src/index.js';
 import { parseTaskYaml } from '../../src/task/load.js';
 import { tempHome } from '../support/cli.js';
-
-const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+import { OUT } from '../support/common.js';
 
 describe('job resources', () => {
   const cases = [

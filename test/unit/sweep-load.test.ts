@@ -3,24 +3,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { TaskValidationError } from '../../src/errors.js';
+import type { TaskValidationError } from '../../src/errors.js';
 import { loadSweepFile, parseSweepYaml, resolveSweep } from '../../src/sweep/load.js';
 import type { PrunerDefinition, SweepDefinition } from '../../src/sweep/load.js';
 import { trialTask } from '../../src/sweep/run.js';
 import { Task } from '../../src/task/task.js';
+import { validationError } from '../support/common.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-sweep-load-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function issuesOf(fn: () => unknown): TaskValidationError['issues'] {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof TaskValidationError, String(err));
-    assert.match(err.message, /^invalid sweep/);
-    return err.issues;
-  }
-  assert.fail('expected a TaskValidationError');
+  const err = validationError(fn);
+  assert.match(err.message, /^invalid sweep/);
+  return err.issues;
 }
 
 describe('parseSweepYaml', () => {

@@ -7,20 +7,7 @@ import { TaskValidationError, formatTaskIssue } from '../../src/errors.js';
 import type { TaskIssue } from '../../src/errors.js';
 import { loadTaskFile, parseTaskYaml } from '../../src/task/load.js';
 import type { ParseTaskOptions } from '../../src/task/load.js';
-
-function issues(run: () => unknown): TaskIssue[] {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(
-      err instanceof TaskValidationError,
-      `expected TaskValidationError, got ${String(err)}`,
-    );
-    assert.equal(err.code, 'TASK_INVALID');
-    return [...err.issues];
-  }
-  assert.fail('expected the task to be invalid');
-}
+import { issuesOf as issues } from '../support/common.js';
 
 function yamlIssues(text: string, options?: ParseTaskOptions): TaskIssue[] {
   return issues(() => parseTaskYaml(text, options));

@@ -3,25 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TaskValidationError } from '../../src/errors.js';
 import type { TaskIssue } from '../../src/errors.js';
 import { parseTaskYaml } from '../../src/task/load.js';
 import { Resources, Task } from '../../src/task/task.js';
 import type { ResourcesOptions, TaskOptions } from '../../src/task/task.js';
 import type { TaskSpec } from '../../src/task/types.js';
-
-function issues(run: () => unknown): TaskIssue[] {
-  try {
-    run();
-  } catch (err) {
-    assert.ok(
-      err instanceof TaskValidationError,
-      `expected TaskValidationError, got ${String(err)}`,
-    );
-    return [...err.issues];
-  }
-  assert.fail('expected the task to be invalid');
-}
+import { issuesOf as issues } from '../support/common.js';
 
 describe('Task and Resources', () => {
   it('builds the spec of the README example', () => {

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TaskValidationError } from '../../src/errors.js';
 import type { TaskIssue } from '../../src/errors.js';
 import { parseDotenv } from '../../src/task/dotenv.js';
 import { parseTaskYaml } from '../../src/task/load.js';
 import { applyOverrides } from '../../src/task/overrides.js';
 import type { OverrideNaming, TaskOverrides } from '../../src/task/overrides.js';
+import { issuesOf } from '../support/common.js';
 
 const spec = parseTaskYaml(
   'name: base\nrun: echo\nenvs: {A: yaml, B: yaml, C: yaml}\n' +
@@ -20,16 +20,7 @@ function issues(
   env: Record<string, string> = {},
   naming: OverrideNaming = 'flags',
 ): TaskIssue[] {
-  try {
-    applyOverrides(spec, overrides, env, naming);
-  } catch (err) {
-    assert.ok(
-      err instanceof TaskValidationError,
-      `expected TaskValidationError, got ${String(err)}`,
-    );
-    return [...err.issues];
-  }
-  assert.fail('expected the overrides to be invalid');
+  return issuesOf(() => applyOverrides(spec, overrides, env, naming));
 }
 
 describe('applyOverrides', () => {

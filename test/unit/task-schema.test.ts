@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TaskValidationError } from '../../src/errors.js';
 import type { TaskIssue } from '../../src/errors.js';
 import { parseTaskYaml } from '../../src/task/load.js';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../../src/task/schema.js';
 import { RESERVED_ENV_NAMES } from '../../src/task/types.js';
 import type { TaskSpec } from '../../src/task/types.js';
+import { issuesOf } from '../support/common.js';
 
 const BASE = 'name: t\nrun: echo hi\n';
 
@@ -19,16 +19,7 @@ function parse(extra: string): TaskSpec {
 }
 
 function issues(text: string): TaskIssue[] {
-  try {
-    parseTaskYaml(text);
-  } catch (err) {
-    assert.ok(
-      err instanceof TaskValidationError,
-      `expected TaskValidationError, got ${String(err)}`,
-    );
-    return [...err.issues];
-  }
-  assert.fail('expected the task to be invalid');
+  return issuesOf(() => parseTaskYaml(text));
 }
 
 /** The single issue of an invalid task. */
