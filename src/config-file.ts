@@ -48,6 +48,15 @@ const ConfigSchema = z.strictObject({
       context: nonEmpty('a kubeconfig context name').optional(),
       namespace: nonEmpty('a namespace').optional(),
       kubeconfig: nonEmpty('the path of a kubeconfig file').optional(),
+      ttl: z
+        .string({
+          error: (iss) => `must be a duration such as 7d or 30s, got ${describeValue(iss.input)}`,
+        })
+        .regex(
+          /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/,
+          'must be a duration such as 7d, 12h or 30s (how long finished jobs are kept)',
+        )
+        .optional(),
       storage: z
         .strictObject({
           url: z

@@ -8,6 +8,7 @@
  * kubernetes:
  *   context: my-cluster     # default: the kubeconfig's current context
  *   namespace: research     # default: the context's namespace
+ *   ttl: 7d                 # finished jobs are deleted this long after they end (default 7d)
  *   storage:                # large workdirs: an S3-compatible bucket (see StorageConfig)
  *     url: s3://my-bucket/konduktor
  * ```
@@ -41,6 +42,8 @@ export interface UserConfig {
         readonly context?: string | undefined;
         readonly namespace?: string | undefined;
         readonly kubeconfig?: string | undefined;
+        /** How long a finished job's JobSet is kept, as a duration (`7d`, `30s`). @default 7d */
+        readonly ttl?: string | undefined;
         readonly storage?: StorageConfig | undefined;
       }
     | undefined;

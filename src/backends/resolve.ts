@@ -5,6 +5,7 @@
  * @module
  */
 import { readUserConfig } from '../config.js';
+import { parseDuration } from '../job/duration.js';
 import { ConfigError, StateConflictError, UsageError } from '../errors.js';
 import type { Backend, BackendKind } from './backend.js';
 import { resolveHome } from './local/home.js';
@@ -141,6 +142,9 @@ export async function createBackend(
         ...pick('namespace', options.namespace ?? config.namespace),
         ...pick('kubeconfig', options.kubeconfig ?? config.kubeconfig),
         ...(config.storage === undefined ? {} : { storage: config.storage }),
+        ...(config.ttl === undefined
+          ? {}
+          : { ttlSeconds: Math.ceil(parseDuration(config.ttl, 'kubernetes.ttl') / 1000) }),
       });
     }
     default:

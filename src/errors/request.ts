@@ -65,20 +65,44 @@ named(ConfigError, 'ConfigError');
 export class StateConflictError extends codedError('STATE_CONFLICT') {}
 named(StateConflictError, 'StateConflictError');
 
-/** No job of that name exists. */
+/**
+ * No job of that name exists: never did, was removed, or — {@link JobNotFoundError.expiredAfterSeconds}
+ * set — existed and was deleted by the cluster after its time to live (`kubernetes.ttl`).
+ */
 export class JobNotFoundError extends KonduktorError {
   readonly jobName: string;
   /** Existing job names close to the one asked for. */
   readonly suggestions: readonly string[];
+  /**
+   * Set when the job expired: it was launched from this konduktor home and the cluster deleted it
+   * this many seconds after it ended, its result with it.
+   */
+  declare readonly expiredAfterSeconds?: number;
 
-  constructor(jobName: string, where: string, suggestions: readonly string[] = []) {
+  constructor(
+    jobName: string,
+    where: string,
+    suggestions: readonly string[] = [],
+    expiredAfterSeconds?: number,
+  ) {
     const hint =
       suggestions.length > 0
         ? `; did you mean ${suggestions.join(', ')}?`
         : '; list jobs with `konduktor status`';
-    super('JOB_NOT_FOUND', `no job named ${JSON.stringify(jobName)} on ${where}${hint}`);
+    super(
+      'JOB_NOT_FOUND',
+      expiredAfterSeconds === undefined
+        ? `no job named ${JSON.stringify(jobName)} on ${where}${hint}`
+        : `job ${JSON.stringify(jobName)} has expired on ${where}: finished jobs are deleted ` +
+            `${expiredAfterSeconds} s after they end (kubernetes.ttl in config.yaml), and its result with it`,
+    );
     this.jobName = jobName;
     this.suggestions = suggestions;
+    if (expiredAfterSeconds !== undefined)
+      Object.defineProperty(this, 'expiredAfterSeconds', {
+        value: expiredAfterSeconds,
+        enumerable: true,
+      });
   }
 }
 named(JobNotFoundError, 'JobNotFoundError');

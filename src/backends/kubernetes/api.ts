@@ -9,6 +9,7 @@ import * as k8s from '@kubernetes/client-node';
 import { BackendError, isKonduktorError, JobNotFoundError } from '../../errors.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
 import { apiMessage, mergePatch, statusOf } from './client.js';
+import type { LaunchLog } from './expiry.js';
 import { JOBSET_API, LABELS, type JobSetManifest } from './manifests.js';
 import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
 import type { JobSetObject, PodObject } from './types.js';
@@ -21,8 +22,11 @@ export class JobSetApi {
   readonly description: string;
   readonly custom: k8s.CustomObjectsApi;
   readonly core: k8s.CoreV1Api;
+  /** The jobs launched from this konduktor home, when there is one (see `expiry.ts`). */
+  readonly launched: LaunchLog | undefined;
 
-  constructor(kc: k8s.KubeConfig, namespace: string) {
+  constructor(kc: k8s.KubeConfig, namespace: string, launched?: LaunchLog) {
+    this.launched = launched;
     this.kc = kc;
     this.namespace = namespace;
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -75,8 +79,15 @@ export class JobSetApi {
     return new BackendError(`could not ${what}: ${apiMessage(err)}`, { cause: err });
   }
 
-  /** A {@link JobNotFoundError} for `name`, suggesting the job names nearest to it. */
+  /**
+   * A {@link JobNotFoundError} for `name`, suggesting the job names nearest to it; a
+   * job that expired ({@link JobNotFoundError.expiredAfterSeconds}) when it was launched from this
+   * konduktor home and the cluster deleted it.
+   */
   async notFound(name: string): Promise<JobNotFoundError> {
+    // Launched from here and gone: the cluster deleted it after its time to live.
+    const ttl = this.launched?.ttlOf(name);
+    if (ttl !== undefined) return new JobNotFoundError(name, this.description, [], ttl);
     const names = await this.names().catch(() => []);
     return new JobNotFoundError(name, this.description, suggestNames(name, names));
   }

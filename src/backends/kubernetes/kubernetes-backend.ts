@@ -28,6 +28,7 @@ import {
   type TerminalJobInfo,
 } from '../backend.js';
 import { JobSetApi } from './api.js';
+import { LaunchLog } from './expiry.js';
 import { loadKubeConfig } from './client.js';
 import { BackendInformers } from './informer-registry.js';
 import type { InformerStats, NamespaceInformers } from './informers.js';
@@ -50,6 +51,11 @@ export interface KubernetesBackendOptions {
   readonly namespace?: string;
   /** The kubeconfig file. @default $KUBECONFIG, else ~/.kube/config */
   readonly kubeconfig?: string;
+  /**
+   * Seconds a finished job's JobSet is kept before the cluster deletes it (`kubernetes.ttl`).
+   * @default 604800 (7 days)
+   */
+  readonly ttlSeconds?: number;
   /** `kubernetes.storage`: the bucket large shipped code goes through. @default none */
   readonly storage?: StorageConfig;
 }
@@ -67,7 +73,7 @@ class KubernetesBackendImpl implements Backend {
 
   readonly #archives: S3ArchiveStore | undefined;
 
-  constructor(api: JobSetApi, archives?: S3ArchiveStore) {
+  constructor(api: JobSetApi, archives?: S3ArchiveStore, ttlSeconds?: number) {
     this.#api = api;
     this.#archives = archives;
     this.namespace = api.namespace;
@@ -75,7 +81,7 @@ class KubernetesBackendImpl implements Backend {
     this.#informers = new BackendInformers(api.kc, api.namespace);
     this.#recorder = new JobRecorder(api);
     this.#status = new JobStatusReader(api, this.#informers, this.#recorder);
-    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, archives);
+    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, archives, ttlSeconds);
   }
 
   /** The shared informers of this backend's namespace, started on first use (for benchmarks). */
@@ -206,7 +212,12 @@ export const KubernetesBackend = {
       options.storage === undefined
         ? undefined
         : new (await import('./shipping/storage.js')).S3ArchiveStore(options.storage);
-    const backend = new KubernetesBackendImpl(new JobSetApi(kc, namespace), archives);
+    const launched = new LaunchLog(options.home, kc.getCurrentCluster()?.server ?? '', namespace);
+    const backend = new KubernetesBackendImpl(
+      new JobSetApi(kc, namespace, launched),
+      archives,
+      options.ttlSeconds,
+    );
     await backend.probe();
     return backend;
   },

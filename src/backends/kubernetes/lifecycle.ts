@@ -14,6 +14,7 @@ import type { JobSetApi } from './api.js';
 import { apiMessage, statusOf } from './client.js';
 import { readCondition } from './condition.js';
 import { observedStart } from './job-info.js';
+import { DEFAULT_TTL_SECONDS } from './expiry.js';
 import { deactivateWorkload, kueueQueueOf, setWorkloadActive } from './kueue.js';
 import {
   ANNOTATIONS,
@@ -41,13 +42,17 @@ export class JobSetLifecycle {
   readonly #recorder: JobRecorder;
   /** The bucket of `kubernetes.storage`, when one is configured (large shipped code). */
   readonly #archives: ArchiveStore | undefined;
+  /** Seconds a finished JobSet is kept (`kubernetes.ttl`). */
+  readonly #ttlSeconds: number;
 
   constructor(
     api: JobSetApi,
     status: JobStatusReader,
     recorder: JobRecorder,
     archives?: ArchiveStore,
+    ttlSeconds: number = DEFAULT_TTL_SECONDS,
   ) {
+    this.#ttlSeconds = ttlSeconds;
     this.#api = api;
     this.#status = status;
     this.#recorder = recorder;
@@ -63,6 +68,7 @@ export class JobSetLifecycle {
       name: makeJobName(spec.name),
       namespace: this.#api.namespace,
       user,
+      ttlSeconds: this.#ttlSeconds,
       envSecrets: await envSecretRefs(this.#api.core, this.#api.namespace, user),
       ...(shipping === undefined ? {} : { shipping }),
     });
@@ -91,6 +97,7 @@ export class JobSetLifecycle {
         namespace: this.#api.namespace,
         user,
         submittedAt: new Date(),
+        ttlSeconds: this.#ttlSeconds,
         envSecrets,
         ...(code === undefined ? {} : { shipping: code }),
       });
@@ -107,6 +114,7 @@ export class JobSetLifecycle {
         throw this.#api.error(err, 'create the JobSet');
       }
       if (created === undefined) continue;
+      this.#api.launched?.record(name, this.#ttlSeconds);
       if (code !== undefined) {
         try {
           await attachCode(this.#api.core, this.#api.custom, this.#api.namespace, created, code);
@@ -223,5 +231,7 @@ export class JobSetLifecycle {
   async remove(name: string): Promise<void> {
     await this.#api.jobSet(name);
     await this.#api.delete(name);
+    // Removed, not expired: a later read says "not found".
+    this.#api.launched?.forget(name);
   }
 }

@@ -13,6 +13,7 @@ import { DEFAULT_JOB_ENV, type TaskSpec } from '../../task/types.js';
 import { formatResources, jobResourcesOf } from '../resources.js';
 import { LABEL_MAX_LENGTH, labelKeyProblem, labelValueProblem } from '../../task/k8s-names.js';
 import { CONTAINER_SCRIPT } from './container-script.js';
+import { DEFAULT_TTL_SECONDS } from './expiry.js';
 import { podShipping, REMOTE_WORKDIR } from './shipping/pod.js';
 
 export { CONTAINER_SCRIPT, INVALID_HEAD_BYTES, MARKERS } from './container-script.js';
@@ -106,6 +107,11 @@ export interface JobSetOptions {
    * `envFrom.secretRef`, below the task's `envs` and the reserved variables (which `env` sets).
    */
   readonly envSecrets?: readonly string[];
+  /**
+   * Seconds the JobSet is kept after it turns Completed or Failed (`ttlSecondsAfterFinished`).
+   * @default {@link DEFAULT_TTL_SECONDS} (7 days)
+   */
+  readonly ttlSeconds?: number;
 }
 
 /** A JobSet manifest as konduktor creates it (plain JSON data). */
@@ -316,6 +322,7 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
     },
     spec: {
       ...(maxRestarts > 0 ? { failurePolicy: { maxRestarts } } : {}),
+      ttlSecondsAfterFinished: options.ttlSeconds ?? DEFAULT_TTL_SECONDS,
       replicatedJobs: [
         {
           name: REPLICATED_JOB,

@@ -1,0 +1,61 @@
+/**
+ * Time to live: a finished job's JobSet is deleted by the JobSet controller
+ * `spec.ttlSecondsAfterFinished` after it turns Completed or Failed (`kubernetes.ttl`, default 7
+ * days as the original). The cluster then keeps nothing of the job, so this konduktor home
+ * remembers which jobs it launched: asked later for a job it launched and the cluster no longer
+ * has, konduktor says the job expired instead of "not found".
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The default time to live of a finished job, in seconds: 7 days, as the original. */
+export const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;
+
+/**
+ * The jobs launched from one konduktor home into one namespace of one cluster: one small file per
+ * job, `$KONDUKTOR_HOME/kubernetes/launched/<cluster+namespace hash>/<job>`, holding the time to
+ * live it was launched with. Never throws: a home that cannot be written only loses the "expired"
+ * wording.
+ */
+export class LaunchLog {
+  readonly #dir: string;
+
+  /**
+   * @param home the konduktor home
+   * @param cluster the API server's URL
+   * @param namespace the namespace
+   */
+  constructor(home: string, cluster: string, namespace: string) {
+    const key = createHash('sha256').update(`${cluster}\n${namespace}`).digest('hex').slice(0, 16);
+    this.#dir = join(home, 'kubernetes', 'launched', key);
+  }
+
+  /** Notes that job `name` was launched with this time to live (seconds). */
+  record(name: string, ttlSeconds: number): void {
+    try {
+      mkdirSync(this.#dir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(this.#dir, name), `${ttlSeconds}\n`, { mode: 0o600 });
+    } catch {
+      // Only the wording of a later "not found" depends on it.
+    }
+  }
+
+  /** Forgets job `name` (it was removed with `down`: not expired). */
+  forget(name: string): void {
+    rmSync(join(this.#dir, name), { force: true });
+  }
+
+  /** The time to live job `name` was launched with, or `undefined` when not launched from here. */
+  ttlOf(name: string): number | undefined {
+    // Job names are DNS labels; anything else never names a file here.
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return undefined;
+    try {
+      const ttl = Number(readFileSync(join(this.#dir, name), 'utf8').trim());
+      return Number.isInteger(ttl) && ttl >= 0 ? ttl : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}

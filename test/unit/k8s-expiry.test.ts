@@ -1,0 +1,56 @@
+// Time to live on Kubernetes without a cluster: the `kubernetes.ttl` setting, the manifest field,
+// and the home's record of launched jobs that tells an expired job from an unknown one.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readUserConfig } from '../../src/config.js';
+import { ConfigError, JobNotFoundError } from '../../src/errors.js';
+import { DEFAULT_TTL_SECONDS, LaunchLog } from '../../src/backends/kubernetes/expiry.js';
+
+void describe('kubernetes time to live', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'konduktor-expiry-'));
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('remembers the jobs launched from a home, per cluster and namespace', () => {
+    const log = new LaunchLog(dir, 'https://a:6443', 'ns');
+    assert.equal(log.ttlOf('job-0a1b'), undefined);
+    log.record('job-0a1b', 30);
+    assert.equal(log.ttlOf('job-0a1b'), 30);
+    assert.equal(new LaunchLog(dir, 'https://a:6443', 'other').ttlOf('job-0a1b'), undefined);
+    assert.equal(new LaunchLog(dir, 'https://b:6443', 'ns').ttlOf('job-0a1b'), undefined);
+    // Not a job name: never a path.
+    assert.equal(log.ttlOf('../job-0a1b'), undefined);
+    log.forget('job-0a1b');
+    assert.equal(log.ttlOf('job-0a1b'), undefined);
+    assert.equal(DEFAULT_TTL_SECONDS, 604_800);
+  });
+
+  it('an expired job is a kind of not found that says why', () => {
+    const error = new JobNotFoundError('job-0a1b', 'the kubernetes backend', [], 30);
+    assert.equal(error.expiredAfterSeconds, 30);
+    assert.equal(new JobNotFoundError('x', 'here').expiredAfterSeconds, undefined);
+    assert.equal(error.code, 'JOB_NOT_FOUND');
+    assert.match(error.message, /has expired.*30 s after they end \(kubernetes\.ttl/);
+  });
+
+  it('reads kubernetes.ttl as a duration and refuses anything else', () => {
+    const home = (text: string): string => {
+      const h = mkdtempSync(join(dir, 'home-'));
+      writeFileSync(join(h, 'config.yaml'), text);
+      return h;
+    };
+    assert.equal(readUserConfig(home('kubernetes:\n  ttl: 30s\n')).kubernetes?.ttl, '30s');
+    assert.equal(readUserConfig(home('kubernetes:\n  ttl: 7d\n')).kubernetes?.ttl, '7d');
+    for (const bad of ['soon', '-5s', '30']) {
+      assert.throws(
+        () => readUserConfig(home(`kubernetes:\n  ttl: ${bad}\n`)),
+        (err: unknown) => err instanceof ConfigError && /duration such as 7d/.test(err.message),
+        bad,
+      );
+    }
+  });
+});
