@@ -60,7 +60,8 @@ function countRequests(): void {
   };
 }
 
-function spec(run: string, name = 'bench'): TaskSpec {
+/** A one-node task of the workload image with tiny resources. */
+export function spec(run: string, name = 'bench'): TaskSpec {
   return {
     name,
     run,
@@ -102,7 +103,8 @@ async function pollLikeTheOriginal(
 
 const ms = (v: number): string => `${Math.round(v)} ms`;
 
-async function withNamespace<T>(fn: (namespace: string) => Promise<T>): Promise<T> {
+/** Runs `fn` in a fresh namespace of the test cluster, deleted afterwards. */
+export async function withNamespace<T>(fn: (namespace: string) => Promise<T>): Promise<T> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(KUBECONFIG);
   const core = kc.makeApiClient(k8s.CoreV1Api);

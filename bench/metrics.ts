@@ -14,14 +14,14 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import * as k8s from '@kubernetes/client-node';
 import type { Backend } from '../src/backends/backend.js';
 import { KubernetesBackend } from '../src/backends/kubernetes/kubernetes-backend.js';
 import { LocalBackend } from '../src/backends/local/local-backend.js';
 import { Job } from '../src/job/job.js';
 import { sweep } from '../src/sweep/run.js';
 import type { TaskSpec } from '../src/task/types.js';
+import { LEARNING_CURVE } from '../test/support/curve-sweep.js';
+import { spec as kubernetesSpec, withNamespace } from './kubernetes.js';
 import { percentile } from './stats.js';
 
 const LINES = 100;
@@ -39,45 +39,18 @@ const WRITER = [
   '    time.sleep(0.05)',
 ].join('\n');
 
-const CURVE = String.raw`
-import json, math, os, time
-x = float(os.environ['X'])
-u = (math.log10(float(os.environ['LR'])) + 3) / 3
-tau = 3.0 + 1.0 * (1 - u)
-floor = (x - 0.3) ** 2 + 0.1
-out = os.environ['KONDUKTOR_OUTPUT_DIR']
-for step in range(1, 21):
-    time.sleep(0.15)
-    loss = floor + (2.0 - floor) * math.exp(-step / tau)
-    with open(os.path.join(out, 'metrics.jsonl'), 'a') as f:
-        f.write(json.dumps({'step': step, 'val_loss': loss}) + '\n')
-    with open(os.environ['STEPS_LOG'], 'a') as f:
-        f.write('%d\n' % step)
-with open(os.path.join(out, 'result.json'), 'w') as f:
-    f.write(json.dumps({'val_loss': loss}))
-`;
-
-function spec(run: string, imageId?: string): TaskSpec {
-  return {
-    name: 'metrics-latency',
-    run,
-    envs: {},
-    numNodes: 1,
-    fileMounts: {},
-    resources: {
-      labels: {},
-      maxRestarts: 0,
-      cpus: 0.1,
-      memory: 0.1,
-      ...(imageId === undefined ? {} : { imageId }),
-    },
-  };
+/** The writer's task: the Kubernetes benchmarks' one, without its image for the local backend. */
+function spec(run: string, kubernetes: boolean): TaskSpec {
+  const task = kubernetesSpec(run, 'metrics-latency');
+  if (kubernetes) return task;
+  const { imageId: _image, ...resources } = task.resources;
+  return { ...task, resources };
 }
 
 /** Launches the writer and returns each line's write → seen lag, in ms. */
-async function lags(backend: Backend, imageId?: string): Promise<number[]> {
+async function lags(backend: Backend, kubernetes: boolean): Promise<number[]> {
   const job = new Job(
-    await backend.submit(spec(`python3 -c '${WRITER.replaceAll("'", "'\\''")}'`, imageId)),
+    await backend.submit(spec(`python3 -c '${WRITER.replaceAll("'", "'\\''")}'`, kubernetes)),
     backend,
   );
   const seen: number[] = [];
@@ -98,39 +71,23 @@ function latencyLine(where: string, seen: readonly number[]): string {
 
 async function kubernetesLags(): Promise<number[] | undefined> {
   if (!existsSync(KUBECONFIG)) return undefined;
-  const kc = new k8s.KubeConfig();
-  kc.loadFromFile(KUBECONFIG);
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const namespace = `konduktor-bench-metrics-${Math.random().toString(16).slice(2, 8)}`;
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment -- client-node models are plain data
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  try {
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        await core.readNamespacedServiceAccount({ name: 'default', namespace });
-        break;
-      } catch {
-        await sleep(200);
-      }
-    }
+  return withNamespace(async (namespace) => {
     const backend = await KubernetesBackend.connect({
       home: '/nonexistent',
       kubeconfig: KUBECONFIG,
       namespace,
     });
     try {
-      return await lags(backend, 'konduktor.local/workload:1');
+      return await lags(backend, true);
     } finally {
       await backend.close();
     }
-  } finally {
-    await core.deleteNamespace({ name: namespace, propagationPolicy: 'Background' });
-  }
+  });
 }
 
 async function sweepFigures(work: string, home: string): Promise<string[]> {
   const script = join(work, 'curve.py');
-  writeFileSync(script, CURVE);
+  writeFileSync(script, LEARNING_CURVE);
   const lines: string[] = [];
   for (const pruner of [undefined, { type: 'asha' as const, minResource: 1, reductionFactor: 3 }]) {
     const label = pruner === undefined ? 'none' : 'asha';
@@ -169,7 +126,7 @@ const work = mkdtempSync(join(tmpdir(), 'konduktor-bench-metrics-'));
 const home = join(work, 'home');
 const local = new LocalBackend({ home });
 try {
-  console.log(latencyLine('local', await lags(local)));
+  console.log(latencyLine('local', await lags(local, false)));
   const remote = await kubernetesLags();
   console.log(
     remote === undefined

@@ -11,34 +11,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runCli, tempHome } from '../support/cli.js';
+import { LEARNING_CURVE } from '../support/curve-sweep.js';
 
 const TRIALS = 30;
 const STEPS = 20;
 const SEEDS = [1, 2, 3, 4, 5];
-
-/**
- * loss(step) falls from 2 towards a floor: x sets the floor ((x - 0.3)^2 + 0.1, best at 0.3) and
- * lr the speed (a larger lr is faster): a fast trial with a poor floor leads a slow one with a
- * good floor early on, so early steps rank trials only roughly, as in real training.
- */
-const CURVE = String.raw`
-import json, math, os, time
-x = float(os.environ['X'])
-u = (math.log10(float(os.environ['LR'])) + 3) / 3
-tau = 3.0 + 1.0 * (1 - u)
-floor = (x - 0.3) ** 2 + 0.1
-out = os.environ['KONDUKTOR_OUTPUT_DIR']
-loss = 2.0
-for step in range(1, ${STEPS} + 1):
-    time.sleep(0.15)
-    loss = floor + (2.0 - floor) * math.exp(-step / tau)
-    with open(os.path.join(out, 'metrics.jsonl'), 'a') as f:
-        f.write(json.dumps({'step': step, 'val_loss': loss}) + '\n')
-    with open(os.environ['STEPS_LOG'], 'a') as f:
-        f.write('%d\n' % step)
-with open(os.path.join(out, 'result.json'), 'w') as f:
-    f.write(json.dumps({'val_loss': loss}))
-`;
 
 const PRUNERS = {
   none: '',
@@ -86,7 +63,7 @@ describe('sweep pruners (CLI, local): 30 trials × 5 seeds', () => {
   const runs = new Map<string, Run>();
   const overshoot = new Map<string, number>();
   before(() => {
-    writeFileSync(script, CURVE);
+    writeFileSync(script, LEARNING_CURVE);
   });
   after(tmp.cleanup);
 
