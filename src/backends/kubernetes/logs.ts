@@ -141,17 +141,23 @@ export interface JobLogOptions {
   readonly subscribe: (listener: () => void) => () => void;
 }
 
-function logsGone(options: JobEntryOptions, attempt: number, latest: number): LogsUnavailableError {
-  const what =
-    attempt < latest
-      ? `the pods of attempt ${attempt} were deleted when the job moved on to attempt ${latest}`
-      : 'its pod was deleted (by `konduktor cancel` or `stop`, or by hand)';
-  return new LogsUnavailableError(
-    options.jobName,
-    options.rank,
-    attempt,
-    `${what}, and Kubernetes keeps a container's log only while its pod exists. The job's result is kept: konduktor result ${options.jobName}`,
-  );
+function logsGone(
+  options: JobEntryOptions,
+  attempt: number,
+  state: JobLogState,
+): LogsUnavailableError {
+  const job = options.jobName;
+  const kept = "and Kubernetes keeps a container's log only while its pod exists";
+  let why: string;
+  if (attempt < state.attempt) {
+    why = `the pods of attempt ${attempt} were deleted when the job moved on to attempt ${state.attempt}, ${kept}`;
+  } else if (state.stopped) {
+    // A held job has no result yet: point at what brings it (and a new log) back.
+    why = `its pods were deleted when \`konduktor stop\` held it, ${kept}. \`konduktor start ${job}\` runs it again as a new attempt, whose log \`konduktor logs ${job}\` shows`;
+  } else {
+    why = `its pod was deleted (when the job was cancelled, or by hand), ${kept}. The job's outcome is kept: \`konduktor result ${job}\``;
+  }
+  return new LogsUnavailableError(job, options.rank, attempt, why);
 }
 
 /** The attempt asked for, checked against the job's latest. @throws {UsageError} */
@@ -234,14 +240,14 @@ export async function readAttemptLog<T>(
   const attempt = attemptOf(options, state);
   const pod = podOf(state.pods, attempt, options.rank)?.metadata?.name;
   if (pod === undefined) {
-    if (isGone(state, attempt)) throw logsGone(options, attempt, state.attempt);
+    if (isGone(state, attempt)) throw logsGone(options, attempt, state);
     return []; // not started yet, or never ran
   }
   try {
     return await read(pod, attempt);
   } catch (err) {
     const status = statusOf(err);
-    if (status === 404) throw logsGone(options, attempt, state.attempt);
+    if (status === 404) throw logsGone(options, attempt, state);
     if (status === 400) return []; // the container has not started yet
     throw new BackendError(`could not read the log of pod ${pod}: ${String(err)}`, { cause: err });
   }
@@ -306,7 +312,7 @@ export async function* followJobEntries(
         continue;
       } else if (state.ended) {
         if (first && pod === undefined && isGone(state, target))
-          throw logsGone(options, target, state.attempt);
+          throw logsGone(options, target, state);
         return;
       }
       await new Promise<void>((resolve) => {
