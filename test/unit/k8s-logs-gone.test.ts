@@ -10,7 +10,10 @@ import { LogsUnavailableError } from '../../src/errors.js';
 async function goneError(state: JobLogState, attempt?: number): Promise<LogsUnavailableError> {
   const kc = new k8s.KubeConfig();
   // Never contacted: the pods are gone, so nothing is read.
-  kc.loadFromClusterAndUser({ name: 'c', server: 'https://127.0.0.1:1' }, { name: 'u' });
+  kc.loadFromClusterAndUser(
+    { name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: false },
+    { name: 'u' },
+  );
   const options = {
     kc,
     core: kc.makeApiClient(k8s.CoreV1Api),
