@@ -2,7 +2,7 @@
  * A sweep's files: `trials.csv`, `trials.json` and `report.html` in its output directory.
  * @module
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RawJson, stringifyJson } from '../result/raw-json.js';
 import { renderReport } from './report.js';
@@ -142,7 +142,18 @@ export function trialsCsv(spec: SweepSpec, trials: readonly TrialRecord[]): stri
   return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
 }
 
-/** Writes the CSV, JSON and HTML report into `dir` (created if needed). */
+/**
+ * The `.konduktorignore` written into every sweep output directory: a sweep's files are results,
+ * not code, and a task with `workdir: .` run from the same directory must not ship them to the
+ * cluster with every later launch (the way a Python venv's `.gitignore` keeps it out of git).
+ */
+export const SWEEP_DIR_IGNORE =
+  "# Written by konduktor: a sweep's output is not shipped with a task's workdir.\n*\n";
+
+/**
+ * Writes the CSV, JSON and HTML report into `dir` (created if needed), with a `.konduktorignore`
+ * ({@link SWEEP_DIR_IGNORE}) unless the directory already has one.
+ */
 export function writeSweepFiles(
   dir: string,
   spec: SweepSpec,
@@ -150,6 +161,8 @@ export function writeSweepFiles(
   best: TrialRecord | undefined,
 ): SweepFiles {
   mkdirSync(dir, { recursive: true });
+  const ignoreFile = join(dir, '.konduktorignore');
+  if (!existsSync(ignoreFile)) writeFileSync(ignoreFile, SWEEP_DIR_IGNORE);
   const files: SweepFiles = {
     dir,
     csv: join(dir, 'trials.csv'),

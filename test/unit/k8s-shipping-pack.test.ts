@@ -18,6 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { packCode } from '../../src/backends/kubernetes/shipping/pack.js';
+import { writeSweepFiles } from '../../src/sweep/files.js';
+import { parseSweepYaml } from '../../src/sweep/load.js';
 import type { TaskSpec } from '../../src/task/types.js';
 
 const spec = (workdir: string | undefined, fileMounts: Record<string, string> = {}): TaskSpec => ({
@@ -105,6 +107,24 @@ describe('packCode', () => {
     utimesSync(join(copy, 'pkg', 'mod.py'), when, when);
     const c = await packCode(spec(copy));
     assert.notEqual(c?.sha256, a.sha256);
+  });
+
+  it("leaves a sweep's output directory out of the workdir it sits in", async () => {
+    const project = join(dir, 'project');
+    write(join(project, 'train.py'), 'print(1)\n');
+    const sweep = parseSweepYaml(
+      'name: lr\ntask: { name: t, run: "true" }\nparameters: { lr: [1, 2] }\nobjective: loss\n',
+    );
+    writeSweepFiles(join(project, 'sweeps', 'lr'), sweep, [], undefined);
+    const code = await packCode(spec(project));
+    assert.ok(code !== undefined);
+    assert.deepEqual(listing(code.archive), [
+      'workdir',
+      'workdir/sweeps',
+      'workdir/sweeps/lr',
+      'workdir/train.py',
+      'mounts.list',
+    ]);
   });
 
   it('ships nothing for a task without workdir or mounts; a mount alone ships', async () => {
