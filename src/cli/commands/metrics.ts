@@ -35,6 +35,15 @@ function warningText(name: string, warning: MetricWarning): string {
   );
 }
 
+function noMetricsText(name: string, attempt: number | undefined): string {
+  const which = attempt === undefined ? '' : ` (attempt ${attempt})`;
+  return (
+    `no metrics recorded for ${name}${which} yet: a job records them by appending JSON lines ` +
+    `such as {"step": 3, "loss": 0.5} to $KONDUKTOR_OUTPUT_DIR/metrics.jsonl ` +
+    `(or reportMetrics / konduktor.report_metrics; docs/metrics.md)`
+  );
+}
+
 /** Runs `metrics` and returns the exit code. */
 export async function runMetrics(name: string, options: OptionsOf<'metrics'>): Promise<ExitCode> {
   const attempt = integerOption(options.attempt, '--attempt');
@@ -43,6 +52,7 @@ export async function runMetrics(name: string, options: OptionsOf<'metrics'>): P
   const backend = await backendFromFlags(options);
   const job = new Job(name, backend);
   const collected: Record<string, unknown>[] = [];
+  let points = 0;
   return readFollowing(job, follow, `konduktor metrics -f ${name}`, async (signal) => {
     for await (const point of job.metrics({
       follow,
@@ -52,10 +62,14 @@ export async function runMetrics(name: string, options: OptionsOf<'metrics'>): P
       },
       ...(attempt === undefined ? {} : { attempt }),
     })) {
+      points += 1;
       // Without -f, --json is one array; following, each point is printed as it arrives.
       if (json && !follow) collected.push(pointJson(point));
       else out(json ? JSON.stringify(pointJson(point)) : pointText(point));
     }
     if (json && !follow) out(JSON.stringify(collected, null, 2));
+    // An empty listing alone looks like a failure to read: say why it is empty (stderr, so
+    // stdout stays data).
+    if (points === 0) info(noMetricsText(name, attempt));
   });
 }
