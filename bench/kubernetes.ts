@@ -26,10 +26,10 @@ import { Job } from '../src/job/job.js';
 import type { TaskSpec } from '../src/task/types.js';
 import { percentile } from './stats.js';
 
-const KUBECONFIG =
+export const KUBECONFIG =
   process.env['KONDUKTOR_TEST_KUBECONFIG'] ??
   join(homedir(), '.cache', 'konduktor', 'cluster', 'admin.kubeconfig');
-const IMAGE = 'konduktor.local/workload:1';
+export const IMAGE = 'konduktor.local/workload:1';
 const POLL_MS = 5000;
 
 /** Requests counted per KubeConfig instance: API calls and watch/log streams apart. */
@@ -38,7 +38,13 @@ let totalApi = 0;
 let totalStreams = 0;
 let patched = false;
 
-function countRequests(): void {
+/** Requests counted so far by every KubeConfig of this process: API calls and watch/log streams. */
+export function requestTotals(): { api: number; streams: number } {
+  return { api: totalApi, streams: totalStreams };
+}
+
+/** Starts counting the requests of every KubeConfig of this process (once). */
+export function countRequests(): void {
   if (patched) return;
   patched = true;
   const proto = k8s.KubeConfig.prototype;
