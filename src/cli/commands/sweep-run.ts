@@ -21,7 +21,7 @@ import type { OptionsOf } from '../options.js';
 import { backendOf, resolveTarget } from '../target.js';
 import { integerOption } from './common.js';
 import { stoppedSummaryJson, summaryJson } from './sweep-summary.js';
-import { fmt, fmtValue, paramsText, ProgressView } from './sweep-view.js';
+import { finishedTrials, fmt, fmtValue, paramsText, ProgressView } from './sweep-view.js';
 
 /** The options of `sweep run`, as commander parses them. */
 type SweepRunOptions = OptionsOf<'sweep run'>;
@@ -118,8 +118,7 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
       onUpdate: (progress) => {
         if (progress.resumed && !resumedNoted) {
           resumedNoted = true;
-          const done = progress.succeeded + progress.failed + progress.pruned;
-          info(`resuming sweep ${spec.name}: ${done} trials already finished`);
+          info(`resuming sweep ${spec.name}: ${finishedTrials(progress)} trials already finished`);
         }
         view.update(progress);
       },

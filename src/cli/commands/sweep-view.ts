@@ -23,6 +23,20 @@ export function paramsText(params: TrialRecord['params']): string {
     .join(' ');
 }
 
+/**
+ * How many trials have finished: succeeded, failed or pruned (a pruned trial ran its course as far
+ * as the sweep is concerned, and `sweep status` counts it done too).
+ */
+export function finishedTrials(progress: SweepProgress): number {
+  return progress.succeeded + progress.failed + progress.pruned;
+}
+
+/** `3/8 done (1 pruned)`: the finished trials out of the sweep's, with the pruned among them. */
+export function doneText(progress: SweepProgress): string {
+  const pruned = progress.pruned > 0 ? ` (${progress.pruned} pruned)` : '';
+  return `${finishedTrials(progress)}/${progress.spec.trials} done${pruned}`;
+}
+
 /** Repaints a table of the trials on a terminal; prints one line per finished trial elsewhere. */
 export class ProgressView {
   readonly #fancy: boolean;
@@ -50,7 +64,6 @@ export class ProgressView {
   }
 
   #plain(progress: SweepProgress): void {
-    const done = progress.succeeded + progress.failed;
     for (const t of progress.trials) {
       const key = `${t.state}:${t.job ?? ''}`;
       if (this.#reported.get(t.index) === key) continue;
@@ -66,7 +79,7 @@ export class ProgressView {
           : t.state === 'running'
             ? `running as ${t.job ?? '?'} (${paramsText(t.params)})`
             : `${t.state}: ${t.reason ?? ''}`;
-      const tally = t.state === 'running' ? '' : ` [${done}/${progress.spec.trials} done${best}]`;
+      const tally = t.state === 'running' ? '' : ` [${doneText(progress)}${best}]`;
       info(`trial ${t.index} ${what}${tally}`);
     }
   }
@@ -102,7 +115,7 @@ export class ProgressView {
     });
     const elapsed = formatDuration(Date.now() - this.#started);
     const head =
-      `${paint.bold(`sweep ${p.spec.name}`)}: ${p.succeeded + p.failed}/${p.spec.trials} done, ` +
+      `${paint.bold(`sweep ${p.spec.name}`)}: ${doneText(p)}, ` +
       `${p.running} running, ${p.failed} failed · ${elapsed}` +
       (p.best?.value === undefined ? '' : ` · best ${fmt(p.best.value)} (trial ${p.best.index})`);
     const text = `${head}\n${renderTable(['TRIAL', ...names.map((n) => n.toUpperCase()), 'STATE', p.spec.objective.toUpperCase(), 'BEST SO FAR'], rows)}\n`;
