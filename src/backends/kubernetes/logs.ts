@@ -178,7 +178,13 @@ function isGone(state: JobLogState, attempt: number): boolean {
 
 /** What {@link followJobEntries} hands out: a pod's stream opening, then its entries. */
 export type FollowedEntry =
-  { readonly kind: 'open'; readonly attempt: number; readonly first: boolean } | PodLogEntry;
+  | {
+      readonly kind: 'open';
+      readonly attempt: number;
+      /** True when this pod is of another attempt than the one asked for or last shown. */
+      readonly newAttempt: boolean;
+    }
+  | PodLogEntry;
 
 /** The options {@link followJobEntries} and {@link readAttemptLog} need. */
 export type JobEntryOptions = Omit<JobLogOptions, 'follow'>;
@@ -195,7 +201,7 @@ export async function* jobLogs(options: JobLogOptions): AsyncGenerator<string> {
   if (options.follow) {
     for await (const entry of followJobEntries(options, false)) {
       if (entry.kind === 'log') yield entry.text;
-      else if (entry.kind === 'open' && !entry.first)
+      else if (entry.kind === 'open' && entry.newAttempt)
         yield `[konduktor] restart attempt ${entry.attempt}`;
     }
     return;
@@ -283,12 +289,15 @@ export async function* followJobEntries(
   /** Pods whose stream ran to its end: never streamed twice. */
   const streamed = new Set<string>();
   let target: number | undefined;
+  /** The attempt asked for, then the attempt of the last pod streamed: a change is announced. */
+  let shownAttempt: number | undefined;
   let first = true;
   try {
     for (;;) {
       signal?.throwIfAborted();
       const state = await options.observe();
       target ??= attemptOf(options, state);
+      shownAttempt ??= target;
       const pod = podOf(state.pods, target, options.rank);
       const key = pod?.metadata?.uid ?? pod?.metadata?.name;
       if (pod?.metadata?.name !== undefined && key !== undefined && !streamed.has(key)) {
@@ -296,7 +305,7 @@ export async function* followJobEntries(
         const result = yield* streamPod(options, pod.metadata.name, {
           tail,
           timestamps,
-          open: { kind: 'open', attempt: target, first },
+          open: { kind: 'open', attempt: target, newAttempt: target !== shownAttempt },
         });
         // A 404 for a pod the API still lists is not its end: a pod just bound to a node is
         // unknown to that node's kubelet for a moment (it answers 404), under load for seconds.
@@ -304,6 +313,7 @@ export async function* followJobEntries(
         // changes; a deleted pod leaves the list, and after the job's end nothing comes back.
         if (result === 'streamed' || (result === 'gone' && state.ended)) {
           streamed.add(key);
+          shownAttempt = target;
           first = false;
           continue; // look again at once: the job may have moved on meanwhile
         }
