@@ -39,12 +39,14 @@ export const OPTIONS = {
   context: {
     kind: 'value',
     flags: '--context <context>',
-    description: 'kubernetes: the kubeconfig context (default: the current one)',
+    description:
+      "kubernetes: the kubeconfig context (default: kubernetes.context in config.yaml, else the kubeconfig's current one)",
   },
   namespace: {
     kind: 'value',
     flags: '--namespace <namespace>',
-    description: "kubernetes: the namespace (default: the context's)",
+    description:
+      "kubernetes: the namespace (default: kubernetes.namespace in config.yaml, else the context's)",
   },
   timeout: {
     kind: 'value',

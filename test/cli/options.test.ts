@@ -151,6 +151,16 @@ describe('start, queue and --backend', () => {
       const help = await runCli([...command, '--help'], { home: ctx.home });
       assert.equal(help.code, 0, help.stderr);
       assert.match(help.stdout, /--backend <backend>/, command.join(' '));
+      // config.yaml's choice comes before the kubeconfig's (src/backends/resolve.ts).
+      const flat = help.stdout.replace(/\s+/g, ' ');
+      assert.match(
+        flat,
+        /--context <context>.*kubernetes\.context in config\.yaml, else the kubeconfig's current one/,
+      );
+      assert.match(
+        flat,
+        /--namespace <namespace>.*kubernetes\.namespace in config\.yaml, else the context's/,
+      );
     }
   });
 });
