@@ -74,8 +74,10 @@ export async function runLaunch(taskPath: string, options: LaunchOptions): Promi
     out(JSON.stringify(await backend.dryRun(spec), null, 2));
     return ExitCodes.SUCCESS;
   }
-  info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
+  // Before the plan: it also refuses what the backend cannot run, which must come before a plan
+  // line showing sizes the backend would never use.
   const code = await backend.describeCode?.(spec);
+  info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
   if (code !== undefined) info(`${paint.bold('code')}: ${code}`);
   if (options.yes !== true && !(await confirm(`Launch ${spec.name}?`))) {
     info('not launched');
