@@ -258,6 +258,16 @@ on_signal() {
 }
 trap on_signal TERM INT
 
+# Runs script $2 (named $1 in ps) as the one child a TERM is passed on to; leaves its exit status
+# in $status.
+run_child() {
+  bash -c "$2" "$1" &
+  child=$!
+  wait "$child"
+  status=$?
+  child=
+}
+
 if [[ $RANK == 0 ]]; then
   # Ignored until the forwarder traps it: one that came earlier would kill it undrained.
   trap '' USR1
@@ -269,11 +279,7 @@ fi
 # The shipped workdir and file_mounts (shipping/pod.ts) arrive before setup; a failure to unpack
 # them counts as a failed setup.
 if [[ -n $ship_script ]]; then
-  bash -c "$ship_script" konduktor-ship &
-  child=$!
-  wait "$child"
-  status=$?
-  child=
+  run_child konduktor-ship "$ship_script"
   if ((status != 0)); then
     echo "konduktor: unpacking the shipped workdir and file_mounts failed with exit code $status" >&2
     finish "$status"
@@ -282,21 +288,13 @@ if [[ -n $ship_script ]]; then
 fi
 
 if [[ -n $setup_script ]]; then
-  bash -c "$setup_script" konduktor-setup &
-  child=$!
-  wait "$child"
-  status=$?
-  child=
+  run_child konduktor-setup "$setup_script"
   if ((status != 0)); then
     echo "konduktor: setup failed with exit code $status" >&2
     finish "$status"
   fi
 fi
 phase=run
-bash -c "$run_script" konduktor-run &
-child=$!
-wait "$child"
-status=$?
-child=
+run_child konduktor-run "$run_script"
 finish "$status"
 `;
