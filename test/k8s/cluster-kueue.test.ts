@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
+  JOBSET,
   type Cluster,
   WORKLOAD_IMAGE,
   connect,
@@ -13,8 +14,6 @@ import {
   waitFor,
 } from './cluster.js';
 import { createQueue, hasKueue, KUEUE, type TestQueue } from './kueue.js';
-
-const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
 
 function jobset(name: string, namespace: string, queue: string, cpu: string): object {
   return {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import {
+  JOBSET,
   type Cluster,
   WORKLOAD_IMAGE,
   connect,
@@ -16,8 +17,6 @@ import {
   waitFor,
   waitForTerminated,
 } from './cluster.js';
-
-const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
 
 interface JobSetStatus {
   terminalState?: string;

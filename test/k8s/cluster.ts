@@ -23,6 +23,9 @@ export const defaultKubeconfigPath = join(
 /** The workload image built by scripts/cluster/build.sh: bash, coreutils, python3. */
 export const WORKLOAD_IMAGE = 'konduktor.local/workload:1';
 
+/** The JobSet API the test cluster serves (its custom-object coordinates). */
+export const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
+
 export interface Cluster {
   kc: k8s.KubeConfig;
   core: k8s.CoreV1Api;

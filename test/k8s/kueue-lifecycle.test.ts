@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Backend } from '../../src/backends/backend.js';
 import { runCli, writeTask } from '../support/cli.js';
 import {
+  JOBSET,
   type Cluster,
   kubeconfigPath,
   waitFor,
@@ -19,8 +20,6 @@ import {
   WORKLOAD_IMAGE,
 } from './cluster.js';
 import { createQueue, hasKueue, type TestQueue, workloadOf } from './kueue.js';
-
-const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
 
 void describe('konduktor under Kueue', () => {
   let cluster: Cluster;

@@ -7,9 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
-import { type Cluster, kubeconfigPath, waitFor, withNamespace, WORKLOAD_IMAGE } from './cluster.js';
-
-const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
+import {
+  type Cluster,
+  JOBSET,
+  kubeconfigPath,
+  waitFor,
+  withNamespace,
+  WORKLOAD_IMAGE,
+} from './cluster.js';
 
 interface JobSetJson {
   metadata: { resourceVersion?: string };
