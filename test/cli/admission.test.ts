@@ -4,14 +4,14 @@
  */
 import assert from 'node:assert/strict';
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { runCli, tempHome, writeTask } from '../support/cli.js';
 import { groupMembers, recordedSupervisor } from '../support/processes.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
-import { OUT, sleep } from '../support/common.js';
+import { OUT, sleep, removeHome } from '../support/common.js';
 
 /** A run script that blocks until the test creates the file $GATE: no race with a slow machine. */
 const GATED = 'until [ -e "$GATE" ]; do sleep 0.05; done;';
@@ -361,7 +361,7 @@ describe('the admission agent', () => {
       .get() as { pid: number };
     db.close();
     assert.equal(processStartTime(agent.pid), agent.start, 'an agent runs for the queued job');
-    rmSync(own.home, { recursive: true, force: true, maxRetries: 10 });
+    removeHome(own.home);
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && processStartTime(agent.pid) === agent.start) await sleep(100);
     const agentGone = processStartTime(agent.pid) !== agent.start;

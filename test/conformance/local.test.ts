@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
@@ -16,10 +16,11 @@ import {
 } from '../../src/backends/local/launcher.js';
 import type { TaskSpec } from '../../src/task/types.js';
 import { defineConformance } from './backend-conformance.js';
+import { removeHome } from '../support/common.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-conformance-'));
 after(() => {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+  removeHome(dir);
 });
 
 /**

@@ -5,7 +5,7 @@
  * {@link checkResultPath} with a path of its own.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -19,6 +19,7 @@ import {
   type ResultPath,
   sampleResultCases,
 } from './result-cases.js';
+import { removeHome } from '../support/common.js';
 
 const CASES = Number(process.env['KONDUKTOR_LOCAL_PATH_CASES'] ?? 300);
 /** Jobs in flight at once: the machine is shared. */
@@ -26,7 +27,7 @@ const BATCH = 16;
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-local-path-'));
 after(() => {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+  removeHome(dir);
 });
 
 function localPath(backend: LocalBackend): ResultPath {

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -21,6 +21,7 @@ import { stringify } from 'yaml';
 import { CLI } from '../support/cli.js';
 import { mulberry32, sleep, waitFor } from './support.js';
 import { recordedSupervisor } from '../support/processes.js';
+import { removeHome } from '../support/common.js';
 
 const JOBS = 100;
 /** Jobs in flight at once (each is a supervisor, 1–2 ranks and a sleep): the machine is shared. */
@@ -77,7 +78,7 @@ interface Checked {
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-faults-'));
 const home = join(dir, 'home');
 after(() => {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+  removeHome(dir);
 });
 
 function specOf(plan: Plan): TaskSpec {

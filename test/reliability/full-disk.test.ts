@@ -5,15 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import {
-  closeSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +16,7 @@ import { isKonduktorError } from '../../src/errors.js';
 import { runCli, writeTask } from '../support/cli.js';
 import { waitFor } from './support.js';
 import { recordedSupervisor } from '../support/processes.js';
+import { removeHome } from '../support/common.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'konduktor-full-disk-'));
 const mnt = join(dir, 'mnt');
@@ -65,7 +58,7 @@ describe('a full disk under KONDUKTOR_HOME', () => {
   });
   after(() => {
     if (mounted) execFileSync('umount', ['-l', mnt]);
-    rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+    removeHome(dir);
   });
 
   it('a job that cannot record its end: a clear error while full, FAILED once there is room', async (t) => {

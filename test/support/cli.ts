@@ -2,9 +2,10 @@
  * Running the real `konduktor` CLI as a subprocess, in a private KONDUKTOR_HOME.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { removeHome } from './common.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'konduktor.js');
@@ -64,7 +65,7 @@ export function tempHome(prefix = 'konduktor-test-'): {
     cleanup: () => {
       // An admission agent may still be recording its exit in the store while the home goes:
       // retry on ENOTEMPTY rather than fail the suite.
-      rmSync(dir, { recursive: true, force: true, maxRetries: 10 });
+      removeHome(dir);
     },
   };
 }

@@ -3,11 +3,21 @@
  * poll with a deadline, and the issues of an invalid task or sweep.
  */
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TaskValidationError, type TaskIssue } from '../../src/errors.js';
 
 /** The reporter's file as a quoted shell word, for `run:` lines: `echo 1 > ${OUT}`. */
 export const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
+
+/**
+ * Removes a test's konduktor home (or the directory holding it). A local admission agent that is
+ * still exiting may write into it for a few seconds: removal is retried on ENOTEMPTY/EBUSY, 10
+ * times at 0.5 s, 1 s, … 5 s apart (27.5 s in all), before it throws.
+ */
+export function removeHome(dir: string): void {
+  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
+}
 
 /** Resolves after `ms` milliseconds (never before 0). */
 export function sleep(ms: number): Promise<void> {
