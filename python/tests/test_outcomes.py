@@ -145,7 +145,13 @@ def test_failed_job_with_exit_code_log_tail_and_reported_value():
 
 
 def test_failed_job_killed_by_a_signal_in_setup_on_rank_1_after_a_restart():
-    run = 'if [ "$RANK" = 1 ]; then kill -KILL $$; fi; ' + write_result("1")
+    # Rank 1 dies only once rank 0's result of the same attempt is written (its directory is a
+    # sibling: attempt-K/rank-R/output), so the value is there whichever rank's setup runs first.
+    run = (
+        'if [ "$RANK" = 1 ]; then r0="$KONDUKTOR_OUTPUT_DIR/../../rank-0/output/result.json"; '
+        'for _ in $(seq 600); do [ -s "$r0" ] && break; sleep 0.1; done; kill -KILL $$; fi; '
+        + write_result("1")
+    )
     task = konduktor.Task(name="signal", setup=run, run="true", num_nodes=2)
     task.set_resources(konduktor.Resources(cpus=0.1, memory=0.1, job_config={"max_restarts": 1}))
     job = konduktor.launch(task, detach_run=True)
