@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withCondition } from '../../src/backends/kubernetes/condition.js';
 import { infoOf, recordTimes } from '../../src/backends/kubernetes/job-info.js';
-import { logStateOf } from '../../src/backends/kubernetes/logs.js';
+import { logStateOf } from '../../src/backends/kubernetes/logs-attempt.js';
 import type { JobSetObject, PodObject } from '../../src/backends/kubernetes/types.js';
 import type { Outcome } from '../../src/result/outcome.js';
 

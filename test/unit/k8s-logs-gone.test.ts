@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
-import { type JobLogState, readAttemptLog } from '../../src/backends/kubernetes/logs.js';
+import { type JobLogState, readAttemptLog } from '../../src/backends/kubernetes/logs-attempt.js';
 import { LogsUnavailableError } from '../../src/errors.js';
 
 /** The error reading the log of a job in `state` (whose pods are all gone) raises. */

@@ -13,13 +13,9 @@ import {
 } from '../../metrics/line.js';
 import type { FinalMetrics } from '../../result/outcome.js';
 import { PodLogDemux, type PodLogEntry } from './metric-markers.js';
-import {
-  demuxTimestamped,
-  followJobEntries,
-  type JobEntryOptions,
-  readAttemptLog,
-  readLog,
-} from './logs.js';
+import { type JobEntryOptions, readAttemptLog } from './logs-attempt.js';
+import { followJobEntries } from './logs-follow.js';
+import { demuxTimestamped, readLog } from './logs-read.js';
 
 /** Options of {@link jobMetrics}: those of the log reader (rank 0's), and where warnings go. */
 export interface JobMetricsOptions extends Omit<JobEntryOptions, 'rank' | 'tail'> {

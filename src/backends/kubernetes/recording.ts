@@ -14,7 +14,7 @@ import { statusOf } from './client.js';
 import { type JobRecord, readRecord, REASONS, withCondition } from './condition.js';
 import { infoOf, pullFailure, recordTimes } from './job-info.js';
 import { deactivateWorkload, kueueQueueOf } from './kueue.js';
-import { readPodLogTail } from './logs.js';
+import { readPodLogTail } from './logs-read.js';
 import { ANNOTATIONS, CONTAINER_NAME, endedMarkerName, JOBSET_API, LABELS } from './manifests.js';
 import { readFinalMetrics } from './pod-metrics.js';
 import { failingPod, jobSetAttempt, outcomeOf, podOf, settledState } from './outcome.js';
