@@ -53,4 +53,9 @@ take_lock() {
 }
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# etc_users ROOTFS SHELL: an image's /etc/passwd and /etc/group: root (login shell SHELL) and nobody
+etc_users() {
+  printf '%s\n' "root:x:0:0:root:/root:$2" 'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin' >"$1/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$1/etc/group"
+}
 innetns() { nsenter --net="$NETNS_PATH" -- "$@"; }

@@ -34,14 +34,7 @@ sort -u "$tmp/files" "$tmp/libs" | sed 's#^/##' > "$tmp/all"
 tar -C / --no-recursion -cf - -T "$tmp/all" | tar -C "$R" -xf - 2>"$tmp/tar.err" || { cat "$tmp/tar.err"; die "copying files failed"; }
 ln -sf dash "$R/usr/bin/sh"
 [ -e "$R/usr/bin/python3" ] || ln -s python3.11 "$R/usr/bin/python3"
-cat > "$R/etc/passwd" <<P
-root:x:0:0:root:/root:/bin/bash
-nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-P
-cat > "$R/etc/group" <<G
-root:x:0:
-nogroup:x:65534:
-G
+etc_users "$R" /bin/bash
 # smoke-check inside a chroot: the image must run bash, coreutils and python3
 chroot "$R" /bin/bash -c 'set -e; echo hi | /usr/bin/sha256sum >/dev/null; python3 -c "import json,sys,hashlib,ssl,sqlite3; json.dumps({})"; ls / >/dev/null' \
   || die "workload rootfs smoke check failed"
