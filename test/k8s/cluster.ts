@@ -23,6 +23,13 @@ export const defaultKubeconfigPath = join(
 /** The workload image built by scripts/cluster/build.sh: bash, coreutils, python3. */
 export const WORKLOAD_IMAGE = 'konduktor.local/workload:1';
 
+/**
+ * Where pods reach the API server on the test cluster: the node IP (`NODE_IP`, `API_PORT` in
+ * scripts/cluster/lib.sh). The cluster has no kube-proxy, so the `kubernetes` Service's ClusterIP
+ * that in-cluster clients use by default does not route.
+ */
+export const IN_CLUSTER_API = { host: '10.200.0.1', port: 6443 } as const;
+
 /** The JobSet API the test cluster serves (its custom-object coordinates). */
 export const JOBSET = { group: 'jobset.x-k8s.io', version: 'v1alpha2', plural: 'jobsets' } as const;
 

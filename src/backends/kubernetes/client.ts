@@ -41,8 +41,9 @@ export function apiMessage(err: unknown): string {
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
 /**
- * The kubeconfig (`options.kubeconfig`, else `$KUBECONFIG` or `~/.kube/config`) at the context
- * asked for, and the namespace to use (asked for, else the context's, else `default`).
+ * The kubeconfig (`options.kubeconfig`, else `$KUBECONFIG` or `~/.kube/config`, else in a pod
+ * its ServiceAccount's in-cluster config) at the context asked for, and the namespace to use
+ * (asked for, else the context's, which in a pod is the pod's own, else `default`).
  * @throws {BackendError} when the file, the context or its cluster is missing or unreadable.
  */
 export function loadKubeConfig(options: {
