@@ -159,6 +159,13 @@ export interface Backend {
    */
   describeCode?(spec: TaskSpec): Promise<string | undefined>;
   /**
+   * Why no node of the backend can ever hold one of the task's nodes, when the backend would
+   * accept the job anyway and keep it pending (on Kubernetes a node may join later), for a
+   * warning beside the plan; undefined when one can, or when it cannot be told. The local
+   * backend refuses such a task in {@link Backend.submit} instead.
+   */
+  placementWarning?(spec: TaskSpec): Promise<string | undefined>;
+  /**
    * The job's current info. @throws {JobNotFoundError}
    *
    * Reads reconcile: a read that finds the job ended and its end not yet recorded records it

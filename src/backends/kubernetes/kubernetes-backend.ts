@@ -32,6 +32,7 @@ import { LaunchLog } from './expiry.js';
 import { loadKubeConfig } from './client.js';
 import { BackendInformers } from './informer-registry.js';
 import type { InformerStats, NamespaceInformers } from './informers.js';
+import { placementWarning } from './fit.js';
 import { JobSetLifecycle } from './lifecycle.js';
 import { jobLogs } from './logs.js';
 import { logStateOf } from './logs-attempt.js';
@@ -106,6 +107,10 @@ class KubernetesBackendImpl implements Backend {
 
   describeCode(spec: TaskSpec): Promise<string | undefined> {
     return this.#lifecycle.describeCode(spec);
+  }
+
+  placementWarning(spec: TaskSpec): Promise<string | undefined> {
+    return placementWarning(this.#api.core, spec);
   }
 
   submit(spec: TaskSpec): Promise<string> {

@@ -18,6 +18,7 @@ import { OVERRIDE_FLAGS } from '../../task/override-flags.js';
 import { info, out, paint } from '../output.js';
 import { leftMessage, watchHeld } from '../held.js';
 import { onInterrupt } from '../interrupt.js';
+import { printPlan } from '../plan.js';
 
 /** The options of `launch`, as commander parses them. */
 type LaunchOptions = OptionsOf<'launch'>;
@@ -74,11 +75,7 @@ export async function runLaunch(taskPath: string, options: LaunchOptions): Promi
     out(JSON.stringify(await backend.dryRun(spec), null, 2));
     return ExitCodes.SUCCESS;
   }
-  // Before the plan: it also refuses what the backend cannot run, which must come before a plan
-  // line showing sizes the backend would never use.
-  const code = await backend.describeCode?.(spec);
-  info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
-  if (code !== undefined) info(`${paint.bold('code')}: ${code}`);
+  await printPlan(backend, spec, describePlan(spec, backend.description));
   if (options.yes !== true && !(await confirm(`Launch ${spec.name}?`))) {
     info('not launched');
     return ExitCodes.USAGE;

@@ -22,6 +22,7 @@ import { backendOf, resolveTarget } from '../target.js';
 import { integerOption } from './common.js';
 import { stoppedSummaryJson, summaryJson } from './sweep-summary.js';
 import { finishedTrials, fmt, fmtValue, paramsText, ProgressView } from './sweep-view.js';
+import { printPlan } from '../plan.js';
 
 /** The options of `sweep run`, as commander parses them. */
 type SweepRunOptions = OptionsOf<'sweep run'>;
@@ -86,7 +87,8 @@ export async function runSweepRun(file: string, options: SweepRunOptions): Promi
   // The trials run where every other command's jobs do: flags, environment and config.yaml.
   const target = await resolveTarget(options);
   const backend = await backendOf(target);
-  info(`${paint.bold('plan')}: ${describePlan(spec, backend.description)}`);
+  // The base task: each trial differs only in its parameters' environment variables.
+  await printPlan(backend, spec.task, describePlan(spec, backend.description));
   if (options.yes !== true && !(await confirm(`Run sweep ${spec.name}?`))) {
     info('not started');
     return ExitCodes.USAGE;
