@@ -2,10 +2,13 @@
 // on Kubernetes (it does not refuse: a node may join later).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type * as k8s from '@kubernetes/client-node';
-import { nodeAllocatables, whyNoNodeFits } from '../../src/backends/kubernetes/fit.js';
+import {
+  type NodeShape,
+  nodeAllocatables,
+  whyNoNodeFits,
+} from '../../src/backends/kubernetes/fit.js';
 
-const node = (name: string, allocatable: Record<string, string>): k8s.V1Node => ({
+const node = (name: string, allocatable: Record<string, string>): NodeShape => ({
   metadata: { name },
   status: { allocatable },
 });

@@ -32,8 +32,14 @@ function scalar(quantity: string | undefined): number {
   }
 }
 
+/** The parts of a Node read here (a `V1Node` is one). */
+export interface NodeShape {
+  readonly metadata?: { readonly name?: string };
+  readonly status?: { readonly allocatable?: Readonly<Record<string, string>> };
+}
+
 /** Each node's allocatable CPUs, GiB and GPUs (cordoned nodes included: they may come back). */
-export function nodeAllocatables(nodes: readonly k8s.V1Node[]): NodeAllocatable[] {
+export function nodeAllocatables(nodes: readonly NodeShape[]): NodeAllocatable[] {
   return nodes.map((node) => {
     const allocatable = node.status?.allocatable ?? {};
     return {
@@ -95,7 +101,7 @@ export async function placementWarning(
   core: k8s.CoreV1Api,
   spec: TaskSpec,
 ): Promise<string | undefined> {
-  let nodes: k8s.V1Node[];
+  let nodes: NodeShape[];
   try {
     nodes = (await core.listNode()).items;
   } catch {
