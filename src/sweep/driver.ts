@@ -2,7 +2,8 @@
  * The driver of one run of a sweep: launches trials while there is room (an interrupted trial
  * first, with its parameters), waits for each, feeds the pruner, records every step in the sweep
  * store, stops at `max_failures`, on abort or at the timeout, and re-attaches the trials of a
- * stored sweep whose jobs still run.
+ * stored sweep whose jobs still run. The trials' records are kept by `driver-trials.ts`, their
+ * metric lines (curves, pruning) followed by `driver-metrics.ts`.
  * @module
  */
 import { resolve } from 'node:path';
@@ -10,11 +11,11 @@ import type { BackendChoice } from '../backends/resolve.js';
 import { JobFailedError, ResultTimeoutError, SweepTimeoutError } from '../errors.js';
 import type { Job } from '../job/job.js';
 import { launch } from '../launch.js';
-import { CurveBuilder } from './curves.js';
+import { TrialMetrics } from './driver-metrics.js';
+import { TrialBook } from './driver-trials.js';
 import { findTrialJobs, openSweep } from './resume.js';
 import { writeSweepFiles, type SweepFiles } from './files.js';
 import type { SweepOptions, SweepResult } from './options.js';
-import { metricKeyOf, Pruner, type PruneDecision } from './pruner.js';
 import { Rng } from './rng.js';
 import { createSampler } from './sampler.js';
 import type { SweepSpec } from './schema.js';
@@ -22,9 +23,6 @@ import type { Params } from './space.js';
 import type { SweepState, SweepStore, TrialEnd, TrialRecord } from './store.js';
 import { endOfError, endOfResult } from './trial-end.js';
 import { bestTrial, toObservations, trialTask } from './trials.js';
-
-/** How long a trial that ended waits for its metric follower to read its last lines. */
-const CURVE_END_WAIT_MS = 5000;
 
 /** Runs one sweep once (see the module documentation). */
 export class Driver {
@@ -35,20 +33,18 @@ export class Driver {
   readonly #resume: string;
   /** The running trials this run cancelled when it was stopped. */
   readonly #cancelled: { index: number; job: string }[] = [];
-  readonly #trials = new Map<number, TrialRecord>();
+  readonly #trials: TrialBook;
   readonly #active = new Map<number, Promise<void>>();
   readonly #jobs = new Map<number, Job>();
   readonly #stop = new AbortController();
   readonly #launchOptions: { backend?: BackendChoice; home?: string };
-  readonly #pruner: Pruner | undefined;
-  /** The objective's key in metric lines. */
-  readonly #metricKey: string;
-  /** Trials the pruner stopped, set before their job is cancelled. */
-  readonly #pruned = new Map<number, PruneDecision>();
-  /** The curves of the trials running now, by trial index. */
-  readonly #curves = new Map<number, CurveBuilder>();
+  readonly #metrics: TrialMetrics;
   #resumed = false;
 
+  /**
+   * @param timeoutMs the whole sweep's timeout (ms), if any.
+   * @param resume the command that resumes the sweep, for the timeout's error.
+   */
   constructor(
     spec: SweepSpec,
     store: SweepStore,
@@ -61,22 +57,24 @@ export class Driver {
     this.#store = store;
     this.#options = options;
     this.#timeoutMs = timeoutMs;
-    this.#metricKey = metricKeyOf(spec.objective);
-    this.#pruner =
-      spec.pruner === undefined
-        ? undefined
-        : new Pruner(spec.pruner, spec.direction, this.#metricKey);
+    this.#trials = new TrialBook(spec.name, store);
+    this.#metrics = new TrialMetrics(spec);
     this.#launchOptions = {
       ...(options.backend === undefined ? {} : { backend: options.backend }),
       ...(options.home === undefined ? {} : { home: options.home }),
     };
   }
 
+  /**
+   * Runs the sweep until every trial has ended, or it stops early (`max_failures`).
+   * @throws the signal's reason when `options.signal` aborts the run.
+   * @throws {SweepTimeoutError} when the sweep's timeout ends the run.
+   */
   async run(): Promise<SweepResult> {
     const spec = this.#spec;
     this.#resumed = openSweep(this.#store, spec);
     this.#store.setSweepState(spec.name, 'running', { spec: JSON.stringify(spec) });
-    for (const t of this.#store.trials(spec.name)) this.#trials.set(t.index, t);
+    this.#trials.load();
 
     const userSignal = this.#options.signal;
     const timeoutSignal =
@@ -101,7 +99,7 @@ export class Driver {
         await Promise.allSettled(this.#active.values());
       }
     }
-    const trials = [...this.#trials.values()].sort((a, b) => a.index - b.index);
+    const trials = this.#trials.sorted();
     const best = bestTrial(trials, spec.direction);
     const files = this.#writeFiles(trials, best);
     this.#store.setSweepState(spec.name, state, {
@@ -147,9 +145,7 @@ export class Driver {
         this.#record(t.index, { state: 'cancelled', reason: found.reason });
         continue;
       }
-      const name = found.job.name;
-      this.#store.markRunning(this.#spec.name, t.index, name);
-      this.#trials.set(t.index, { ...t, state: 'running', job: name });
+      this.#trials.running(t.index, found.job.name);
       this.#follow(t.index, found.job);
     }
   }
@@ -170,7 +166,7 @@ export class Driver {
         );
     });
     for (;;) {
-      const failed = this.#count('failed');
+      const failed = this.#trials.count('failed');
       if (stopped === undefined && failed > spec.maxFailures) {
         stopped = `${failed} trials failed, more than max_failures (${spec.maxFailures})`;
         this.#stop.abort();
@@ -186,7 +182,7 @@ export class Driver {
       await Promise.race([...this.#active.values(), abortPromise]);
       if (this.#stop.signal.aborted) {
         await Promise.allSettled(this.#active.values());
-        const failedNow = this.#count('failed');
+        const failedNow = this.#trials.count('failed');
         if (stopped === undefined && failedNow > spec.maxFailures) {
           stopped = `${failedNow} trials failed, more than max_failures (${spec.maxFailures})`;
         }
@@ -196,15 +192,9 @@ export class Driver {
     return stopped;
   }
 
-  #count(state: TrialRecord['state']): number {
-    let n = 0;
-    for (const t of this.#trials.values()) if (t.state === state) n += 1;
-    return n;
-  }
-
   /** The next trial to launch: an interrupted one first, else a new index, else none. */
   #nextIndex(): number | undefined {
-    for (const t of [...this.#trials.values()].sort((a, b) => a.index - b.index)) {
+    for (const t of this.#trials.sorted()) {
       if (t.state === 'cancelled' && !this.#active.has(t.index) && t.index < this.#spec.trials)
         return t.index;
     }
@@ -223,8 +213,7 @@ export class Driver {
         Rng.forTrial(spec.seed, index),
       );
     const startedAt = Date.now();
-    this.#store.markLaunching(spec.name, index, params, startedAt);
-    this.#trials.set(index, { index, params, state: 'launching', startedAt });
+    this.#trials.launching(index, params, startedAt);
     const task = (): Promise<void> => this.#launchTrial(index, params);
     this.#track(index, task());
   }
@@ -246,10 +235,7 @@ export class Driver {
       this.#record(index, endOfError(error));
       return;
     }
-    this.#store.markRunning(this.#spec.name, index, job.name);
-    const current = this.#trials.get(index);
-    if (current !== undefined)
-      this.#trials.set(index, { ...current, state: 'running', job: job.name });
+    this.#trials.running(index, job.name);
     await this.#wait(index, job);
   }
 
@@ -265,7 +251,7 @@ export class Driver {
       return;
     }
     const watch = new AbortController();
-    const watching = this.#watchMetrics(
+    const watching = this.#metrics.watch(
       index,
       job,
       AbortSignal.any([watch.signal, this.#stop.signal]),
@@ -277,7 +263,7 @@ export class Driver {
         ...(this.#spec.trialTimeoutMs === undefined ? {} : { timeout: this.#spec.trialTimeoutMs }),
       });
     } catch (error) {
-      const pruned = this.#pruned.get(index);
+      const pruned = this.#metrics.prunedBy(index);
       if (pruned !== undefined && error instanceof JobFailedError) {
         this.#record(index, {
           state: 'pruned',
@@ -304,47 +290,10 @@ export class Driver {
       return;
     } finally {
       // The job has ended: its follower ends by itself once it has read the last lines (the
-      // curve's end), given a moment; a stopped sweep does not wait. (The signal may have
-      // fired during the wait, which TypeScript cannot see.)
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (!this.#stop.signal.aborted) {
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          watching,
-          new Promise((resolve) => (timer = setTimeout(resolve, CURVE_END_WAIT_MS))),
-        ]);
-        clearTimeout(timer);
-      }
-      watch.abort();
-      await watching;
+      // curve's end), given a moment; a stopped sweep does not wait.
+      await this.#metrics.finish(watching, watch, this.#stop.signal.aborted);
     }
     this.#record(index, endOfResult(text, this.#spec.objective));
-  }
-
-  /**
-   * Feeds the trial's metric lines to the pruner while its job runs; cancels the job when the
-   * pruner says so (recording why first, so the wait that ends with the cancel knows).
-   */
-  async #watchMetrics(index: number, job: Job, signal: AbortSignal): Promise<void> {
-    const pruner = this.#pruner;
-    const curve = new CurveBuilder();
-    this.#curves.set(index, curve);
-    try {
-      for await (const point of job.metrics({ follow: true, signal })) {
-        const value = point.values[this.#metricKey];
-        if (value === undefined) continue;
-        curve.add(point.step, value);
-        if (pruner === undefined) continue;
-        const decision = pruner.report(index, point.step, value);
-        if (decision === undefined) continue;
-        this.#pruned.set(index, decision);
-        await job.cancel();
-        return;
-      }
-    } catch {
-      // Aborted because the trial ended, or its metrics cannot be read (a Kubernetes pod deleted
-      // by hand): the trial runs to its end unpruned.
-    }
   }
 
   async #cancel(index: number, job: Job): Promise<void> {
@@ -358,43 +307,24 @@ export class Driver {
 
   #record(index: number, given: TrialEnd): void {
     const endedAt = Date.now();
-    const curve = this.#curves.get(index)?.curve();
-    this.#curves.delete(index);
-    const end: TrialEnd = curve === undefined ? given : { ...given, curve };
-    if (end.state === 'succeeded') this.#pruner?.succeeded(index);
-    this.#store.markEnded(this.#spec.name, index, end, endedAt);
-    const current = this.#trials.get(index);
-    const { state, value, result, reason, errorCode, prunedStep } = end;
-    this.#trials.set(index, {
-      index,
-      params: current?.params ?? {},
-      state,
-      ...(current?.job === undefined ? {} : { job: current.job }),
-      ...(value === undefined ? {} : { value }),
-      ...(result === undefined ? {} : { result }),
-      ...(reason === undefined ? {} : { reason }),
-      ...(errorCode === undefined ? {} : { errorCode }),
-      ...(prunedStep === undefined ? {} : { prunedStep }),
-      ...(curve === undefined ? {} : { curve }),
-      ...(current?.startedAt === undefined ? {} : { startedAt: current.startedAt }),
-      endedAt,
-    });
+    const curve = this.#metrics.end(index, given.state === 'succeeded');
+    this.#trials.ended(index, curve === undefined ? given : { ...given, curve }, endedAt);
     this.#notify();
   }
 
   #notify(): void {
     const onUpdate = this.#options.onUpdate;
     if (onUpdate === undefined) return;
-    const trials = [...this.#trials.values()].sort((a, b) => a.index - b.index);
+    const trials = this.#trials.sorted();
     const best = bestTrial(trials, this.#spec.direction);
     onUpdate({
       spec: this.#spec,
       trials,
       ...(best === undefined ? {} : { best }),
-      running: this.#count('running') + this.#count('launching'),
-      succeeded: this.#count('succeeded'),
-      failed: this.#count('failed'),
-      pruned: this.#count('pruned'),
+      running: this.#trials.count('running') + this.#trials.count('launching'),
+      succeeded: this.#trials.count('succeeded'),
+      failed: this.#trials.count('failed'),
+      pruned: this.#trials.count('pruned'),
       resumed: this.#resumed,
     });
   }

@@ -45,7 +45,10 @@ describe('konduktor sweep resume', () => {
     const env = { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: tmp.home };
     const args = [CLI, 'sweep', file, '-y', '--json', '--output-dir', join(tmp.dir, 'out')];
 
-    // First run: kill -9 once a few trials have finished.
+    // First run: kill -9 once a few trials have finished and a later one is running (its job
+    // sleeps, so it still runs when the kill lands). Killing at the 4th success alone raced: two
+    // trials ending together left no trial running until the next launch, which the kill could
+    // beat on a loaded machine.
     const first = spawn(process.execPath, args, {
       env,
       cwd: tmp.dir,
@@ -59,7 +62,12 @@ describe('konduktor sweep resume', () => {
       }, 120_000);
       first.stderr.setEncoding('utf8').on('data', (chunk: string) => {
         stderr += chunk;
-        if ((stderr.match(/ succeeded /g) ?? []).length >= 4 && first.exitCode === null) {
+        const fourth = [...stderr.matchAll(/ succeeded /g)][3]?.index;
+        if (
+          fourth !== undefined &&
+          / running as /.test(stderr.slice(fourth)) &&
+          first.exitCode === null
+        ) {
           clearTimeout(timer);
           first.kill('SIGKILL');
         }
