@@ -1,6 +1,7 @@
 /**
  * Kubernetes benchmarks of issue 14, against the local cluster (`npm run cluster:up`). Alone:
- * `node --import tsx bench/kubernetes-scale.ts [floor|scale]...` (both by default).
+ * `node --import tsx bench/kubernetes-scale.ts [floor|scale]... [--repeats N]` (both by default;
+ * the floor's two kinds of run are repeated N times, 3 by default, each with its load average).
  *
  * 1. The latency floor. Per job, three times on one clock: the job's own end (`date +%s%3N`, its
  *    last command), when a plain pod watch of this process first sees rank 0's container
@@ -11,6 +12,7 @@
  *    one pod watch for their rank 0 pod to end, in the same run: wall time and API requests per
  *    trial.
  */
+import { loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
 import type { Backend } from '../src/backends/backend.js';
@@ -73,8 +75,15 @@ async function connect(namespace: string): Promise<Backend & KubernetesBackendIn
   })) as Backend & KubernetesBackendInstance;
 }
 
-/** Markdown rows of the latency floor benchmark (20 jobs, 4 at a time, then 10 one at a time). */
-export async function floorBenchmark(): Promise<string[]> {
+/** The 1-minute load average, with one decimal. */
+const load = (): string => loadavg()[0]?.toFixed(1) ?? '?';
+
+/**
+ * Markdown rows of the latency floor benchmark: `repeats` times (default 3, argument `--repeats N`)
+ * 20 jobs 4 at a time, then 10 jobs one at a time, each row with the load average before and
+ * after it, then one row per kind over every repeat.
+ */
+export async function floorBenchmark(repeats = 3): Promise<string[]> {
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(KUBECONFIG);
   return withNamespace(async (namespace) => {
@@ -83,35 +92,53 @@ export async function floorBenchmark(): Promise<string[]> {
     const rows: string[] = [];
     try {
       const run = `sleep 2; echo "{\\"end\\": $(date +%s%3N)}" > "$KONDUKTOR_OUTPUT_DIR/result.json"`;
-      const measure = async (): Promise<{ floor: number; added: number; total: number }> => {
+      const measure = async (): Promise<Sample> => {
         const job = new Job(await backend.submit(spec(run, 'floor')), backend);
         const value = await job.result<{ end: number }>({ timeout: '5m' });
         const returned = Date.now();
         const seenAt = await watch.waitFor(job.name);
         return { floor: seenAt - value.end, added: returned - seenAt, total: returned - value.end };
       };
-      for (const [label, rounds, width] of [
+      const kinds = [
         ['20 jobs, 4 at a time', 5, 4],
         ['10 jobs, one at a time', 10, 1],
-      ] as const) {
-        const samples: { floor: number; added: number; total: number }[] = [];
-        for (let round = 0; round < rounds; round += 1)
-          samples.push(...(await Promise.all(Array.from({ length: width }, measure))));
-        const p = (key: 'floor' | 'added' | 'total', q: number): number =>
-          percentile(
-            samples.map((s) => s[key]),
-            q,
-          );
-        rows.push(
-          `| ${label} | ${ms(p('total', 50))} / ${ms(p('total', 95))} | ${ms(p('floor', 50))} / ${ms(p('floor', 95))} | ${ms(p('added', 50))} / ${ms(p('added', 95))} |`,
-        );
+      ] as const;
+      const all = new Map<string, Sample[]>();
+      for (let repeat = 1; repeat <= repeats; repeat += 1) {
+        for (const [label, rounds, width] of kinds) {
+          const before = load();
+          const samples: Sample[] = [];
+          for (let round = 0; round < rounds; round += 1)
+            samples.push(...(await Promise.all(Array.from({ length: width }, measure))));
+          all.set(label, [...(all.get(label) ?? []), ...samples]);
+          rows.push(floorRow(`${label} (repeat ${repeat})`, samples, `${before} → ${load()}`));
+        }
       }
+      for (const [label] of kinds)
+        rows.push(floorRow(`**${label}, all ${repeats} repeats**`, all.get(label) ?? [], ''));
     } finally {
       watch.stop();
       await backend.close();
     }
     return rows;
   });
+}
+
+/** One job's times (ms): end of run → watch saw it ended, seen → result(), end → result(). */
+interface Sample {
+  floor: number;
+  added: number;
+  total: number;
+}
+
+function floorRow(label: string, samples: readonly Sample[], loads: string): string {
+  const p = (key: keyof Sample, q: number): number =>
+    percentile(
+      samples.map((s) => s[key]),
+      q,
+    );
+  const both = (key: keyof Sample): string => `${ms(p(key, 50))} / ${ms(p(key, 95))}`;
+  return `| ${label} | ${both('total')} | ${both('floor')} | ${both('added')} | ${loads} |`;
 }
 
 /** Runs `work` over `items`, at most `width` at once. */
@@ -135,6 +162,7 @@ export async function scaleBenchmark(trials = 100, width = 20): Promise<string[]
   const rows: string[] = [];
   const ids = Array.from({ length: trials }, (_, i) => i);
 
+  const loadBefore = load();
   const konduktor = await withNamespace(async (namespace) => {
     const backend = await connect(namespace);
     try {
@@ -177,27 +205,31 @@ export async function scaleBenchmark(trials = 100, width = 20): Promise<string[]
     return { wall, api: after.api - before.api, streams: after.streams - before.streams };
   });
 
+  const loads = `${loadBefore} → ${load()}`;
   const per = (n: number): string => (n / trials).toFixed(2);
   rows.push(
-    `| ${trials} trials at parallelism ${width}: wall time | ${(konduktor.wall / 1000).toFixed(1)} s | ${(plain.wall / 1000).toFixed(1)} s | ${(konduktor.wall / plain.wall).toFixed(2)}x |`,
-    `| the same: API requests per trial (watch streams in all) | ${per(konduktor.api)} (${konduktor.streams}) | ${per(plain.api)} (${plain.streams}) | +${per(konduktor.api - plain.api)} per trial |`,
+    `| ${trials} trials at parallelism ${width}: wall time | ${(konduktor.wall / 1000).toFixed(1)} s | ${(plain.wall / 1000).toFixed(1)} s | ${(konduktor.wall / plain.wall).toFixed(2)}x | ${loads} |`,
+    `| the same: API requests per trial (watch streams in all) | ${per(konduktor.api)} (${konduktor.streams}) | ${per(plain.api)} (${plain.streams}) | +${per(konduktor.api - plain.api)} per trial | ${loads} |`,
   );
   return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const which = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--repeats');
+  const repeats = at >= 0 ? Number(args[at + 1]) : 3;
+  const which = args.filter((a, i) => a !== '--repeats' && args[i - 1] !== '--repeats');
   const all = which.length === 0;
   if (all || which.includes('floor')) {
-    const rows = await floorBenchmark();
+    const rows = await floorBenchmark(repeats);
     process.stdout.write(
-      `| jobs | end of run → result(), p50 / p95 | end of run → pod seen terminated by a watch (the floor) | seen → result() (konduktor's part) |\n|---|---|---|---|\n${rows.join('\n')}\n\n`,
+      `| jobs | end of run → result(), p50 / p95 | end of run → pod seen terminated by a watch (the floor) | seen → result() (konduktor's part) | load (1 min) |\n|---|---|---|---|---|\n${rows.join('\n')}\n\n`,
     );
   }
   if (all || which.includes('scale')) {
     const rows = await scaleBenchmark();
     process.stdout.write(
-      `| measured | konduktor | plain client loop (same run) | ratio |\n|---|---|---|---|\n${rows.join('\n')}\n`,
+      `| measured | konduktor | plain client loop (same run) | ratio | load (1 min) |\n|---|---|---|---|---|\n${rows.join('\n')}\n`,
     );
   }
 }

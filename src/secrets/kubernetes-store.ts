@@ -69,6 +69,17 @@ export async function envSecretRefs(
   }
 }
 
+/** Bumped by every secret this process creates or deletes (see {@link secretsChangedHere}). */
+let secretChanges = 0;
+
+/**
+ * How many times this process created or deleted a secret so far: a launch that keeps the list
+ * of env secrets for a while lists again when this moved.
+ */
+export function secretsChangedHere(): number {
+  return secretChanges;
+}
+
 /** The {@link SecretStore} of a namespace, for one user. */
 export class KubernetesSecretStore implements SecretStore {
   readonly description: string;
@@ -104,6 +115,7 @@ export class KubernetesSecretStore implements SecretStore {
         stringData: { ...data },
       });
       await this.#core.createNamespacedSecret({ namespace: this.#namespace, body });
+      secretChanges += 1;
     } catch (err) {
       if (statusOf(err) === 409) {
         throw new StateConflictError(
@@ -148,6 +160,7 @@ export class KubernetesSecretStore implements SecretStore {
         namespace: this.#namespace,
         name: secretObjectName(name, this.#user),
       });
+      secretChanges += 1;
     } catch (err) {
       if (statusOf(err) === 404) {
         throw new UsageError(

@@ -14,6 +14,9 @@ import { JOBSET_API, LABELS, type JobSetManifest } from './manifests.js';
 import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
 import type { JobSetObject, PodObject } from './types.js';
 
+/** How many JobSets created by this process {@link JobSetApi.takeCreated} keeps at most. */
+const MAX_CREATED_KEPT = 1024;
+
 /** konduktor's JobSets and pods in one namespace of one cluster. */
 export class JobSetApi {
   readonly kc: k8s.KubeConfig;
@@ -24,6 +27,11 @@ export class JobSetApi {
   readonly core: k8s.CoreV1Api;
   /** The jobs launched from this konduktor home, when there is one (see `expiry.ts`). */
   readonly launched: LaunchLog | undefined;
+  /**
+   * JobSets this process created, as created, with when the API's answer came
+   * (`performance.now()`), until a wait takes them (see {@link JobSetApi.takeCreated}).
+   */
+  readonly #created = new Map<string, { jobSet: JobSetObject; createdBy: number }>();
 
   constructor(kc: k8s.KubeConfig, namespace: string, launched?: LaunchLog) {
     this.launched = launched;
@@ -98,8 +106,9 @@ export class JobSetApi {
    * @throws {BackendError} on any other refusal; a 400/422 is returned to the caller as is.
    */
   async create(body: JobSetManifest): Promise<JobSetObject | undefined> {
+    let created: JobSetObject;
     try {
-      return (await this.custom.createNamespacedCustomObject({
+      created = (await this.custom.createNamespacedCustomObject({
         ...JOBSET_API,
         namespace: this.namespace,
         body,
@@ -108,6 +117,30 @@ export class JobSetApi {
       if (statusOf(err) === 409) return undefined;
       throw err;
     }
+    const name = created.metadata.name ?? '';
+    this.#created.set(name, { jobSet: created, createdBy: performance.now() });
+    // Jobs never waited on (`launch -d` in a loop) must not pile up.
+    for (const old of this.#created.keys()) {
+      if (this.#created.size <= MAX_CREATED_KEPT) break;
+      this.#created.delete(old);
+    }
+    return created;
+  }
+
+  /**
+   * The JobSet as this process created it, and when the API said it was created
+   * (`performance.now()`), once: a wait that starts right after `submit` reads it instead of
+   * asking the API while the watch has not delivered the JobSet yet.
+   */
+  takeCreated(name: string): { jobSet: JobSetObject; createdBy: number } | undefined {
+    const created = this.#created.get(name);
+    this.#created.delete(name);
+    return created;
+  }
+
+  /** True when this process created job `name` and no wait has taken it yet. */
+  createdHere(name: string): boolean {
+    return this.#created.has(name);
   }
 
   /**

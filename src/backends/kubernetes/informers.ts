@@ -14,6 +14,8 @@ import type { JobSetObject, PodObject } from './types.js';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 5000;
+/** How many names of deleted JobSets {@link NamespaceInformers.awaitsJobSet} remembers. */
+const DELETED_NAMES_KEPT = 512;
 
 /** Counters, for the benchmark and for tests. */
 export interface InformerStats {
@@ -38,6 +40,8 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
   #failedSinceStart = false;
   #synced = false;
   lastError: unknown;
+  /** When the latest list began (`performance.now()`): what came after reaches the watch. */
+  listStartedAt = Number.POSITIVE_INFINITY;
 
   constructor(
     kc: k8s.KubeConfig,
@@ -47,6 +51,7 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
     stats: InformerStats,
     onChange: (obj: T) => void,
     onSynced: () => void,
+    onDelete: (obj: T) => void = () => undefined,
   ) {
     this.#stats = stats;
     this.#onSynced = onSynced;
@@ -55,13 +60,17 @@ class RestartingInformer<T extends k8s.KubernetesObject> {
       path,
       () => {
         stats.lists += 1;
+        this.listStartedAt = performance.now();
         return list();
       },
       selector,
     );
     this.#informer.on('add', onChange);
     this.#informer.on('update', onChange);
-    this.#informer.on('delete', onChange);
+    this.#informer.on('delete', (obj) => {
+      onDelete(obj);
+      onChange(obj);
+    });
     this.#informer.on('connect', () => {
       stats.watchesOpened += 1;
     });
@@ -151,6 +160,8 @@ export class NamespaceInformers {
   readonly #syncWaiters = new Set<Listener>();
   /** Listeners of every job's changes (the recorder): given the job, `undefined` after a re-list. */
   readonly #allListeners = new Set<(job: string | undefined) => void>();
+  /** Names of the JobSets whose deletion the watch delivered lately (the latest few hundred). */
+  readonly #deleted = new Set<string>();
   #started = false;
 
   constructor(kc: k8s.KubeConfig, namespace: string) {
@@ -182,6 +193,15 @@ export class NamespaceInformers {
         this.#notify(obj.metadata?.name);
       },
       onSynced,
+      (obj) => {
+        const name = obj.metadata?.name;
+        if (name === undefined) return;
+        this.#deleted.add(name);
+        for (const old of this.#deleted) {
+          if (this.#deleted.size <= DELETED_NAMES_KEPT) break;
+          this.#deleted.delete(old);
+        }
+      },
     );
     this.#pods = new RestartingInformer<k8s.V1Pod>(
       kc,
@@ -279,6 +299,20 @@ export class NamespaceInformers {
   /** The cached JobSet of a job. */
   jobset(name: string): JobSetObject | undefined {
     return this.#jobsets.cache.get(name, this.namespace) as JobSetObject | undefined;
+  }
+
+  /**
+   * True when the JobSet informer has yet to deliver job `name`, which the API said was created
+   * by `createdBy` (`performance.now()`): that answer came after the informer's latest list
+   * began, so the JobSet is in the cache or its watch event is still to come, and no deletion of
+   * it came. (A JobSet created before that list began was in the list: absent now, it is gone.)
+   */
+  awaitsJobSet(name: string, createdBy: number): boolean {
+    return (
+      this.jobset(name) === undefined &&
+      createdBy >= this.#jobsets.listStartedAt &&
+      !this.#deleted.has(name)
+    );
   }
 
   /** Every cached konduktor JobSet. */

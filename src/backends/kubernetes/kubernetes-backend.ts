@@ -81,7 +81,7 @@ class KubernetesBackendImpl implements Backend {
     this.namespace = api.namespace;
     this.description = api.description;
     this.#informers = new BackendInformers(api.kc, api.namespace);
-    this.#recorder = new JobRecorder(api);
+    this.#recorder = new JobRecorder(api, () => this.#informers.synced);
     this.#status = new JobStatusReader(api, this.#informers, this.#recorder);
     this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, archives, ttlSeconds);
   }
@@ -198,10 +198,11 @@ class KubernetesBackendImpl implements Backend {
     return this.#archives?.stats;
   }
 
+  /** Stops the informers; resolves once the ended markers of recorded outcomes are created. */
   async close(): Promise<void> {
     this.#informers.close();
     this.#archives?.close();
-    return Promise.resolve();
+    await this.#recorder.settled();
   }
 }
 

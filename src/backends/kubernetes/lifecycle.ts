@@ -27,13 +27,20 @@ import { STATUS_WRITE_ATTEMPTS, type JobRecorder } from './recording.js';
 import type { JobStatusReader } from './status.js';
 import type { JobSetObject } from './types.js';
 import { localUser } from './user.js';
-import { envSecretRefs } from '../../secrets/kubernetes-store.js';
+import { envSecretRefs, secretsChangedHere } from '../../secrets/kubernetes-store.js';
 import {
   attachCode,
   type ArchiveStore,
   prepareShipping,
   shippingPreview,
 } from './shipping/index.js';
+
+/**
+ * How long a launch reuses the list of the user's env secrets (ms): a sweep lists them about once
+ * a minute rather than once per trial. A secret this process creates or deletes is seen at once;
+ * one made elsewhere reaches launches of a process that listed less than this ago only after it.
+ */
+const ENV_SECRETS_KEPT_MS = 60_000;
 
 /** Creates and changes the jobs of one namespace. */
 export class JobSetLifecycle {
@@ -44,6 +51,8 @@ export class JobSetLifecycle {
   readonly #archives: ArchiveStore | undefined;
   /** Seconds a finished JobSet is kept (`kubernetes.ttl`). */
   readonly #ttlSeconds: number;
+  /** The user's env secrets as last listed (see {@link ENV_SECRETS_KEPT_MS}). */
+  #envSecrets: { at: number; changes: number; user: string; refs: Promise<string[]> } | undefined;
 
   constructor(
     api: JobSetApi,
@@ -88,7 +97,7 @@ export class JobSetLifecycle {
    */
   async submit(spec: TaskSpec): Promise<string> {
     const user = localUser();
-    const envSecrets = await envSecretRefs(this.#api.core, this.#api.namespace, user);
+    const envSecrets = await this.#envSecretRefs(user);
     validateForKubernetes(spec);
     const code = await prepareShipping(spec, this.#archives);
     for (const name of candidateJobNames(spec.name)) {
@@ -125,6 +134,30 @@ export class JobSetLifecycle {
       return name;
     }
     throw noFreeName(spec.name);
+  }
+
+  /**
+   * The user's env secrets, listed at most once per {@link ENV_SECRETS_KEPT_MS} (concurrent
+   * launches share one list; a failed list is not kept).
+   * @throws {BackendError} when the Secrets cannot be listed.
+   */
+  #envSecretRefs(user: string): Promise<string[]> {
+    const kept = this.#envSecrets;
+    const now = performance.now();
+    if (
+      kept !== undefined &&
+      kept.user === user &&
+      kept.changes === secretsChangedHere() &&
+      now - kept.at < ENV_SECRETS_KEPT_MS
+    )
+      return kept.refs;
+    const refs = envSecretRefs(this.#api.core, this.#api.namespace, user);
+    const entry = { at: now, changes: secretsChangedHere(), user, refs };
+    this.#envSecrets = entry;
+    refs.catch(() => {
+      if (this.#envSecrets === entry) this.#envSecrets = undefined;
+    });
+    return refs;
   }
 
   /** Cancels the job: it ends `CANCELLED` (recorded at once). Harmless on an ended job. */

@@ -35,11 +35,26 @@ interface Decision {
 }
 
 /** Judges and records the ends of the jobs of one namespace. */
+/** A JobSet and its pods as a synced informer cache has them (see `informers.ts`). */
+export interface CachedView {
+  jobset(name: string): JobSetObject | undefined;
+  pods(name: string): PodObject[];
+}
+
 export class JobRecorder {
   readonly #api: JobSetApi;
+  /** The synced informers' caches, when there are (read after a conflict before the API). */
+  readonly #cache: () => CachedView | undefined;
+  /** Ended markers being created after their outcome was recorded (see {@link JobRecorder.settled}). */
+  readonly #markers = new Set<Promise<void>>();
 
-  constructor(api: JobSetApi) {
+  /**
+   * @param api the namespace's API
+   * @param cache the synced informer caches, when the process has them
+   */
+  constructor(api: JobSetApi, cache: () => CachedView | undefined = () => undefined) {
     this.#api = api;
+    this.#cache = cache;
   }
 
   /**
@@ -71,7 +86,12 @@ export class JobRecorder {
       try {
         const written = await this.#api.replaceStatus(name, withCondition(js, record));
         // Until the JobSet says it is terminal, it would recreate a deleted Job and run it again.
-        if (written.status?.terminalState === undefined) await this.#markEnded(written, record);
+        // The marker is made only from an outcome that won the write (one judged from a stale
+        // view would stop a resumed run's pods), and off the wait's path: the outcome is durable
+        // once written, so the wait resolves now; `settled()` (the backend's close, and a process
+        // that exits when its loop is empty) lets the marker's request finish.
+        if (written.status?.terminalState === undefined)
+          this.#track(this.#markEnded(written, record));
         if (decided.suspend === true) await this.#stopPods(js);
         return infoOf(written, decided.pods, readRecord(written) ?? record);
       } catch (err) {
@@ -80,8 +100,22 @@ export class JobRecorder {
         // still holds for this wait, and is recomputed from the pods while they exist.
         if (status === 404 || status === 403) return infoOf(js, decided.pods, record);
         if (status !== 409) throw this.#api.error(err, `record the outcome of ${name}`);
-        js = await this.#api.jobSet(name);
-        pods = await this.#api.podsOfJob(name);
+        // The change that conflicted (most often the JobSet controller's own status update
+        // as the pods end) has usually reached the cache already: a newer version there is
+        // judged without asking the API.
+        const cache = this.#cache();
+        const cached = cache?.jobset(name);
+        if (
+          cache !== undefined &&
+          cached !== undefined &&
+          cached.metadata.resourceVersion !== js.metadata.resourceVersion
+        ) {
+          js = cached;
+          pods = cache.pods(name);
+        } else {
+          js = await this.#api.jobSet(name);
+          pods = await this.#api.podsOfJob(name);
+        }
       }
     }
     throw new BackendError(`could not record the outcome of ${name}: the JobSet kept changing`);
@@ -201,6 +235,19 @@ export class JobRecorder {
         }),
       })
       .catch(() => undefined);
+  }
+
+  /**
+   * Resolves once every ended marker this recorder began has been created (or given up on).
+   * Never rejects.
+   */
+  async settled(): Promise<void> {
+    while (this.#markers.size > 0) await Promise.all([...this.#markers]);
+  }
+
+  #track(marker: Promise<void>): void {
+    this.#markers.add(marker);
+    void marker.finally(() => this.#markers.delete(marker));
   }
 
   #tail(pod: string): Promise<string[]> {

@@ -79,6 +79,12 @@ export class JobStatusReader {
       {
         subscribe: (listener) => informers.subscribe(name, listener),
         prepare: async (signal) => {
+          // Synced caches (a sweep's later waits) answer the first read without a request, and
+          // a job this process has just created has not ended.
+          if (informers.synced || this.#api.createdHere(name)) {
+            await informers.ready(signal);
+            return undefined;
+          }
           // A job that already ended (condition recorded) resolves without waiting for the informers.
           const first = await this.#api.jobSet(name);
           const recorded = readRecord(first);
@@ -90,8 +96,16 @@ export class JobStatusReader {
           return undefined;
         },
         read: async () => {
-          // Right after submit the watch may not have delivered the JobSet yet: read it directly.
-          const js = informers.jobset(name) ?? (await this.#api.jobSet(name));
+          // Right after submit the watch has seldom delivered the JobSet yet. When it is sure to
+          // (created after the informer's list began, no deletion seen), the JobSet as this process
+          // created it stands in, once: the watch's event for it wakes the next read. Else the
+          // API is asked.
+          const created = this.#api.takeCreated(name);
+          const js =
+            informers.jobset(name) ??
+            (created !== undefined && informers.awaitsJobSet(name, created.createdBy)
+              ? created.jobSet
+              : await this.#api.jobSet(name));
           return this.#recorder.evaluate(js, informers.pods(name));
         },
         retryAfter: (err) => {
