@@ -109,9 +109,11 @@ static char *path_of(char *out, size_t size, const char *format, ...) {
   return out;
 }
 
-/* Wakes konduktor processes waiting on this job (they watch the events directory). */
+/* Wakes konduktor processes waiting on this job (they watch the events directory). konduktor made
+ * the event file; it is never created here: a job that ends after its home was deleted must not
+ * bring a file back into it. */
 static void notify(void) {
-  int fd = open(job.event_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = open(job.event_file, O_WRONLY | O_TRUNC | O_CLOEXEC);
   if (fd >= 0) close(fd);
 }
 

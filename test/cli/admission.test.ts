@@ -4,22 +4,14 @@
  */
 import assert from 'node:assert/strict';
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { runCli, tempHome, writeTask } from '../support/cli.js';
-import { groupMembers, recordedSupervisor } from '../support/processes.js';
+import { declareCapacity, runCli, tempHome, writeTask } from '../support/cli.js';
+import { groupMembers, recordedAgent, recordedSupervisor } from '../support/processes.js';
 import { processStartTime } from '../../src/backends/local/processes.js';
-import { OUT, sleep, removeHome } from '../support/common.js';
-
-/** A run script that blocks until the test creates the file $GATE: no race with a slow machine. */
-const GATED = 'until [ -e "$GATE" ]; do sleep 0.05; done;';
-
-function declareCapacity(home: string, capacity: string): void {
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  writeFileSync(join(home, 'config.yaml'), `local:\n  capacity: ${capacity}\n`);
-}
+import { GATED, OUT, sleep, removeHome } from '../support/common.js';
 
 async function statuses(
   home: string,
@@ -351,11 +343,9 @@ describe('the admission agent', () => {
     for (let i = 0; i < 2; i += 1) {
       await runCli(['launch', '-d', '-y', task, '--env', `GATE=${gate}`], { home: own.home });
     }
+    const agent = recordedAgent(own.home);
+    assert.ok(agent !== undefined, 'an agent is recorded for the queued job');
     const db = new Database(join(own.home, 'state.db'), { readonly: true });
-    const agent = db.prepare('SELECT pid, start FROM agent').get() as {
-      pid: number;
-      start: string;
-    };
     const running = db
       .prepare("SELECT supervisor_pid AS pid FROM jobs WHERE status = 'RUNNING'")
       .get() as { pid: number };

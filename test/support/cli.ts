@@ -2,7 +2,7 @@
  * Running the real `konduktor` CLI as a subprocess, in a private KONDUKTOR_HOME.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { removeHome } from './common.js';
@@ -63,11 +63,15 @@ export function tempHome(prefix = 'konduktor-test-'): {
     dir,
     home: join(dir, 'home'),
     cleanup: () => {
-      // An admission agent may still be recording its exit in the store while the home goes:
-      // retry on ENOTEMPTY rather than fail the suite.
       removeHome(dir);
     },
   };
+}
+
+/** Declares the local capacity admission shares out (`local.capacity` in the home's config.yaml). */
+export function declareCapacity(home: string, capacity: string): void {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileSync(join(home, 'config.yaml'), `local:\n  capacity: ${capacity}\n`);
 }
 
 /** Writes a task file into `dir` and returns its path. */

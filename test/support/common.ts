@@ -10,13 +10,30 @@ import { TaskValidationError, type TaskIssue } from '../../src/errors.js';
 /** The reporter's file as a quoted shell word, for `run:` lines: `echo 1 > ${OUT}`. */
 export const OUT = '"$KONDUKTOR_OUTPUT_DIR/result.json"';
 
+/** A run script that blocks until the test creates the file $GATE: no race with a slow machine. */
+export const GATED = 'until [ -e "$GATE" ]; do sleep 0.05; done;';
+
 /**
- * Removes a test's konduktor home (or the directory holding it). A local admission agent that is
- * still exiting may write into it for a few seconds: removal is retried on ENOTEMPTY/EBUSY, 10
- * times at 0.5 s, 1 s, … 5 s apart (27.5 s in all), before it throws.
+ * Removes a test's konduktor home (or the directory holding it). Nothing konduktor leaves running
+ * writes into a removed home (test/reliability/removed-home.test.ts); a job's supervisor or an
+ * agent caught in the microseconds between its check and its write could still add one file while
+ * the tree is being emptied, so a removal that meets ENOTEMPTY/EBUSY is run again, whole, up to
+ * twice, 200 ms apart. (rmSync's own `maxRetries` would only retry the last rmdir, never emptying
+ * the directory again: no number of those outlasts one file written meanwhile.)
+ * @throws {Error} the last removal's error.
  */
 export function removeHome(dir: string): void {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 500 });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (attempt >= 3 || (code !== 'ENOTEMPTY' && code !== 'EBUSY')) throw err;
+      // Synchronous: cleanups run in after-hooks that do not await.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
 }
 
 /** Resolves after `ms` milliseconds (never before 0). */

@@ -36,3 +36,16 @@ export function recordedSupervisor(
     db.close();
   }
 }
+
+/** The admission agent the local store records, if any. */
+export function recordedAgent(
+  home: string,
+): { readonly pid: number; readonly start: string } | undefined {
+  const db = new Database(join(home, 'state.db'), { readonly: true, timeout: 10_000 });
+  try {
+    return db.prepare('SELECT pid, start FROM agent WHERE id = 1').get() as
+      { pid: number; start: string } | undefined;
+  } finally {
+    db.close();
+  }
+}

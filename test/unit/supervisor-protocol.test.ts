@@ -64,6 +64,8 @@ function prepare(dir: string, events: string, job: GoldenJob): void {
   writeFileSync(jobPaths.run(dir), job.run, { mode: 0o600 });
   if (job.setup !== undefined) writeFileSync(jobPaths.setup(dir), job.setup, { mode: 0o600 });
   if (job.gpus !== undefined) writeFileSync(jobPaths.gpus(dir), formatGpus(job.gpus));
+  // As konduktor does before a start: the supervisor only touches it, never creates it.
+  writeFileSync(join(events, 'job'), '');
   const parameters: LaunchParameters = {
     numNodes,
     maxRestarts: job.maxRestarts ?? 0,

@@ -2,14 +2,16 @@
  * The admission agent: a small Node process that exists only while jobs wait in the local queue
  * and nobody else is around to start them (every konduktor process that submits, waits or lists
  * also admits). It wakes on job events and once a second, starts what fits, notices supervisors
- * that died, and exits once the queue is empty.
+ * that died, and exits once the queue is empty, or as soon as its store is removed or replaced
+ * (its home deleted): it never creates a home or a store it did not find.
  * @module
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, type FSWatcher, openSync, watch } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitForWake } from '../wake.js';
+import { formatFileIdentity } from './home.js';
 import { isSameProcessAlive, processStartTime } from './processes.js';
 import type { Store } from './store.js';
 import { AGENT_DEFER_MS, AGENT_IDLE_EXIT_MS, AGENT_SEEN_MS } from './timing.js';
@@ -28,9 +30,13 @@ export function ensureAgent(store: Store, home: string): void {
     return;
   }
   agentSeenAt.delete(home);
+  // A home deleted meanwhile gets no agent (nor an agent.log); a live one serves this very store
+  // file and exits once it is gone, never bringing it back.
+  if (store.identity === undefined || !store.isPresent()) return;
+  const serve = [home, formatFileIdentity(store.identity)];
   // From the sources (tests under tsx) the entry is TypeScript; installed, it is compiled.
   const compiled = existsSync(ENTRY_JS);
-  const args = compiled ? [ENTRY_JS, home] : ['--import', 'tsx', ENTRY_TS, home];
+  const args = compiled ? [ENTRY_JS, ...serve] : ['--import', 'tsx', ENTRY_TS, ...serve];
   // Its own errors go to agent.log in the home: nobody else would see them.
   const log = openSync(join(home, 'agent.log'), 'a', 0o600);
   let child: ReturnType<typeof spawn>;
@@ -69,17 +75,46 @@ export interface AgentLoop {
   readonly subscribe: (listener: () => void) => () => void;
   /** How long the queue must stay empty before the agent exits. @default {@link AGENT_IDLE_EXIT_MS} */
   readonly idleMs?: number;
-  /** The konduktor home: when it is deleted, there is nothing left to serve. */
-  readonly home: string;
+  /** The store file the agent serves (its directory is watched for the file's removal). */
+  readonly storePath: string;
+  /**
+   * False once the store the agent opened is gone or replaced (its home deleted, perhaps made
+   * anew): there is nothing left to serve, and nothing may be written there.
+   */
+  readonly present: () => boolean;
+}
+
+/**
+ * Calls `listener` when the store file's directory changes (the file removed, or the directory
+ * itself); returns the function that stops watching. A watch that cannot be made (the directory
+ * is gone) calls the listener at once.
+ */
+function watchStore(storePath: string, listener: () => void): () => void {
+  const file = basename(storePath);
+  let watcher: FSWatcher | undefined;
+  try {
+    // Not persistent: the agent's own wait keeps it alive. Only the store file's own name wakes
+    // it (its -wal and -shm change with every transaction), and a null name (events dropped).
+    watcher = watch(dirname(storePath), { persistent: false }, (_event, name) => {
+      if (name === null || name === file) listener();
+    });
+    watcher.on('error', listener);
+  } catch {
+    queueMicrotask(listener);
+  }
+  return () => watcher?.close();
 }
 
 /** Runs the agent until no job waits or runs for a while, or another agent owns the home. */
 export async function runAgent(loop: AgentLoop): Promise<void> {
   const pid = process.pid;
   const start = processStartTime(pid) ?? '';
-  if (!loop.store.agent.claim(pid, start, isSameProcessAlive)) return;
+  if (!loop.present() || !loop.store.agent.claim(pid, start, isSameProcessAlive)) return;
   let wake: () => void = () => undefined;
   const unsubscribe = loop.subscribe(() => {
+    wake();
+  });
+  const unwatchStore = watchStore(loop.storePath, () => {
     wake();
   });
   let idleSince: number | undefined;
@@ -91,7 +126,7 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
   let idleAdmissions = 0;
   try {
     for (;;) {
-      if (!existsSync(loop.home)) return;
+      if (!loop.present()) return;
       const { active, started } = loop.admit();
       if (started > 0) {
         eager = true;
@@ -114,6 +149,8 @@ export async function runAgent(loop: AgentLoop): Promise<void> {
     }
   } finally {
     unsubscribe();
-    loop.store.agent.release(pid);
+    unwatchStore();
+    // A removed store keeps nothing to release; a replaced one is another home's.
+    if (loop.present()) loop.store.agent.release(pid);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { EventHub } from './events.js';
-import type { HomeLayout } from './home.js';
+import type { FileIdentity, HomeLayout } from './home.js';
 import { SupervisorLauncher, type SupervisorKind } from './launcher.js';
 import { Store } from './store.js';
 
@@ -20,14 +20,18 @@ export class LocalContext {
   /** How messages name this backend (`Backend.description`). */
   readonly description: string;
   #store: Store | undefined;
+  /** Open only this store file (see `LocalBackendOptions.existingStore`). */
+  readonly #existingStore: FileIdentity | undefined;
 
   constructor(options: {
     readonly layout: HomeLayout;
     readonly graceMs: number;
     readonly description: string;
     readonly supervisor: SupervisorKind | undefined;
+    readonly existingStore?: FileIdentity | undefined;
   }) {
     this.layout = options.layout;
+    this.#existingStore = options.existingStore;
     this.graceMs = options.graceMs;
     this.description = options.description;
     this.hub = new EventHub(options.layout.events);
@@ -36,7 +40,10 @@ export class LocalContext {
 
   /** The store, opened on first use (a closed backend opens it again when used again). */
   get db(): Store {
-    this.#store ??= new Store(this.layout.database);
+    this.#store ??= new Store(
+      this.layout.database,
+      this.#existingStore === undefined ? {} : { existing: this.#existingStore },
+    );
     return this.#store;
   }
 

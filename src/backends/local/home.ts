@@ -40,6 +40,43 @@ export function homeLayout(root: string): HomeLayout {
   };
 }
 
+/**
+ * Which file a path names: its device and inode. A store removed and made again at the same path
+ * (a home deleted and recreated) is another file, and the processes of the old one must not serve it.
+ */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+}
+
+/** The identity of the file at `path` now, or `undefined` when nothing is there. */
+export function fileIdentity(path: string): FileIdentity | undefined {
+  try {
+    const stat = statSync(path);
+    return { dev: stat.dev, ino: stat.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `path` still names the file `identity` was taken from. */
+export function isSameFile(path: string, identity: FileIdentity): boolean {
+  const now = fileIdentity(path);
+  return now !== undefined && now.dev === identity.dev && now.ino === identity.ino;
+}
+
+/** A {@link FileIdentity} as one command-line word, `DEV:INO`. */
+export function formatFileIdentity(identity: FileIdentity): string {
+  return `${identity.dev}:${identity.ino}`;
+}
+
+/** The {@link FileIdentity} of a `DEV:INO` word, or `undefined` when it is not one. */
+export function parseFileIdentity(word: string | undefined): FileIdentity | undefined {
+  const match = /^(\d+):(\d+)$/.exec(word ?? '');
+  if (match === null) return undefined;
+  return { dev: Number(match[1]), ino: Number(match[2]) };
+}
+
 /** How messages name the local backend of a home (`Backend.description`). */
 export function localDescription(root: string): string {
   return `the local backend (${root})`;

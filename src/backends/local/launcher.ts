@@ -11,7 +11,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendError } from '../../errors.js';
@@ -170,6 +178,9 @@ export class SupervisorLauncher {
     if (start.gpus !== undefined) {
       writeFileSync(jobPaths.gpus(dir), formatGpus(start.gpus), { mode: 0o600 });
     }
+    // The supervisor wakes waiters by truncating the job's event file, which it never creates: one
+    // that ends after its home was deleted must not bring a file back into it.
+    closeSync(openSync(start.eventFile, 'a', 0o600));
     const child = this.#launcher();
     writeFileSync(jobPaths.launch(dir), launchRecords(spec, start, this.#baseEnv), {
       mode: 0o600,

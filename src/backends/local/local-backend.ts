@@ -24,7 +24,13 @@ import { waitUntilTerminal } from '../shared/wait.js';
 import type { Capacity } from './admission.js';
 import { demandOf } from './capacity.js';
 import { LocalContext } from './context.js';
-import { localDescription, prepareHome, resolveHome } from './home.js';
+import {
+  type FileIdentity,
+  homeLayout,
+  localDescription,
+  prepareHome,
+  resolveHome,
+} from './home.js';
 import { jobInfoOf } from './job-info.js';
 import type { SupervisorKind } from './launcher.js';
 import { JobLifecycle } from './lifecycle.js';
@@ -58,6 +64,14 @@ export interface LocalBackendOptions {
    * @default the native supervisor when it was built, else bash (`KONDUKTOR_SUPERVISOR` chooses)
    */
   readonly supervisor?: SupervisorKind;
+  /**
+   * Serve only an existing home whose store is this very file (its identity when the admission
+   * agent was started): nothing is created, not even the home's directories, and a store removed
+   * or replaced meanwhile is refused with a `BackendError`. The admission agent runs so, so
+   * that a home deleted under it is never brought back.
+   * @internal
+   */
+  readonly existingStore?: FileIdentity;
 }
 
 /**
@@ -84,13 +98,15 @@ export class LocalBackend implements Backend {
   readonly #queue: LocalQueue;
 
   constructor(options: LocalBackendOptions = {}) {
-    const layout = prepareHome(resolveHome(options.home));
+    const root = resolveHome(options.home);
+    const layout = options.existingStore === undefined ? prepareHome(root) : homeLayout(root);
     this.description = localDescription(layout.root);
     this.#ctx = new LocalContext({
       layout,
       graceMs: options.graceMs ?? GRACE_MS,
       description: this.description,
       supervisor: options.supervisor,
+      existingStore: options.existingStore,
     });
     this.#jobs = new JobLifecycle(this.#ctx, () => this.#queue.admitPending());
     this.#queue = new LocalQueue(this.#ctx, this.#jobs, options.capacity);

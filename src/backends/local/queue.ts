@@ -303,7 +303,8 @@ export class LocalQueue {
         return { active: this.#ctx.db.activeCount(), started: this.#startedCount - before };
       },
       subscribe: (listener) => this.#ctx.hub.subscribe(ANY_JOB, listener),
-      home: this.#ctx.layout.root,
+      storePath: this.#ctx.layout.database,
+      present: () => this.#ctx.db.isPresent(),
       ...(options.idleMs === undefined ? {} : { idleMs: options.idleMs }),
     });
   }

@@ -12,6 +12,8 @@
 import Database from 'better-sqlite3';
 import type { Outcome } from '../../result/outcome.js';
 import type { AdmissionPlan, Demand, Holder, Waiter } from './admission.js';
+import { BackendError } from '../../errors.js';
+import { type FileIdentity, fileIdentity, isSameFile } from './home.js';
 import { AgentRecord } from './store-agent.js';
 import {
   ACTIVE_COLUMNS,
@@ -47,13 +49,38 @@ export class Store {
   readonly #statements = new Map<string, Database.Statement>();
   #agent: AgentRecord | undefined;
 
-  constructor(path: string) {
+  /** The store file this connection opened (see {@link Store.isPresent}). */
+  readonly identity: FileIdentity | undefined;
+
+  /**
+   * Opens (and, without `existing`, creates) the store at `path`.
+   * @param options.existing open only this very file (as {@link fileIdentity} saw it): nothing is
+   *   created, and a store removed or replaced meanwhile is refused before any statement runs
+   *   (a statement would create its -wal and -shm files beside it).
+   * @throws {BackendError} when `existing` is given and `path` no longer names that file, or when
+   *   SQLite cannot open or migrate the store.
+   */
+  constructor(path: string, options: { readonly existing?: FileIdentity } = {}) {
     this.#path = path;
+    const existing = options.existing;
     try {
       this.#db = new Database(path, {
         timeout: 10_000,
+        fileMustExist: existing !== undefined,
         ...(NATIVE_BINDING === undefined ? {} : { nativeBinding: NATIVE_BINDING }),
       });
+    } catch (cause) {
+      if (existing !== undefined && !isSameFile(path, existing)) throw storeGone(path);
+      throw storeError(path, cause);
+    }
+    // Taken after the open: the identity of the file this connection holds, barring a swap in
+    // the microseconds between (which the check below then refuses).
+    this.identity = fileIdentity(path);
+    if (existing !== undefined && !isSameFile(path, existing)) {
+      this.#db.close();
+      throw storeGone(path);
+    }
+    try {
       this.#db.pragma('journal_mode = WAL');
       // WAL + NORMAL: a commit is durable against a process crash, which is what matters here.
       this.#db.pragma('synchronous = NORMAL');
@@ -377,9 +404,22 @@ export class Store {
     return String(this.#db.pragma('integrity_check', { simple: true }));
   }
 
+  /**
+   * True while the store's path still names the file this connection opened: false once the
+   * store (or its home) was removed, or replaced by another home's.
+   */
+  isPresent(): boolean {
+    return this.identity !== undefined && isSameFile(this.#path, this.identity);
+  }
+
   close(): void {
     this.#db.close();
   }
+}
+
+/** The store file asked for is gone or was replaced: there is nothing left to serve. */
+function storeGone(path: string): BackendError {
+  return new BackendError(`the konduktor store ${path} was removed or replaced`);
 }
 
 /** The outcome of a job that ended without a result: failed, with no log tail. */

@@ -40,8 +40,10 @@ now_ms() {
   local micros=${EPOCHREALTIME//[.,]/}
   now_ms=${micros%???}
 }
-# Wakes konduktor processes waiting on this job (they watch the events directory).
-notify() { : >"$event_file" 2>/dev/null || true; }
+# Wakes konduktor processes waiting on this job (they watch the events directory). konduktor made
+# the event file; `touch -c` never creates it (`: >` would): a job that ends after its home was
+# deleted must not bring a file back into it.
+notify() { touch -c -- "$event_file" 2>/dev/null || true; }
 
 # Reads the job's launch records into the supervisor's variables and env_ops. False when there is
 # no launch file: konduktor withdrew the request (it requeued the job), so nothing may start.
