@@ -72,7 +72,9 @@ class Job(str):
         backend: ``"local"`` or ``"kubernetes"``; default: ``$KONDUKTOR_BACKEND``, else
             ``backend:`` in ``$KONDUKTOR_HOME/config.yaml``, else local.
         context: Kubernetes: the kubeconfig context (default: the current one).
-        namespace: Kubernetes: the namespace (default: the context's).
+        namespace: Kubernetes: the namespace (default: the context's). ``context`` or
+            ``namespace`` with the local backend raises :class:`UsageError` at the first call
+            (they would otherwise be dropped and the job looked up elsewhere than asked).
     """
 
     _where: Dict[str, Any]
@@ -255,6 +257,7 @@ def launch(
 
     Raises:
         TaskValidationError: the task is invalid (every problem at once); nothing was launched.
+        UsageError: ``context`` or ``namespace`` given for the local backend; nothing was launched.
         BackendError: the backend or konduktor's engine cannot be used.
         KeyboardInterrupt: Ctrl+C while following the log; the job keeps running.
     """

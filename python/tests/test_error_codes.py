@@ -43,3 +43,39 @@ def test_the_engine_classes_map_to_python_ones():
     assert isinstance(conflict, konduktor.UsageError)
     assert isinstance(bug, konduktor.InternalError) and bug.code == "INTERNAL"
     assert "TypeError: undefined is not a function" in str(bug)
+
+
+def test_a_context_or_namespace_on_the_local_backend_is_refused_in_python_words_and_launches_nothing():
+    """The engine resolves where jobs are like every CLI command: a Kubernetes-only option on the
+    local backend is refused (not dropped, which would run the job somewhere not asked for)."""
+    from conftest import all_jobs
+
+    before = len(all_jobs())
+    proc = run_python(
+        """
+        import konduktor
+        task = konduktor.Task(name="where", run="true")
+        for call in (
+            lambda: konduktor.launch(task, context="prod"),
+            lambda: konduktor.launch(task, namespace="team-a"),
+            lambda: konduktor.launch(task, context="prod", namespace="team-a"),
+            lambda: konduktor.get_job("where-0000", namespace="team-a").status(),
+        ):
+            try:
+                call()
+                print("accepted")
+            except konduktor.UsageError as err:
+                print(err.code, "|", err)
+        """,
+    )
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 4, proc.stdout + proc.stderr
+    for line in lines:
+        assert line.startswith("USAGE |"), line
+        assert 'add backend="kubernetes"' in line, line
+        assert "--" not in line, line
+    assert "context= applies to the kubernetes backend" in lines[0]
+    assert "namespace= applies" in lines[1]
+    assert "context= and namespace= apply" in lines[2]
+    assert "namespace= applies" in lines[3]
+    assert len(all_jobs()) == before

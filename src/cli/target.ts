@@ -30,10 +30,25 @@ export interface Target {
   readonly namespace?: string;
 }
 
+/** How a caller spells the target options in a refusal: the CLI's flags, or the Python API's keywords. */
+export interface TargetWords {
+  /** `context` → `--context` (CLI) or `context=` (Python). */
+  readonly option: (key: 'context' | 'namespace') => string;
+  /** How to choose the kubernetes backend: `--backend kubernetes` or `backend="kubernetes"`. */
+  readonly kubernetes: string;
+}
+
+/** The CLI's spelling of the target options. */
+export const CLI_TARGET_WORDS: TargetWords = {
+  option: (key) => `--${key}`,
+  kubernetes: '--backend kubernetes',
+};
+
 /**
  * Resolves a command's flags to a target, without connecting to anything.
  * @param env - the environment the command runs in (`KONDUKTOR_HOME`, `KONDUKTOR_BACKEND`);
  *   the current run's by default.
+ * @param words - how the refusal names the options (the CLI's flags by default).
  * @throws {ConfigError} when `KONDUKTOR_BACKEND` or config.yaml is invalid.
  * @throws {UsageError} when `--context` or `--namespace` is given for the local backend, which
  *   has neither (accepting and dropping them would run the jobs somewhere the user did not say).
@@ -41,6 +56,7 @@ export interface Target {
 export async function resolveTarget(
   flags: TargetFlags,
   env: Readonly<Record<string, string | undefined>> = currentEnv(),
+  words: TargetWords = CLI_TARGET_WORDS,
 ): Promise<Target> {
   const home = resolveHome(undefined, env);
   // Loaded here, not up front: the fast `status` path must not pay for config parsing.
@@ -50,7 +66,7 @@ export async function resolveTarget(
     const given = (['context', 'namespace'] as const).filter((key) => flags[key] !== undefined);
     if (given.length > 0) {
       throw new UsageError(
-        `${given.map((key) => `--${key}`).join(' and ')} ${given.length === 1 ? 'applies' : 'apply'} to the kubernetes backend, but this command runs on the local one: add --backend kubernetes, or drop ${given.length === 1 ? 'it' : 'them'}`,
+        `${given.map((key) => words.option(key)).join(' and ')} ${given.length === 1 ? 'applies' : 'apply'} to the kubernetes backend, but this command runs on the local one: add ${words.kubernetes}, or drop ${given.length === 1 ? 'it' : 'them'}`,
       );
     }
   }

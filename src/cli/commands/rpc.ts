@@ -23,6 +23,8 @@ import { specToInput, validateTask } from '../../task/validate.js';
 import type { TaskSpec } from '../../task/types.js';
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
 import { errorJson } from '../output.js';
+import { currentEnv } from '../io.js';
+import { resolveTarget, type Target, type TargetWords } from '../target.js';
 
 /** The protocol version; the Python package refuses an engine that speaks another. */
 export const RPC_PROTOCOL = 1;
@@ -30,12 +32,6 @@ export const RPC_PROTOCOL = 1;
 type Params = Readonly<Record<string, unknown>>;
 
 /** What each request needs besides its op: where its job lives. */
-interface Target {
-  readonly backend?: 'local' | 'kubernetes';
-  readonly context?: string;
-  readonly namespace?: string;
-  readonly home?: string;
-}
 
 function stringParam(params: Params, key: string): string | undefined {
   const value = params[key];
@@ -50,20 +46,32 @@ function requiredString(params: Params, key: string): string {
   return value;
 }
 
-function targetOf(params: Params): Target {
+/** The Python API's spelling of the target options, for a refusal. */
+const PYTHON_TARGET_WORDS: TargetWords = {
+  option: (key) => `${key}=`,
+  kubernetes: 'backend="kubernetes"',
+};
+
+/**
+ * Where a request's jobs are, resolved like every CLI command's (the request's `home` standing
+ * for `KONDUKTOR_HOME`): a `context` or `namespace` on the local backend is refused, not dropped.
+ */
+async function targetOf(params: Params): Promise<Target> {
   const backend = stringParam(params, 'backend');
   if (backend !== undefined && backend !== 'local' && backend !== 'kubernetes') {
     throw new UsageError(`unknown backend ${JSON.stringify(backend)}: use local or kubernetes`);
   }
-  const context = stringParam(params, 'context');
-  const namespace = stringParam(params, 'namespace');
   const home = stringParam(params, 'home');
-  return {
-    ...(backend === undefined ? {} : { backend }),
-    ...(context === undefined ? {} : { context }),
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(home === undefined || home === '' ? {} : { home }),
-  };
+  const env = currentEnv();
+  return resolveTarget(
+    {
+      backend,
+      context: stringParam(params, 'context'),
+      namespace: stringParam(params, 'namespace'),
+    },
+    home === undefined || home === '' ? env : { ...env, KONDUKTOR_HOME: home },
+    PYTHON_TARGET_WORDS,
+  );
 }
 
 /** Every backend this process used, closed when stdin closes. */
@@ -71,7 +79,7 @@ const used = new Set<Backend>();
 
 async function backendOf(target: Target): Promise<Backend> {
   const { resolveBackend } = await import('../../backends/resolve.js');
-  const backend = await resolveBackend(target.backend, {
+  const backend = await resolveBackend(target.kind, {
     home: target.home,
     context: target.context,
     namespace: target.namespace,
@@ -151,7 +159,7 @@ async function handle(
     case 'launch': {
       const spec = specOf(params);
       if (params['validate_only'] === true) return null;
-      const backend = await backendOf(targetOf(params));
+      const backend = await backendOf(await targetOf(params));
       if (params['dryrun'] === true) {
         await backend.dryRun(spec);
         return null;
@@ -160,7 +168,7 @@ async function handle(
     }
   }
   const name = requiredString(params, 'job');
-  const backend = await backendOf(targetOf(params));
+  const backend = await backendOf(await targetOf(params));
   const job = new Job(name, backend);
   jobOf(job);
   switch (op) {
