@@ -21,6 +21,7 @@ import { ROOT, runCli, writeTask } from '../support/cli.js';
 import {
   type Cluster,
   IN_CLUSTER_API,
+  JOBSET,
   kubeconfigPath,
   waitFor,
   withNamespace,
@@ -122,8 +123,13 @@ void describe('the recorder as an in-cluster Deployment (deploy/recorder.yaml)',
     assert.equal(pod.spec?.securityContext?.runAsUser, 65534);
   });
 
-  it('launch -d, rank 0 deleted as it ends, no konduktor on the host: result gives the value', async () => {
+  /** `launch -d` of a task, once the recorder runs. */
+  function launch(task: string, prefix: string): Promise<string> {
     assert.notEqual(recorderPod, '', 'the recorder is running');
+    return launchDetached(target(), task, prefix);
+  }
+
+  it('launch -d, rank 0 deleted as it ends, no konduktor on the host: result gives the value', async () => {
     const task = writeTask(
       home,
       'task.yaml',
@@ -133,19 +139,67 @@ run: |
 resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
 `,
     );
-    const name = await launchDetached(target(), task, 'incluster');
+    const name = await launch(task, 'incluster');
     // The launch has exited: from here until `result`, no konduktor process runs on the host.
     await deleteRank0WhenItEnds(cluster, namespace, name);
     const result = await runCli(['result', name, '--timeout', '120s', ...target().flags], target());
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(JSON.parse(result.stdout), { recorded: 'in the cluster' });
     assert.equal(await statusOf(target(), name), 'SUCCEEDED');
-    // The recorder wrote it (not `result`, which found it written), and met no API error (a
-    // missing permission would be logged as `konduktor recorder: <job>: …`).
-    await waitFor('the recorder to log the outcome', async () =>
-      (await recorderLog()).includes(`${name} SUCCEEDED`),
+    // Only the recorder can have written it (the pod was gone when `result` ran).
+    await recorded(name, 'SUCCEEDED');
+  });
+
+  /**
+   * Waits until the recorder logs the job's outcome, and checks it met no API error on the way (a
+   * missing permission is logged as `konduktor recorder: <job>: …`).
+   */
+  async function recorded(name: string, status: string): Promise<void> {
+    await waitFor(`the recorder to log ${name} ${status}`, async () =>
+      (await recorderLog()).includes(`${name} ${status}`),
     );
     assert.doesNotMatch(await recorderLog(), /konduktor recorder: [a-z0-9-]+: /);
+  }
+
+  it("records a failure with the failing rank's last log lines (pods/log)", async () => {
+    const task = writeTask(
+      home,
+      'fails.yaml',
+      `name: fails
+run: |
+  echo "the recorder read this line" >&2
+  exit 3
+resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
+`,
+    );
+    const name = await launch(task, 'fails');
+    // Recorded by the recorder before any konduktor process here looks.
+    await recorded(name, 'FAILED');
+    const result = await runCli(['result', name, '--timeout', '60s', ...target().flags], target());
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /the recorder read this line/);
+  });
+
+  it('fails a job whose image cannot be pulled and suspends its JobSet (jobsets patch)', async () => {
+    const task = writeTask(
+      home,
+      'unpullable.yaml',
+      `name: unpullable
+run: 'true'
+resources: { image_id: konduktor.local/no-such-image:1, cpus: 0.1, memory: 0.1 }
+`,
+    );
+    const name = await launch(task, 'unpullable');
+    await recorded(name, 'FAILED');
+    const js = (await cluster.custom.getNamespacedCustomObject({
+      ...JOBSET,
+      namespace,
+      name,
+    })) as { spec?: { suspend?: boolean } };
+    assert.equal(js.spec?.suspend, true);
+    const result = await runCli(['result', name, '--timeout', '60s', ...target().flags], target());
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /ErrImagePull|ImagePullBackOff|could not be pulled/);
   });
 
   it("the recorder's ServiceAccount can do what recording needs, and cannot read Secrets", async () => {
