@@ -4,7 +4,7 @@
  * @module
  */
 import type { JobsChange, SweepDetail } from '../../src/dashboard/types.js';
-import type { QueueInfo } from '../../src/backends/local/local-backend.js';
+import type { BackendQueueInfo as QueueInfo } from '../../src/backends/backend.js';
 
 /** A `jobs` event: the change, and which changed jobs match this page's filter. */
 export type JobsEvent = JobsChange & { readonly matching: readonly string[] };

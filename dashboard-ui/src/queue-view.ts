@@ -2,7 +2,7 @@
  * The local queue: capacity, what is in use, and the queued jobs with what each waits for.
  * @module
  */
-import type { QueueInfo } from '../../src/backends/local/local-backend.js';
+import type { BackendQueueInfo as QueueInfo } from '../../src/backends/backend.js';
 import { get } from './api.js';
 import { h, replace } from './dom.js';
 import { listen } from './live.js';

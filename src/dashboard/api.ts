@@ -90,7 +90,7 @@ export async function handleApi(
       throw new HttpError(
         404,
         'NO_QUEUE',
-        `the queue belongs to the local backend; this dashboard shows ${source.description}`,
+        `${source.description} keeps no queue of its own: its cluster queues the jobs (a queued job's page says why it waits)`,
       );
     }
     sendJson(res, 200, queue);

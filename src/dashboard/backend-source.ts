@@ -5,7 +5,7 @@
  * and sends on the jobs that look different.
  * @module
  */
-import type { Backend, JobInfo } from '../backends/backend.js';
+import type { Backend, BackendQueueInfo, JobInfo } from '../backends/backend.js';
 import { globToRegExp } from '../cli/commands/down.js';
 import { UsageError } from '../errors.js';
 import { FanOut } from './fan-out.js';
@@ -117,8 +117,12 @@ export class BackendSource implements DashboardSource {
     });
   }
 
-  async queue(): Promise<undefined> {
-    return undefined;
+  async queue(): Promise<BackendQueueInfo | undefined> {
+    // Through the optional seam, as `konduktor queue` does: any backend that keeps its own queue
+    // shows it, whatever its class.
+    if (this.#backend.queue === undefined) return undefined;
+    this.#reads += 1;
+    return this.#backend.queue();
   }
 
   async act(action: JobAction, name: string): Promise<void> {

@@ -13,10 +13,10 @@
  */
 import { type FSWatcher, readdirSync, statSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import type { JobInfo } from '../backends/backend.js';
+import type { BackendQueueInfo, JobInfo } from '../backends/backend.js';
 import { homeLayout } from '../backends/local/home.js';
 import { isSettled, jobInfoOf } from '../backends/local/job-info.js';
-import type { LocalBackend, QueueInfo } from '../backends/local/local-backend.js';
+import type { LocalBackend } from '../backends/local/local-backend.js';
 import type { JobRow } from '../backends/local/store.js';
 import { attemptOfEntry, rankOfEntry, RANK_FILES } from '../backends/local/protocol.js';
 import { JobNotFoundError, UsageError } from '../errors.js';
@@ -157,7 +157,7 @@ export class LocalSource implements DashboardSource {
     });
   }
 
-  async queue(): Promise<QueueInfo> {
+  async queue(): Promise<BackendQueueInfo> {
     this.#backendReads += 1;
     return this.#backend.queue();
   }

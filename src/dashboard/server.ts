@@ -89,13 +89,12 @@ const PAGE_POLICY = [
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const host = options.host ?? DEFAULT_HOST;
+  // The local backend's store is read directly (indexed pages, its events directory); every other
+  // backend is shown through the Backend interface alone, its queue (if it keeps one) included.
+  const local = options.backend instanceof LocalBackend ? options.backend : undefined;
   const source: DashboardSource =
-    options.backend instanceof LocalBackend
-      ? new LocalSource(options.backend)
-      : new BackendSource(options.backend);
-  const sweeps = new SweepSource(
-    options.backend instanceof LocalBackend ? options.backend.home : options.home,
-  );
+    local === undefined ? new BackendSource(options.backend) : new LocalSource(local);
+  const sweeps = new SweepSource(local === undefined ? options.home : local.home);
   const live = new LiveHub(source, sweeps);
   const server = createServer();
   try {

@@ -5,8 +5,7 @@
  * (`backend-source.ts`).
  * @module
  */
-import type { Backend, BackendKind, JobStatus } from '../backends/backend.js';
-import type { QueueInfo } from '../backends/local/local-backend.js';
+import type { Backend, BackendKind, BackendQueueInfo, JobStatus } from '../backends/backend.js';
 import type { JobDetail, JobPage, JobsChange } from './types.js';
 
 /** The actions a page may take on a job. */
@@ -50,8 +49,11 @@ export interface DashboardSource {
   detail(name: string): Promise<JobDetail>;
   /** @throws {JobNotFoundError} or {UsageError} for a rank or attempt the job does not have. */
   logs(name: string, query: LogQuery): AsyncIterable<string>;
-  /** The local queue and capacity; undefined where the backend has none. */
-  queue(): Promise<QueueInfo | undefined>;
+  /**
+   * The backend's own queue and capacity ({@link Backend.queue}); undefined where it keeps none
+   * (a cluster queues the jobs).
+   */
+  queue(): Promise<BackendQueueInfo | undefined>;
   /** @throws {JobNotFoundError} or {UsageError} (e.g. stopping an ended job). */
   act(action: JobAction, name: string): Promise<void>;
   /**
