@@ -28,6 +28,10 @@ PROTOCOL = 1
 #: How long the engine may take to start and answer ``hello``, in seconds (a loaded machine).
 START_TIMEOUT_S = 120.0
 
+#: How long an engine that stopped reading its requests gets to exit and finish its stderr before
+#: the error saying so is made, in seconds.
+END_TIMEOUT_S = 10.0
+
 _INSTALL_HINT = (
     "install the konduktor command from a konduktor checkout with `npm install && npm install -g .` "
     "(or `npm link`), or set KONDUKTOR_CLI to the command that runs it, e.g. "
@@ -114,7 +118,7 @@ class Engine:
                 if inbox is not None:
                     inbox.put(message)
         self._proc.wait()
-        self._dead = f"konduktor's engine ({shlex.join(self.command)} rpc) exited with status {self._proc.returncode}"
+        self._dead = self._end()
         with self._pending_lock:
             inboxes = list(self._pending.values())
         for inbox in inboxes:
@@ -127,10 +131,27 @@ class Engine:
             for raw in stderr:
                 self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
 
+    def _end(self) -> str:
+        """How the engine ended, once it has: its exit status."""
+        status = self._proc.returncode
+        how = f"exited with status {status}" if status is not None else "stopped reading its requests"
+        return f"konduktor's engine ({shlex.join(self.command)} rpc) {how}"
+
     def _engine_gone(self) -> BackendError:
+        """The error for a request the engine will never answer, saying how it ended and what it
+        printed. A write can fail (EPIPE) before the readers have seen the engine's end: its exit
+        and the end of its stderr are awaited here (a while), not taken from whatever the readers
+        have got to so far."""
+        try:
+            self._proc.wait(timeout=END_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pass
+        stderr_reader = self._readers[1]
+        if stderr_reader is not threading.current_thread():
+            stderr_reader.join(timeout=END_TIMEOUT_S)
         tail = "\n".join(self._stderr)
         hint = "" if tail else f"; {_INSTALL_HINT}"
-        return BackendError(f"{self._dead or 'konduktor engine ended'}{hint}" + (f":\n{tail}" if tail else ""))
+        return BackendError(f"{self._end()}{hint}" + (f":\n{tail}" if tail else ""))
 
     def _send(self, message: Dict[str, Any]) -> None:
         data = (json.dumps(message) + "\n").encode("utf-8")

@@ -3,6 +3,7 @@ launch() follows the log leaves the job running and raises KeyboardInterrupt; th
 with the Python process; a missing konduktor command is named with how to install it."""
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -101,6 +102,21 @@ def konduktor_jobs(prefix):
     return [konduktor.Job(n) for n in names]
 
 
+# A command that answers hello, then stops reading its requests before it says why and exits: the
+# next request's write fails (EPIPE) while the command still runs, before its exit and last words.
+_STOPS_READING = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.stdin.readline()
+    os.close(0)
+    print('{"id": 1, "ok": true, "value": {"protocol": 1}}', flush=True)
+    time.sleep(0.5)
+    sys.stderr.write("out of order\\n")
+    sys.exit(3)
+    """
+)
+
+
 @pytest.mark.parametrize(
     "cli, expected",
     [
@@ -108,6 +124,7 @@ def konduktor_jobs(prefix):
         ("/no/such/konduktor", ["could not start konduktor (/no/such/konduktor, from KONDUKTOR_CLI)", "npm install -g ."]),
         ("false", ["exited with status 1", "npm install -g ."]),
         (f"{sys.executable} -c 'import sys; sys.stderr.write(\"unknown command rpc\")'", ["unknown command rpc"]),
+        (shlex.join([sys.executable, "-c", _STOPS_READING]), ["exited with status 3", "out of order"]),
     ],
 )
 def test_a_missing_or_wrong_konduktor_command_is_a_backend_error_that_says_how_to_install(cli, expected):
