@@ -20,10 +20,12 @@ import * as k8s from '@kubernetes/client-node';
 import { ROOT, runCli, writeTask } from '../support/cli.js';
 import {
   type Cluster,
+  deleteJobPods,
   IN_CLUSTER_API,
   JOBSET,
   kubeconfigPath,
   waitFor,
+  waitForTerminalJobSet,
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
@@ -94,20 +96,22 @@ void describe('the recorder as an in-cluster Deployment (deploy/recorder.yaml)',
     });
   }
 
-  it('applies deploy/recorder.yaml; the recorder runs as nobody and records its own namespace', async () => {
-    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
-    for (const object of manifestObjects()) await objects.create(object);
+  /** The recorder's pods (`ready`: only those the kubelet says are Ready). */
+  async function recorderPods(ready: boolean): Promise<k8s.V1Pod[]> {
+    const pods = await cluster.core.listNamespacedPod({
+      namespace,
+      labelSelector: `app.kubernetes.io/name=${NAME}`,
+    });
+    return pods.items.filter(
+      (p) => !ready || p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+    );
+  }
+
+  /** Waits for a ready recorder pod that says it records (this test's namespace); returns it. */
+  async function recorderStarted(): Promise<k8s.V1Pod> {
     const pod = await waitFor(
       'the recorder pod to be ready',
-      async () => {
-        const pods = await cluster.core.listNamespacedPod({
-          namespace,
-          labelSelector: `app.kubernetes.io/name=${NAME}`,
-        });
-        return pods.items.find((p) =>
-          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-        );
-      },
+      async () => (await recorderPods(true))[0],
       180_000,
     );
     recorderPod = pod.metadata?.name ?? '';
@@ -120,6 +124,23 @@ void describe('the recorder as an in-cluster Deployment (deploy/recorder.yaml)',
         ),
       60_000,
     );
+    return pod;
+  }
+
+  /** Sets the Deployment's replicas. */
+  async function scaleRecorder(replicas: number): Promise<void> {
+    await cluster.kc
+      .makeApiClient(k8s.AppsV1Api)
+      .patchNamespacedDeploymentScale(
+        { name: NAME, namespace, body: { spec: { replicas } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      );
+  }
+
+  it('applies deploy/recorder.yaml; the recorder runs as nobody and records its own namespace', async () => {
+    const objects = k8s.KubernetesObjectApi.makeApiClient(cluster.kc);
+    for (const object of manifestObjects()) await objects.create(object);
+    const pod = await recorderStarted();
     assert.equal(pod.spec?.securityContext?.runAsUser, 65534);
   });
 
@@ -200,6 +221,38 @@ resources: { image_id: konduktor.local/no-such-image:1, cpus: 0.1, memory: 0.1 }
     const result = await runCli(['result', name, '--timeout', '60s', ...target().flags], target());
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /ErrImagePull|ImagePullBackOff|could not be pulled/);
+  });
+
+  it('a job that ended while the recorder was down is recorded when it comes back', async () => {
+    const task = writeTask(
+      home,
+      'while-down.yaml',
+      `name: whiledown
+run: |
+  echo '{"ended": "while the recorder was down"}' > "$KONDUKTOR_OUTPUT_DIR/result.json"
+resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
+`,
+    );
+    await scaleRecorder(0);
+    await waitFor('the recorder pod to go', async () => (await recorderPods(false)).length === 0);
+    recorderPod = '';
+    const name = await launchDetached(target(), task, 'whiledown');
+    // The JobSet controller ends it; nobody records it.
+    await waitForTerminalJobSet(cluster, namespace, name);
+    const before = (await cluster.custom.getNamespacedCustomObject({
+      ...JOBSET,
+      namespace,
+      name,
+    })) as { status?: { conditions?: { type: string }[] } };
+    assert.ok(!(before.status?.conditions ?? []).some((c) => c.type === 'KonduktorResult'));
+    await scaleRecorder(1);
+    await recorderStarted();
+    await recorded(name, 'SUCCEEDED');
+    // Recorded: the pods may go now.
+    await deleteJobPods(cluster, namespace, name);
+    const result = await runCli(['result', name, '--timeout', '60s', ...target().flags], target());
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(JSON.parse(result.stdout), { ended: 'while the recorder was down' });
   });
 
   it("the recorder's ServiceAccount can do what recording needs, and cannot read Secrets", async () => {
