@@ -334,6 +334,11 @@ export function buildJobSet(spec: TaskSpec, options: JobSetOptions): JobSetManif
               completions: spec.numNodes,
               completionMode: 'Indexed',
               backoffLimit: 0,
+              // Otherwise the Job controller counts a pod deleted before the kubelet posted its
+              // phase as failed: one deleted the instant it ended (a cleanup, the recorder's
+              // user) made the JobSet fail although it succeeded. With `Failed` it waits for
+              // the deleted pod's terminal phase (Kubernetes ≥ 1.29; GA in 1.34).
+              podReplacementPolicy: 'Failed',
               template: { metadata: { labels: ownLabels }, spec: podSpec },
             },
           },
