@@ -78,21 +78,42 @@ export class JobNotFoundError extends KonduktorError {
    * this many seconds after it ended, its result with it.
    */
   declare readonly expiredAfterSeconds?: number;
+  /**
+   * Set when the job may have expired, and this is the time to live configured here (seconds):
+   * the name is one konduktor makes, on a backend whose finished jobs are deleted after it, but
+   * this konduktor home did not launch it (another machine may have), so whether it existed is
+   * unknown.
+   */
+  declare readonly mayHaveExpiredAfterSeconds?: number;
 
+  /**
+   * @param jobName the name asked for
+   * @param where the backend's description, e.g. `the kubernetes backend (context c, namespace n)`
+   * @param suggestions existing job names close to it
+   * @param expiredAfterSeconds see {@link JobNotFoundError.expiredAfterSeconds}
+   * @param mayHaveExpiredAfterSeconds see {@link JobNotFoundError.mayHaveExpiredAfterSeconds}
+   */
   constructor(
     jobName: string,
     where: string,
     suggestions: readonly string[] = [],
     expiredAfterSeconds?: number,
+    mayHaveExpiredAfterSeconds?: number,
   ) {
     const hint =
       suggestions.length > 0
         ? `; did you mean ${suggestions.join(', ')}?`
         : '; list jobs with `konduktor status`';
+    const maybe =
+      mayHaveExpiredAfterSeconds === undefined
+        ? ''
+        : `. If it was launched from another machine, it may have expired: finished jobs are ` +
+          `deleted with their result after their time to live (kubernetes.ttl in config.yaml; ` +
+          `${mayHaveExpiredAfterSeconds} s here, the launcher's setting applies)`;
     super(
       'JOB_NOT_FOUND',
       expiredAfterSeconds === undefined
-        ? `no job named ${JSON.stringify(jobName)} on ${where}${hint}`
+        ? `no job named ${JSON.stringify(jobName)} on ${where}${hint}${maybe}`
         : `job ${JSON.stringify(jobName)} has expired on ${where}: finished jobs are deleted ` +
             `${expiredAfterSeconds} s after they end (kubernetes.ttl in config.yaml), and its result with it`,
     );
@@ -101,6 +122,11 @@ export class JobNotFoundError extends KonduktorError {
     if (expiredAfterSeconds !== undefined)
       Object.defineProperty(this, 'expiredAfterSeconds', {
         value: expiredAfterSeconds,
+        enumerable: true,
+      });
+    if (mayHaveExpiredAfterSeconds !== undefined)
+      Object.defineProperty(this, 'mayHaveExpiredAfterSeconds', {
+        value: mayHaveExpiredAfterSeconds,
         enumerable: true,
       });
   }

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli, startCli, writeTask } from '../support/cli.js';
+import { runCli, writeTask } from '../support/cli.js';
 import { type Cluster, kubeconfigPath, withNamespace, WORKLOAD_IMAGE } from './cluster.js';
-import { deleteRank0WhenItEnds, launchDetached, statusOf } from './durable.js';
+import { deleteRank0WhenItEnds, launchDetached, statusOf, withRecorder } from './durable.js';
 
 void describe('durable outcome without a watching client', () => {
   let cluster: Cluster;
@@ -37,14 +37,7 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
   const target = () => ({ home, env: env(), flags: flags() });
 
   it('with the recorder running: result gives the value after rank 0 was deleted', async () => {
-    // The recorder runs on Kubernetes only: it takes no --backend.
-    const recorder = startCli(['recorder', '--namespace', namespace], {
-      home,
-      env: env(),
-      timeoutMs: 600_000,
-    });
-    try {
-      await recorder.waitFor('stderr', /recording outcomes/);
+    await withRecorder({ home, env: env() }, namespace, async (recorder) => {
       const name = await launchDetached(target(), task, 'durable');
       const watching = deleteRank0WhenItEnds(cluster, namespace, name);
       await watching;
@@ -57,11 +50,7 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
       assert.deepEqual(JSON.parse(result.stdout), { durable: 42 });
       assert.equal(await statusOf(target(), name), 'SUCCEEDED');
       await recorder.waitFor('stdout', new RegExp(`${name} SUCCEEDED`));
-    } finally {
-      recorder.child.kill('SIGTERM');
-      const done = await recorder.done;
-      assert.equal(done.code, 0, done.stderr);
-    }
+    });
   });
 
   it('without a recorder: result and status agree that the value was lost', async () => {
@@ -73,18 +62,21 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     });
     const status = await statusOf(target(), name);
     // Whatever the race gave, status agrees with result. Usually nobody read the pod in time:
-    // konduktor finds the success without a result, or the Job controller counted the pod deleted
-    // before its phase said Succeeded as failed (the JobSet then fails). The terminating pod may
-    // also still be readable when `result` looks (its deletion waits for the Job controller).
+    // konduktor finds the success without a result (the Job controller waits for the deleted
+    // pod's phase, `podReplacementPolicy: Failed`, so the JobSet completes rather than fails).
+    // The terminating pod may also still be readable when `result` looks (its deletion waits for
+    // the Job controller).
     if (result.code === 0) {
       assert.deepEqual(JSON.parse(result.stdout), { durable: 42 });
       assert.equal(status, 'SUCCEEDED');
     } else {
       assert.equal(result.code, 1, result.stderr);
       assert.equal(status, 'FAILED');
-      if (/deleted before any konduktor process/.test(result.stderr))
-        assert.match(result.stderr, /konduktor recorder/);
-      else assert.match(result.stderr, /job failures/);
+      assert.match(
+        result.stderr,
+        /succeeded, but its rank 0 pod was deleted before any konduktor process/,
+      );
+      assert.match(result.stderr, /konduktor recorder/);
     }
   });
 });

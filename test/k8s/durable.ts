@@ -3,7 +3,7 @@
 // with no konduktor client running in between.
 import assert from 'node:assert/strict';
 import * as k8s from '@kubernetes/client-node';
-import { runCli } from '../support/cli.js';
+import { type RunningCli, runCli, startCli } from '../support/cli.js';
 import type { Cluster } from './cluster.js';
 
 /** Where and as whom the CLI runs: its home, its environment, its target flags. */
@@ -75,4 +75,29 @@ export async function statusOf(target: CliTarget, name: string): Promise<string>
   assert.equal(status.code, 0, status.stderr);
   const jobs = JSON.parse(status.stdout) as { name: string; status: string }[];
   return jobs.find((j) => j.name === name)?.status ?? 'absent';
+}
+
+/**
+ * Runs `fn` while `konduktor recorder --namespace NAMESPACE` runs (as a process beside the
+ * cluster, started once it says it records), then stops it with SIGTERM and checks it exits 0.
+ */
+export async function withRecorder<T>(
+  target: Omit<CliTarget, 'flags'>,
+  namespace: string,
+  fn: (recorder: RunningCli) => Promise<T>,
+): Promise<T> {
+  // The recorder runs on Kubernetes only: it takes no --backend.
+  const recorder = startCli(['recorder', '--namespace', namespace], {
+    home: target.home,
+    env: target.env,
+    timeoutMs: 600_000,
+  });
+  try {
+    await recorder.waitFor('stderr', /recording outcomes/);
+    return await fn(recorder);
+  } finally {
+    recorder.child.kill('SIGTERM');
+    const done = await recorder.done;
+    assert.equal(done.code, 0, done.stderr);
+  }
 }

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { readUserConfig } from '../../src/config.js';
 import { ConfigError, JobNotFoundError } from '../../src/errors.js';
+import * as k8s from '@kubernetes/client-node';
+import { JobSetApi } from '../../src/backends/kubernetes/api.js';
 import { DEFAULT_TTL_SECONDS, LaunchLog } from '../../src/backends/kubernetes/expiry.js';
 
 void describe('kubernetes time to live', () => {
@@ -35,6 +37,38 @@ void describe('kubernetes time to live', () => {
     assert.equal(new JobNotFoundError('x', 'here').expiredAfterSeconds, undefined);
     assert.equal(error.code, 'JOB_NOT_FOUND');
     assert.match(error.message, /has expired.*30 s after they end \(kubernetes\.ttl/);
+  });
+
+  it('not found on Kubernetes: a konduktor-made name launched elsewhere may have expired', async () => {
+    // A real client of an API that cannot answer: the close-name suggestions come back empty.
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1', skipTLSVerify: true }],
+      users: [{ name: 'u', token: 't' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const launched = new LaunchLog(dir, 'https://127.0.0.1:1', 'ns');
+    launched.record('mine-0a1b', 45);
+    const api = new JobSetApi(kc, 'ns', launched, 30);
+    for (const name of ['train-0a1b', 'sweep-trial-3-beef', 'x-0000']) {
+      const error = await api.notFound(name);
+      assert.equal(error.mayHaveExpiredAfterSeconds, 30, name);
+      assert.equal(error.expiredAfterSeconds, undefined, name);
+      assert.match(error.message, /^no job named .*may have expired.*kubernetes\.ttl.*30 s here/);
+    }
+    for (const name of ['train', 'train-0a1bc', 'train-0a1g', 'Train-0a1b', '0a1b']) {
+      const error = await api.notFound(name);
+      assert.equal(error.mayHaveExpiredAfterSeconds, undefined, name);
+      assert.doesNotMatch(error.message, /expired/, name);
+    }
+    // Launched from this home: it has expired, with the time to live it was launched with.
+    const mine = await api.notFound('mine-0a1b');
+    assert.equal(mine.expiredAfterSeconds, 45);
+    assert.match(mine.message, /has expired.*45 s after they end/);
+    // The default time to live when none is configured.
+    const byDefault = await new JobSetApi(kc, 'ns').notFound('train-0a1b');
+    assert.equal(byDefault.mayHaveExpiredAfterSeconds, DEFAULT_TTL_SECONDS);
   });
 
   it('reads kubernetes.ttl as a duration and refuses anything else', () => {

@@ -8,11 +8,20 @@
 import * as k8s from '@kubernetes/client-node';
 import { BackendError, isKonduktorError, JobNotFoundError } from '../../errors.js';
 import { suggestNames } from '../../diagnostics/suggest.js';
+import { JOB_NAME_SUFFIX_LENGTH } from '../../task/naming.js';
 import { apiMessage, mergePatch, statusOf } from './client.js';
-import type { LaunchLog } from './expiry.js';
+import { DEFAULT_TTL_SECONDS, type LaunchLog } from './expiry.js';
 import { JOBSET_API, LABELS, type JobSetManifest } from './manifests.js';
 import { ORIGINAL_MANAGED_LABEL } from './original-condition.js';
 import type { JobSetObject, PodObject } from './types.js';
+
+/**
+ * A name of the form konduktor gives jobs: a task name, `-`, 4 hex digits (`task/naming.ts`).
+ * The original's names (`<task>-<4 hex>` too) match as well.
+ */
+const JOB_NAME_FORM = new RegExp(
+  `^[a-z](?:[a-z0-9-]*[a-z0-9])?-[0-9a-f]{${JOB_NAME_SUFFIX_LENGTH}}$`,
+);
 
 /** How many JobSets created by this process {@link JobSetApi.takeCreated} keeps at most. */
 const MAX_CREATED_KEPT = 1024;
@@ -33,7 +42,22 @@ export class JobSetApi {
    */
   readonly #created = new Map<string, { jobSet: JobSetObject; createdBy: number }>();
 
-  constructor(kc: k8s.KubeConfig, namespace: string, launched?: LaunchLog) {
+  /** Seconds a finished job is kept (`kubernetes.ttl` of this process), for messages. */
+  readonly ttlSeconds: number;
+
+  /**
+   * @param kc the kubeconfig, its context current
+   * @param namespace the namespace
+   * @param launched the jobs launched from this konduktor home
+   * @param ttlSeconds `kubernetes.ttl` in seconds
+   */
+  constructor(
+    kc: k8s.KubeConfig,
+    namespace: string,
+    launched?: LaunchLog,
+    ttlSeconds: number = DEFAULT_TTL_SECONDS,
+  ) {
+    this.ttlSeconds = ttlSeconds;
     this.launched = launched;
     this.kc = kc;
     this.namespace = namespace;
@@ -97,7 +121,16 @@ export class JobSetApi {
     const ttl = this.launched?.ttlOf(name);
     if (ttl !== undefined) return new JobNotFoundError(name, this.description, [], ttl);
     const names = await this.names().catch(() => []);
-    return new JobNotFoundError(name, this.description, suggestNames(name, names));
+    // Launched elsewhere, it may have expired: nothing is left on the cluster to tell, so a name
+    // of the form konduktor makes gets the hint, with the time to live configured here.
+    const mayHaveExpired = JOB_NAME_FORM.test(name) ? this.ttlSeconds : undefined;
+    return new JobNotFoundError(
+      name,
+      this.description,
+      suggestNames(name, names),
+      undefined,
+      mayHaveExpired,
+    );
   }
 
   /**

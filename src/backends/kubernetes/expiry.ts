@@ -1,7 +1,7 @@
 /**
  * Time to live: a finished job's JobSet is deleted by the JobSet controller
  * `spec.ttlSecondsAfterFinished` after it turns Completed or Failed (`kubernetes.ttl`, default 7
- * days as the original). The cluster then keeps nothing of the job, so this konduktor home
+ * days as the original), and one konduktor ended itself by konduktor ({@link selfEndedExpiry}). The cluster then keeps nothing of the job, so this konduktor home
  * remembers which jobs it launched: asked later for a job it launched and the cluster no longer
  * has, konduktor says the job expired instead of "not found".
  * @module
@@ -9,6 +9,29 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONDITION_TYPE, readRecord } from './condition.js';
+import { LABELS } from './manifests.js';
+import type { JobSetObject } from './types.js';
+
+/**
+ * When the time to live of a job konduktor ended itself runs out (milliseconds since the epoch),
+ * else `undefined`. A cancelled job and one whose image cannot be pulled are suspended with their
+ * outcome recorded and never turn Completed or Failed, so the JobSet controller, which counts
+ * `ttlSecondsAfterFinished` from those, would keep them for ever: konduktor deletes them itself
+ * that long after the recorded end (`JobStatusReader`, the recorder). A JobSet that turned
+ * terminal is the JobSet controller's to delete.
+ */
+export function selfEndedExpiry(js: JobSetObject): number | undefined {
+  const ttl = js.spec?.ttlSecondsAfterFinished;
+  if (js.metadata.labels?.[LABELS.managed] !== 'true' || typeof ttl !== 'number') return undefined;
+  if (js.status?.terminalState !== undefined || js.spec?.suspend !== true) return undefined;
+  const record = readRecord(js);
+  if (record === undefined) return undefined;
+  const written = js.status?.conditions?.find((c) => c.type === CONDITION_TYPE)?.lastTransitionTime;
+  const ended = record.endedAt ?? (written === undefined ? undefined : new Date(written));
+  if (ended === undefined || Number.isNaN(ended.getTime())) return undefined;
+  return ended.getTime() + ttl * 1000;
+}
 
 /** The default time to live of a finished job, in seconds: 7 days, as the original. */
 export const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;

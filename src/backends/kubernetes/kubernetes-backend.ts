@@ -221,7 +221,7 @@ export const KubernetesBackend = {
         : new (await import('./shipping/storage.js')).S3ArchiveStore(options.storage);
     const launched = new LaunchLog(options.home, kc.getCurrentCluster()?.server ?? '', namespace);
     const backend = new KubernetesBackendImpl(
-      new JobSetApi(kc, namespace, launched),
+      new JobSetApi(kc, namespace, launched, options.ttlSeconds),
       archives,
       options.ttlSeconds,
     );

@@ -11,7 +11,8 @@
  * @module
  */
 import { type Backend, isTerminal, type JobInfo } from '../backend.js';
-import { BackendError } from '../../errors.js';
+import { BackendError, JobNotFoundError } from '../../errors.js';
+import { selfEndedExpiry } from './expiry.js';
 import { isKubernetesBackend } from './kubernetes-backend.js';
 
 /** Options of {@link runRecorder}. */
@@ -22,7 +23,12 @@ export interface RecorderOptions {
   readonly onRecorded?: (info: JobInfo) => void;
   /** Called when evaluating a job failed (an API error); the next event of that job retries. */
   readonly onError?: (job: string, error: unknown) => void;
+  /** Called when this recorder deleted a job konduktor ended itself, its time to live over. */
+  readonly onExpired?: (job: string) => void;
 }
+
+/** setTimeout's longest delay (about 24.8 days); a later expiry is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Records the outcome of every job of the backend's namespace as soon as it ends, until
@@ -64,11 +70,48 @@ export async function runRecorder(backend: Backend, options: RecorderOptions): P
       });
   };
 
+  /** Timers of the jobs konduktor ended itself, to delete them when their time to live is over. */
+  const expiries = new Map<string, NodeJS.Timeout>();
+  /**
+   * A cancelled or pull-failed job never turns Completed or Failed, so the JobSet controller never
+   * deletes it (`selfEndedExpiry`): the recorder does, when its time to live is over, through
+   * `get`, which deletes a job that is due.
+   */
+  const scheduleExpiry = (job: string): void => {
+    const js = informers.jobset(job);
+    const at = js === undefined ? undefined : selfEndedExpiry(js);
+    const timer = expiries.get(job);
+    if (at === undefined) {
+      clearTimeout(timer);
+      expiries.delete(job);
+      return;
+    }
+    if (timer !== undefined) return;
+    const expire = (): void => {
+      expiries.delete(job);
+      if (signal.aborted) return;
+      if (Date.now() < at) {
+        scheduleExpiry(job);
+        return;
+      }
+      backend.get(job).then(
+        () => undefined,
+        (error: unknown) => {
+          // Deleted now (expired), or by someone else meanwhile.
+          if (!(error instanceof JobNotFoundError)) options.onError?.(job, error);
+          else if (error.expiredAfterSeconds !== undefined) options.onExpired?.(job);
+        },
+      );
+    };
+    expiries.set(job, setTimeout(expire, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS)));
+  };
+
   const onChange = (job: string | undefined): void => {
     if (signal.aborted) return;
     const names =
       job === undefined ? informers.jobsets().map((js) => js.metadata.name ?? '') : [job];
     for (const name of names) {
+      scheduleExpiry(name);
       // Not (or no longer) a JobSet: nothing to record on.
       if (informers.jobset(name) === undefined) {
         reported.delete(name);
@@ -99,5 +142,6 @@ export async function runRecorder(backend: Backend, options: RecorderOptions): P
     throw error;
   } finally {
     unsubscribe();
+    for (const timer of expiries.values()) clearTimeout(timer);
   }
 }

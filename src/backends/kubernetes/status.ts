@@ -10,6 +10,7 @@ import { waitUntilTerminal } from '../shared/wait.js';
 import type { JobSetApi } from './api.js';
 import { readRecord } from './condition.js';
 import type { BackendInformers } from './informer-registry.js';
+import { selfEndedExpiry } from './expiry.js';
 import { infoOf, submittedAt } from './job-info.js';
 import { LABELS } from './manifests.js';
 import type { JobRecorder } from './recording.js';
@@ -42,9 +43,27 @@ export class JobStatusReader {
     return this.#api.podsOfJob(name);
   }
 
-  /** A job's info, recording its end first when it has ended unrecorded. */
+  /**
+   * Deletes a job konduktor ended itself once its time to live has run out (`selfEndedExpiry`):
+   * from then on it reads as expired, as a job the JobSet controller deleted does.
+   * @throws {JobNotFoundError} (expired) when it was due.
+   */
+  async #expireIfDue(js: JobSetObject): Promise<void> {
+    const at = selfEndedExpiry(js);
+    if (at === undefined || Date.now() < at) return;
+    const name = js.metadata.name ?? '';
+    // Without the right to delete, it stays on the cluster, but reads as expired all the same.
+    await this.#api.delete(name).catch(() => undefined);
+    throw new JobNotFoundError(name, this.#api.description, [], js.spec?.ttlSecondsAfterFinished);
+  }
+
+  /**
+   * A job's info, recording its end first when it has ended unrecorded.
+   * @throws {JobNotFoundError} when there is no such job, or it expired (then it is deleted).
+   */
   async get(name: string): Promise<JobInfo> {
     const js = await this.jobSet(name);
+    await this.#expireIfDue(js);
     // A record with times says all; an older one needs the pods for the times.
     const pods = readRecord(js)?.endedAt === undefined ? await this.pods(name) : [];
     return this.#recorder.evaluate(js, pods);
@@ -52,7 +71,16 @@ export class JobStatusReader {
 
   /** Jobs, newest first (by konduktor's submission time, then name). */
   async list(options: { readonly limit?: number } = {}): Promise<JobInfo[]> {
-    const jobsets = await this.#api.jobSets();
+    const jobsets = [];
+    for (const js of await this.#api.jobSets()) {
+      try {
+        await this.#expireIfDue(js);
+        jobsets.push(js);
+      } catch (err) {
+        // Expired: deleted now, and no longer listed.
+        if (!(err instanceof JobNotFoundError)) throw err;
+      }
+    }
     jobsets.sort(
       (a, b) =>
         submittedAt(b).getTime() - submittedAt(a).getTime() ||
@@ -87,6 +115,7 @@ export class JobStatusReader {
           }
           // A job that already ended (condition recorded) resolves without waiting for the informers.
           const first = await this.#api.jobSet(name);
+          await this.#expireIfDue(first);
           const recorded = readRecord(first);
           if (recorded !== undefined) {
             const pods = recorded.endedAt === undefined ? await this.pods(name) : [];
@@ -106,6 +135,7 @@ export class JobStatusReader {
             (created !== undefined && informers.awaitsJobSet(name, created.createdBy)
               ? created.jobSet
               : await this.#api.jobSet(name));
+          await this.#expireIfDue(js);
           return this.#recorder.evaluate(js, informers.pods(name));
         },
         retryAfter: (err) => {

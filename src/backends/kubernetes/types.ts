@@ -32,6 +32,8 @@ export interface JobSetObject {
   readonly metadata: MetaObject;
   readonly spec?: {
     readonly suspend?: boolean;
+    /** Seconds the JobSet controller keeps it after it turns Completed or Failed. */
+    readonly ttlSecondsAfterFinished?: number;
     readonly failurePolicy?: { readonly maxRestarts?: number };
     readonly replicatedJobs?: readonly {
       readonly name?: string;

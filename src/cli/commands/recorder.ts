@@ -1,7 +1,8 @@
 /**
  * `konduktor recorder`: records every Kubernetes job's outcome in a namespace as soon as it ends,
  * until SIGTERM or Ctrl+C (`src/backends/kubernetes/recorder.ts`). Prints one line per recorded
- * job on stdout (`NAME STATUS`), errors on stderr.
+ * job on stdout (`NAME STATUS`), and `NAME EXPIRED` per job it deleted when its time to live was
+ * over (one konduktor ended itself); errors on stderr.
  * @module
  */
 import { type ExitCode, ExitCodes } from '../exit-codes.js';
@@ -25,6 +26,9 @@ export async function runRecorderCommand(options: OptionsOf<'recorder'>): Promis
       signal: interrupt.signal,
       onRecorded: (job) => {
         out(`${job.name} ${job.status}`);
+      },
+      onExpired: (job) => {
+        out(`${job} EXPIRED`);
       },
       onError: (job, error) => {
         info(`konduktor recorder: ${job}: ${formatError(error)}`);
