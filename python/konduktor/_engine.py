@@ -23,7 +23,7 @@ from typing import Any, Deque, Dict, Iterator, List, Optional
 from .errors import BackendError, KonduktorError, from_wire
 
 #: The protocol this package speaks; ``konduktor rpc`` answers ``hello`` with its own.
-PROTOCOL = 1
+PROTOCOL = 2
 
 #: How long the engine may take to start and answer ``hello``, in seconds (a loaded machine).
 START_TIMEOUT_S = 120.0

@@ -150,11 +150,16 @@ class Job(str):
         this package (and the errors' fields)::
 
             {"name": "trial-3f2a", "backend": "local", "status": "SUCCEEDED", "num_nodes": 1,
-             "resources": "1x(1CPU, 2GiB)", "attempt": 0,
+             "resources": {"cpus": 1, "memory": 2}, "attempt": 0,
              "submitted_at": "2026-01-01T00:00:00.000Z", "started_at": ..., "ended_at": ...,
              "reason": ..., "outcome": {"kind": "value", "attempt": 0, "text": "..."}}
 
-        ``status``: as :meth:`status`. ``attempt``: the current (or final) 0-based attempt.
+        ``status``: as :meth:`status`. ``resources``: what *each* node asked for (``num_nodes``
+        says how many): ``cpus`` (CPUs, a float or int, ``0.5`` = 500m), ``memory`` (GiB) and
+        ``accelerators`` (``{"name": "H100", "count": 2}``: that many per node); a key is absent
+        when the task set none and the backend applies no default (the local backend counts 1 CPU
+        and 1 GiB; Kubernetes sets none), ``accelerators`` when none were asked for.
+        ``attempt``: the current (or final) 0-based attempt.
         Times are ISO 8601 UTC strings; ``started_at``, ``ended_at``, ``reason`` (why the job is
         in its state) and ``outcome`` are absent until they apply. ``outcome`` (once the job
         ended) has ``kind`` (``"value"``, ``"no_result"``, ``"malformed"``, ``"too_large"``,

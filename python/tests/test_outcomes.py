@@ -83,6 +83,36 @@ def test_info_has_snake_case_keys_at_every_depth():
     assert value.info()["outcome"] == {"kind": "value", "attempt": 0, "text": '{"camelCase": 1}'}
 
 
+def test_info_resources_are_per_node_numbers_not_a_summary_text(tmp_path):
+    # The local backend's defaults (1 CPU, 1 GiB) count for what the task leaves out; what it
+    # sets comes back as given, per node, whatever num_nodes is.
+    default = launched("res-default", "true")
+    assert default.info()["resources"] == {"cpus": 1, "memory": 1}
+    task = konduktor.Task(name="res-fraction", run="true", num_nodes=2)
+    task.set_resources(konduktor.Resources(cpus=0.5, memory=0.25))
+    job = konduktor.launch(task, detach_run=True)
+    info = job.info()
+    assert (info["num_nodes"], info["resources"]) == (2, {"cpus": 0.5, "memory": 0.25})
+    assert isinstance(info["resources"]["cpus"], float)
+    # Accelerators as a name and a count per node (a private home with two GPUs to give).
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.yaml").write_text("local:\n  capacity: { cpus: 4, memory: 8, gpus: [0, 1] }\n")
+    proc = run_python(
+        """
+        import json, konduktor
+        task = konduktor.Task(name="res-gpu", run="true")
+        task.set_resources(konduktor.Resources(cpus=2, accelerators="H100:2"))
+        job = konduktor.launch(task, detach_run=True)
+        print(json.dumps(job.info()["resources"]))
+        job.wait(timeout=120)
+        """,
+        env={"KONDUKTOR_HOME": str(home)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"cpus": 2, "memory": 1, "accelerators": {"name": "H100", "count": 2}}
+
+
 def test_a_timeout_on_a_queued_job_says_what_it_waits_for(tmp_path):
     # A private home whose capacity holds one 1-CPU job: the second one queues.
     home = tmp_path / "home"

@@ -74,7 +74,7 @@ describe('konduktor rpc', () => {
     const rpc = new Rpc(ctx.home);
     const go = join(ctx.dir, 'go');
     assert.deepEqual((await rpc.call(1, 'hello')).value, {
-      protocol: 1,
+      protocol: 2,
       pid: rpc.child.pid,
     });
     const slow = await rpc.call(2, 'launch', {
@@ -149,6 +149,8 @@ describe('konduktor rpc', () => {
     assert.equal(cancelled.error?.code, 'INTERRUPTED');
     const info = await rpc.call(4, 'get', { job });
     assert.match((info.value as { status: string }).status, /^(PENDING|RUNNING)$/);
+    // JobInfo's own shape: per node, the local defaults for what the task left out.
+    assert.deepEqual((info.value as { resources: unknown }).resources, { cpus: 1, memory: 1 });
 
     const timedOut = await rpc.call(5, 'wait', { job, timeout: '200ms' });
     assert.equal(timedOut.error?.name, 'ResultTimeoutError');

@@ -24,7 +24,10 @@ def test_one_job_launched_and_its_result_awaited_on_kubernetes(capfd):
     assert job.wait(timeout=600) == "succeeded"
     assert "training" in capfd.readouterr().err
     assert isinstance(job, str) and job.startswith("sweep-trial-0-")
-    assert job.info()["backend"] == "kubernetes"
+    info = job.info()
+    assert info["backend"] == "kubernetes"
+    # Per node, as the task asked: Kubernetes adds no default (the same shape as locally).
+    assert info["resources"] == {"cpus": 0.1, "memory": 0.1}
 
 
 def test_a_failed_job_on_kubernetes_raises_job_failed_error_with_its_fields():

@@ -13,7 +13,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Backend } from '../../backends/backend.js';
-import { formatResources } from '../../backends/resources.js';
 import { JobFailedError, TaskValidationError, UsageError } from '../../errors.js';
 import { asKonduktorError, isKonduktorError } from '../../errors.js';
 import { Job } from '../../job/job.js';
@@ -27,7 +26,8 @@ import { currentEnv } from '../io.js';
 import { resolveTarget, type Target, type TargetWords } from '../target.js';
 
 /** The protocol version; the Python package refuses an engine that speaks another. */
-export const RPC_PROTOCOL = 1;
+// 2: `get` gives `resources` as `JobInfo` has them (per node, structured), no longer the text.
+export const RPC_PROTOCOL = 2;
 
 type Params = Readonly<Record<string, unknown>>;
 
@@ -172,11 +172,8 @@ async function handle(
   const job = new Job(name, backend);
   jobOf(job);
   switch (op) {
-    case 'get': {
-      // The resources as their summary text, as the Python package has always read them.
-      const info = await job.info();
-      return { ...info, resources: formatResources(info.numNodes, info.resources) };
-    }
+    case 'get':
+      return job.info();
     case 'wait':
       return job.wait({ signal, ...timeoutOf(params) });
     case 'result':
