@@ -10,6 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { LocalBackend } from '../../src/backends/local/local-backend.js';
 import { Job } from '../../src/job/job.js';
 import { ROOT, runCli, startCli, tempHome, writeTask } from '../support/cli.js';
+import { waitFor } from '../support/common.js';
+import { watchesPath } from '../support/processes.js';
 
 /**
  * Rank 0 writes steps 0-2 a second apart (each with its write time), then malformed lines, then
@@ -88,9 +90,17 @@ describe('konduktor metrics', () => {
   after(ctx.cleanup);
 
   it('shows each line within 2 s of its write while the job runs (-f --json)', async () => {
-    follower = startCli(['metrics', name, '-f', '--json'], { home: ctx.home });
-    // The follower is reading (an empty file so far) before the job writes anything.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const started = startCli(['metrics', name, '-f', '--json'], { home: ctx.home });
+    follower = started;
+    // The follower has read the (still missing) file and listens for it before the job writes
+    // anything: seen in its watches, however long it takes to start on a loaded machine.
+    const output = join(ctx.home, 'jobs', name, 'attempt-0', 'rank-0', 'output');
+    await waitFor(
+      'the follower to listen for the metrics file',
+      () => started.child.pid !== undefined && watchesPath(started.child.pid, output),
+      60_000,
+      50,
+    );
     writeFileSync(go, '');
     for (const step of [0, 1, 2]) {
       await follower.waitFor('stdout', new RegExp(`"step":${step},`), 60_000);

@@ -1,7 +1,7 @@
 /**
  * Process facts for tests, read from /proc and from the local store.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -47,5 +47,33 @@ export function recordedAgent(
       { pid: number; start: string } | undefined;
   } finally {
     db.close();
+  }
+}
+
+/**
+ * True when process `pid` holds an inotify watch (an `fs.watch`) on the file or directory at
+ * `path`: read from its /proc fdinfo, so a test can see that a follower is listening instead of
+ * assuming it is after a pause.
+ */
+export function watchesPath(pid: number, path: string): boolean {
+  let inode: string;
+  try {
+    inode = statSync(path).ino.toString(16);
+  } catch {
+    return false;
+  }
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') return false;
+        return readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+          .split('\n')
+          .some((line) => line.startsWith('inotify ') && line.includes(` ino:${inode} `));
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
   }
 }

@@ -3,7 +3,8 @@
  * attempts that come after it), or one chosen attempt's.
  * @module
  */
-import { watch } from 'node:fs';
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { isTerminal, type JobStatus } from '../backend.js';
 import { jobPaths } from './protocol.js';
@@ -87,6 +88,30 @@ export async function* followLog(options: FollowLogOptions): AsyncGenerator<stri
 }
 
 /**
+ * Watches the file at `path` for changes, or, while it does not exist yet, its directory for the
+ * file's creation (a job's first metric line or log line is then seen at once, not at the next
+ * fallback tick). Undefined when neither can be watched: the caller's timer covers it.
+ */
+function watchFile(path: string, onChange: () => void): FSWatcher | undefined {
+  const name = basename(path);
+  for (const [target, wanted] of [
+    [path, undefined],
+    [dirname(path), name],
+  ] as const) {
+    try {
+      const watcher = watch(target, (_event, changed) => {
+        if (wanted === undefined || changed === null || changed === wanted) onChange();
+      });
+      watcher.on('error', () => undefined);
+      return watcher;
+    } catch {
+      // Not there (yet): try the directory, then leave it to the timer and the job's events.
+    }
+  }
+  return undefined;
+}
+
+/**
  * Resolves when the file at `path` changes, the job records a change, or a short fallback timer
  * runs out; rejects with `options.signal`'s reason when it aborts.
  */
@@ -95,7 +120,6 @@ export function waitForChange(
   options: Pick<FollowLogOptions, 'subscribe' | 'signal'>,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    let watcher: ReturnType<typeof watch> | undefined;
     const cleanup = (): void => {
       clearTimeout(timer);
       watcher?.close();
@@ -112,12 +136,7 @@ export function waitForChange(
     };
     const timer = setTimeout(done, FOLLOW_INTERVAL_MS);
     const unsubscribe = options.subscribe(done);
-    try {
-      watcher = watch(path, done);
-      watcher.on('error', () => undefined);
-    } catch {
-      // Not created yet: the timer and the job events cover it.
-    }
+    const watcher = watchFile(path, done);
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
