@@ -13,6 +13,7 @@ import time
 import pytest
 
 import konduktor
+from konduktor._engine import PROTOCOL
 from conftest import run_python, wait_for_file, write_result
 
 
@@ -102,14 +103,15 @@ def konduktor_jobs(prefix):
     return [konduktor.Job(n) for n in names]
 
 
-# A command that answers hello, then stops reading its requests before it says why and exits: the
-# next request's write fails (EPIPE) while the command still runs, before its exit and last words.
+# A command that answers hello (in this package's protocol), then stops reading its requests before
+# it says why and exits: the next request's write fails (EPIPE) while the command still runs,
+# before its exit and last words.
 _STOPS_READING = textwrap.dedent(
-    """
+    f"""
     import os, sys, time
     sys.stdin.readline()
     os.close(0)
-    print('{"id": 1, "ok": true, "value": {"protocol": 1}}', flush=True)
+    print('{{"id": 1, "ok": true, "value": {{"protocol": {PROTOCOL}}}}}', flush=True)
     time.sleep(0.5)
     sys.stderr.write("out of order\\n")
     sys.exit(3)
