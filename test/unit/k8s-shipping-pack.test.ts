@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   mkdirSync,
@@ -17,7 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { packCode } from '../../src/backends/kubernetes/shipping/pack.js';
+import { CodeShipping } from '../../src/backends/kubernetes/shipping/index.js';
 import { writeSweepFiles } from '../../src/sweep/files.js';
 import { parseSweepYaml } from '../../src/sweep/load.js';
 import type { TaskSpec } from '../../src/task/types.js';
@@ -32,6 +33,28 @@ const spec = (workdir: string | undefined, fileMounts: Record<string, string> = 
   ...(workdir === undefined ? {} : { workdir }),
 });
 
+/**
+ * What `prepare` ships for a task without a bucket (the Secret channel): the archive, its hash and
+ * file count as the summary gives them, whether a workdir goes. A new {@link CodeShipping} each
+ * time, with a home of its own: nothing is reused from an earlier pack.
+ */
+async function packCode(
+  task: TaskSpec,
+): Promise<{ archive: Buffer; sha256: string; files: number; workdir: boolean } | undefined> {
+  const home = mkdtempSync(join(tmpdir(), 'konduktor-pack-home-'));
+  try {
+    const plan = await new CodeShipping({ home }).prepare(task);
+    if (plan === undefined) return undefined;
+    const archive = Buffer.from(plan.data['code.tar.gz'] ?? '', 'base64');
+    const sha256 = /sha256 ([0-9a-f]{64})/.exec(plan.summary)?.[1] ?? '';
+    assert.equal(createHash('sha256').update(archive).digest('hex'), sha256, plan.summary);
+    const files = Number(/gzip tar of (\d+) files?/.exec(plan.summary)?.[1]);
+    return { archive, sha256, files, workdir: plan.workdir };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
 function listing(archive: Buffer): string[] {
   const tar = spawnSync('tar', ['-tzvf', '-'], { input: archive, encoding: 'utf8' });
   assert.equal(tar.status, 0, tar.stderr);
@@ -41,7 +64,7 @@ function listing(archive: Buffer): string[] {
     .map((line) => line.split(/\s+/).slice(5).join(' '));
 }
 
-describe('packCode', () => {
+describe('packing the code a task ships', () => {
   const dir = mkdtempSync(join(tmpdir(), 'konduktor-pack-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const write = (path: string, text: string) => {
@@ -85,7 +108,6 @@ describe('packCode', () => {
       'mounts.list',
     ]);
     assert.equal(code.workdir, true);
-    assert.equal(code.mounts, 1);
     assert.equal(code.files, 8);
     const list = spawnSync('tar', ['-xzOf', '-', 'mounts.list'], { input: code.archive });
     assert.equal(list.stdout.toString(), '0\0~/m.txt\0');

@@ -41,11 +41,12 @@ import { CONTAINER_NAME } from './manifests.js';
 import { JobRecorder } from './recording.js';
 import { JobStatusReader } from './status.js';
 import type { StorageConfig } from '../../config.js';
+import { CodeShipping } from './shipping/index.js';
 import type { ArchiveStoreStats, S3ArchiveStore } from './shipping/storage.js';
 
 /** Options of {@link KubernetesBackend.connect}. */
 export interface KubernetesBackendOptions {
-  /** The konduktor home (for config.yaml). */
+  /** The konduktor home (for config.yaml, and the remembered archives of shipped code). */
   readonly home: string;
   /** The kubeconfig context. @default the kubeconfig's current context */
   readonly context?: string;
@@ -74,16 +75,23 @@ class KubernetesBackendImpl implements Backend {
   readonly #lifecycle: JobSetLifecycle;
 
   readonly #archives: S3ArchiveStore | undefined;
+  readonly #shipping: CodeShipping;
 
-  constructor(api: JobSetApi, archives?: S3ArchiveStore, ttlSeconds?: number) {
+  constructor(
+    api: JobSetApi,
+    shipping: CodeShipping,
+    archives?: S3ArchiveStore,
+    ttlSeconds?: number,
+  ) {
     this.#api = api;
     this.#archives = archives;
+    this.#shipping = shipping;
     this.namespace = api.namespace;
     this.description = api.description;
     this.#informers = new BackendInformers(api.kc, api.namespace);
     this.#recorder = new JobRecorder(api, () => this.#informers.synced);
     this.#status = new JobStatusReader(api, this.#informers, this.#recorder);
-    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, archives, ttlSeconds);
+    this.#lifecycle = new JobSetLifecycle(api, this.#status, this.#recorder, shipping, ttlSeconds);
   }
 
   /** The shared informers of this backend's namespace, started on first use (for benchmarks). */
@@ -193,6 +201,11 @@ class KubernetesBackendImpl implements Backend {
     return this.#informers.closed;
   }
 
+  /** How often this backend packed code, and skipped packing unchanged files. */
+  get shippingStats(): CodeShipping['stats'] {
+    return this.#shipping.stats;
+  }
+
   /** Upload counters of the `kubernetes.storage` bucket, when one is configured. */
   get archiveStats(): ArchiveStoreStats | undefined {
     return this.#archives?.stats;
@@ -222,6 +235,7 @@ export const KubernetesBackend = {
     const launched = new LaunchLog(options.home, kc.getCurrentCluster()?.server ?? '', namespace);
     const backend = new KubernetesBackendImpl(
       new JobSetApi(kc, namespace, launched, options.ttlSeconds),
+      new CodeShipping({ home: options.home, store: archives }),
       archives,
       options.ttlSeconds,
     );

@@ -28,12 +28,7 @@ import type { JobStatusReader } from './status.js';
 import type { JobSetObject } from './types.js';
 import { localUser } from './user.js';
 import { envSecretRefs, secretsChangedHere } from '../../secrets/kubernetes-store.js';
-import {
-  attachCode,
-  type ArchiveStore,
-  prepareShipping,
-  shippingPreview,
-} from './shipping/index.js';
+import { attachCode, type CodeShipping } from './shipping/index.js';
 
 /**
  * How long a launch reuses the list of the user's env secrets (ms): a sweep lists them about once
@@ -47,8 +42,8 @@ export class JobSetLifecycle {
   readonly #api: JobSetApi;
   readonly #status: JobStatusReader;
   readonly #recorder: JobRecorder;
-  /** The bucket of `kubernetes.storage`, when one is configured (large shipped code). */
-  readonly #archives: ArchiveStore | undefined;
+  /** Packs and sends the tasks' workdir and file mounts (through the bucket, when configured). */
+  readonly #shipping: CodeShipping;
   /** Seconds a finished JobSet is kept (`kubernetes.ttl`). */
   readonly #ttlSeconds: number;
   /** The user's env secrets as last listed (see {@link ENV_SECRETS_KEPT_MS}). */
@@ -58,21 +53,21 @@ export class JobSetLifecycle {
     api: JobSetApi,
     status: JobStatusReader,
     recorder: JobRecorder,
-    archives?: ArchiveStore,
+    shipping: CodeShipping,
     ttlSeconds: number = DEFAULT_TTL_SECONDS,
   ) {
     this.#ttlSeconds = ttlSeconds;
     this.#api = api;
     this.#status = status;
     this.#recorder = recorder;
-    this.#archives = archives;
+    this.#shipping = shipping;
   }
 
   /** The JobSet {@link JobSetLifecycle.submit} would create (with a fresh name); uploads nothing. */
   async manifest(spec: TaskSpec): Promise<JobSetManifest> {
     const user = localUser();
     validateForKubernetes(spec);
-    const shipping = await shippingPreview(spec, this.#archives);
+    const shipping = await this.#shipping.preview(spec);
     return buildJobSet(spec, {
       name: makeJobName(spec.name),
       namespace: this.#api.namespace,
@@ -86,7 +81,7 @@ export class JobSetLifecycle {
   /** What the task's workdir and file mounts become (the plan's `code:` line); uploads nothing. */
   async describeCode(spec: TaskSpec): Promise<string | undefined> {
     validateForKubernetes(spec);
-    return (await shippingPreview(spec, this.#archives))?.summary;
+    return (await this.#shipping.preview(spec))?.summary;
   }
 
   /**
@@ -99,7 +94,7 @@ export class JobSetLifecycle {
     const user = localUser();
     const envSecrets = await this.#envSecretRefs(user);
     validateForKubernetes(spec);
-    const code = await prepareShipping(spec, this.#archives);
+    const code = await this.#shipping.prepare(spec);
     for (const name of candidateJobNames(spec.name)) {
       const body = buildJobSet(spec, {
         name,

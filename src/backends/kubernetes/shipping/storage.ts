@@ -2,27 +2,31 @@
  * The bucket channel of code shipping: archives too large for a Secret go to the S3-compatible
  * bucket of `kubernetes.storage` as `<prefix>/code/<sha256>.tar.gz`, uploaded only when the bucket
  * does not hold that hash yet (and once per process however many jobs ask at once: a sweep's
- * trials share one upload). Pods fetch it through a presigned GET URL made for the endpoint
+ * trials share one upload), streamed from the packed file in parts (`@aws-sdk/lib-storage`), so
+ * a large archive is never held in memory. Pods fetch it through a presigned GET URL made for the endpoint
  * they reach (`pod_endpoint`), so they need no credentials and no S3 tool.
  * @module
  */
+import { createReadStream } from 'node:fs';
 import { homedir } from 'node:os';
 import {
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
-  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { fromIni } from '@aws-sdk/credential-providers';
+import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { StorageConfig } from '../../../config.js';
 import { BackendError } from '../../../errors.js';
-import type { ArchiveStore } from './index.js';
-import type { PackedCode } from './pack.js';
+import type { ArchiveStore, PackedCode } from './index.js';
 
 /** How long a pod's URL stays valid: SigV4's longest, 7 days (a job queued longer refetches nothing). */
 export const URL_LIFETIME_SECONDS = 7 * 24 * 3600;
+
+/** The size of an upload's parts: an archive up to this size goes in one request. */
+export const UPLOAD_PART_BYTES = 8 * 1024 * 1024;
 
 /** Counters of one store, for tests and benchmarks. */
 export interface ArchiveStoreStats {
@@ -101,6 +105,16 @@ export class S3ArchiveStore implements ArchiveStore {
     return `s3://${this.#bucket}/${this.#key(sha256)}`;
   }
 
+  async find(sha256: string): Promise<string | undefined> {
+    const key = this.#key(sha256);
+    const published = this.#published.get(key);
+    if (published !== undefined) {
+      await published;
+      return this.presign(key);
+    }
+    return (await this.#holds(key, sha256)) ? this.presign(key) : undefined;
+  }
+
   async publish(code: PackedCode): Promise<string> {
     const key = this.#key(code.sha256);
     let pending = this.#published.get(key);
@@ -168,31 +182,50 @@ export class S3ArchiveStore implements ArchiveStore {
     });
   }
 
-  async #upload(key: string, code: PackedCode): Promise<void> {
-    const where = this.location(code.sha256);
+  /**
+   * Whether the bucket holds the key (`HeadObject`).
+   * @throws {BackendError} when the bucket cannot be reached.
+   */
+  async #holds(key: string, sha256: string): Promise<boolean> {
     try {
       await this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
       this.stats.found += 1;
-      return;
+      return true;
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (status !== 404) {
-        throw new BackendError(
-          `could not reach the bucket of kubernetes.storage (${where}): ${describeError(err)}; check the endpoint and the credentials (AWS_* variables, the profile)`,
-          { cause: err },
-        );
-      }
+      if (status === 404) return false;
+      throw new BackendError(
+        `could not reach the bucket of kubernetes.storage (${this.location(sha256)}): ${describeError(err)}; check the endpoint and the credentials (AWS_* variables, the profile)`,
+        { cause: err },
+      );
+    }
+  }
+
+  async #upload(key: string, code: PackedCode): Promise<void> {
+    const where = this.location(code.sha256);
+    if (await this.#holds(key, code.sha256)) return;
+    const body =
+      code.archive ?? (code.path === undefined ? undefined : createReadStream(code.path));
+    if (body === undefined) {
+      throw new BackendError(
+        `${where} is not in the bucket (any more) and this process has not packed it: launch again`,
+      );
     }
     try {
-      await this.#client.send(
-        new PutObjectCommand({
+      await new Upload({
+        client: this.#client,
+        params: {
           Bucket: this.#bucket,
           Key: key,
-          Body: code.archive,
+          Body: body,
           ContentType: 'application/gzip',
           Metadata: { 'konduktor-files': String(code.files) },
-        }),
-      );
+        },
+        // Parts held at once: queueSize × partSize, 32 MiB.
+        partSize: UPLOAD_PART_BYTES,
+        queueSize: 4,
+        leavePartsOnError: false,
+      }).done();
       this.stats.uploads += 1;
     } catch (err) {
       throw new BackendError(
