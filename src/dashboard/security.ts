@@ -6,7 +6,9 @@
  * 2. **Token**: a random token made per run. State-changing requests (POST) must carry it in the
  *    `X-Konduktor-Token` header, which a cross-origin page cannot send without a CORS preflight
  *    the server never grants; a POST whose `Origin` is another site is refused as well. The page
- *    gets the token inside the HTML it is served.
+ *    gets the token inside the HTML it is served; scripts from the line `konduktor dashboard`
+ *    prints on stderr at start. A POST without the token is refused even from loopback with no
+ *    `Origin`: a browser's request cannot always be told from a script's by that alone.
  * 3. **Not loopback**: when served on another address (`--host`), every request needs the token
  *    (header, `?token=` in the URL printed at start, or the cookie set when that URL is opened).
  *
@@ -18,8 +20,10 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { HttpError } from './http.js';
 
-/** The header that carries the token. */
+/** The header that carries the token, as Node spells incoming headers (lower case). */
 export const TOKEN_HEADER = 'x-konduktor-token';
+/** The same header as people and docs spell it. */
+export const TOKEN_HEADER_NAME = 'X-Konduktor-Token';
 /** The cookie that carries the token on a non-loopback server. */
 export const TOKEN_COOKIE = 'konduktor_token';
 
@@ -102,7 +106,7 @@ export class Guard {
         throw new HttpError(
           403,
           'TOKEN_REQUIRED',
-          `acting on jobs needs the dashboard's token in the ${TOKEN_HEADER} header`,
+          `acting on jobs needs the dashboard's token in the ${TOKEN_HEADER_NAME} header: \`konduktor dashboard\` prints it on stderr when it starts`,
         );
       }
       return;

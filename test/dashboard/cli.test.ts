@@ -8,9 +8,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
 import { CLI, ROOT, runCli, tempHome } from '../support/cli.js';
-import { request } from './support.js';
+import { LocalBackend } from '../../src/backends/local/local-backend.js';
+import { request, task } from './support.js';
 
-/** Starts the dashboard command; resolves with the process and the URL it printed. */
+/** Starts the dashboard command; resolves with the process and the URL it printed, once all it
+ * prints at start is printed. */
 async function startCli(
   home: string,
   args: readonly string[],
@@ -24,12 +26,15 @@ async function startCli(
   child.stderr.setEncoding('utf8');
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
+      // A test that fails here must not leave its server running (the run would never end).
+      child.kill('SIGKILL');
       reject(new Error(`no URL printed in 30 s: ${stderr}`));
     }, 30_000);
     child.stderr.on('data', (chunk: string) => {
       stderr += chunk;
       const match = /open (http:\/\/\S+)/.exec(stderr);
-      if (match?.[1] !== undefined) {
+      // The line for scripts comes last: once it is there, everything printed at start is.
+      if (match?.[1] !== undefined && /X-Konduktor-Token: .*\n/.test(stderr)) {
         clearTimeout(timer);
         resolve(match[1]);
       }
@@ -62,6 +67,51 @@ describe('konduktor dashboard (CLI)', () => {
     }
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0);
+  });
+
+  it('prints the token scripts need to act on jobs, which the POST API wants even on loopback', async () => {
+    const { child, url, stderr } = await startCli(tmp.home, []);
+    const backend = new LocalBackend({ home: tmp.home });
+    try {
+      const printed =
+        /send the header X-Konduktor-Token: ([\w-]+) .*curl -X POST -H 'X-Konduktor-Token: \1' (http:\S+)\)/.exec(
+          stderr(),
+        );
+      assert.ok(printed, stderr());
+      const [, token = '', example = ''] = printed;
+      assert.equal(example, `${url}api/jobs/NAME/cancel`);
+      // The token the page carries, the same one.
+      assert.ok((await request(url)).body.includes(`content="${token}"`));
+      const job = await backend.submit(task('scripted', 'sleep 60'));
+      const cancel = `${url}api/jobs/${job}/cancel`;
+      // Without the token a script is refused, with a message that says where the token is.
+      for (const headers of [{}, { 'x-konduktor-token': 'x'.repeat(token.length) }]) {
+        const refused = await request(cancel, { method: 'POST', headers });
+        assert.equal(refused.status, 403);
+        const error = refused.json<{ error: { code: string; message: string } }>().error;
+        assert.equal(error.code, 'TOKEN_REQUIRED');
+        assert.match(error.message, /konduktor dashboard` prints it on stderr/);
+      }
+      // Another site's page cannot use it even with the token (it could not have read it).
+      const foreign = await request(cancel, {
+        method: 'POST',
+        headers: { 'x-konduktor-token': token, origin: 'http://evil.example' },
+      });
+      assert.equal(foreign.json<{ error: { code: string } }>().error.code, 'ORIGIN_REFUSED');
+      assert.equal((await backend.get(job)).status, 'RUNNING');
+      // As printed: the header, no Origin (a script), and the job is cancelled.
+      const done = await request(cancel, {
+        method: 'POST',
+        headers: { 'X-Konduktor-Token': token },
+      });
+      assert.equal(done.status, 200, done.body);
+      assert.deepEqual(done.json(), { job, action: 'cancel', done: true });
+      assert.equal((await backend.get(job)).status, 'CANCELLED');
+    } finally {
+      child.kill('SIGINT');
+      await backend.close();
+    }
+    await once(child, 'exit');
   });
 
   it('beyond loopback: warns, and every request needs the token', async () => {

@@ -17,7 +17,7 @@ export async function runDashboard(options: OptionsOf<'dashboard'>): Promise<Exi
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const backend = await backendFromFlags(options);
   const { startDashboard } = await import('../../dashboard/server.js');
-  const { isLoopback } = await import('../../dashboard/security.js');
+  const { isLoopback, TOKEN_HEADER_NAME } = await import('../../dashboard/security.js');
   let dashboard;
   try {
     dashboard = await startDashboard({ backend, host: options.host, port });
@@ -37,6 +37,13 @@ export async function runDashboard(options: OptionsOf<'dashboard'>): Promise<Exi
   }
   info(`konduktor dashboard for ${backend.description}`);
   info(`open ${dashboard.url}   (Ctrl+C stops)`);
+  // Scripts that act on jobs (POST) need the token too, and on loopback no URL carries it.
+  // Printing it gives nothing away: on loopback any local process can read it from the page
+  // (beyond, the URL above carries it), and what it guards against — another site's page in the
+  // user's browser — cannot read this terminal.
+  info(
+    `scripts acting on jobs send the header ${TOKEN_HEADER_NAME}: ${dashboard.token}   (e.g. curl -X POST -H '${TOKEN_HEADER_NAME}: ${dashboard.token}' ${new URL('api/jobs/NAME/cancel', dashboard.url).href})`,
+  );
   // The URL, token included, goes to the user's own browser only: never through a shell.
   if (options.open === true) openBrowser(dashboard.url);
   const interrupt = onInterrupt();
