@@ -63,7 +63,11 @@ export async function runRecorder(backend: Backend, options: RecorderOptions): P
           options.onRecorded?.(info);
         }
       })
-      .catch((error: unknown) => options.onError?.(job, error))
+      .catch((error: unknown) => {
+        // Its time to live was over: `get` deleted it. Or someone else deleted it meanwhile.
+        if (!(error instanceof JobNotFoundError)) options.onError?.(job, error);
+        else if (error.expiredAfterSeconds !== undefined) options.onExpired?.(job);
+      })
       .finally(() => {
         inFlight.delete(job);
         if (state.again && !signal.aborted) evaluate(job);
@@ -75,7 +79,7 @@ export async function runRecorder(backend: Backend, options: RecorderOptions): P
   /**
    * A cancelled or pull-failed job never turns Completed or Failed, so the JobSet controller never
    * deletes it (`selfEndedExpiry`): the recorder does, when its time to live is over, through
-   * `get`, which deletes a job that is due.
+   * `get` (through `evaluate`), which deletes a job that is due.
    */
   const scheduleExpiry = (job: string): void => {
     const js = informers.jobset(job);
@@ -94,14 +98,7 @@ export async function runRecorder(backend: Backend, options: RecorderOptions): P
         scheduleExpiry(job);
         return;
       }
-      backend.get(job).then(
-        () => undefined,
-        (error: unknown) => {
-          // Deleted now (expired), or by someone else meanwhile.
-          if (!(error instanceof JobNotFoundError)) options.onError?.(job, error);
-          else if (error.expiredAfterSeconds !== undefined) options.onExpired?.(job);
-        },
-      );
+      evaluate(job);
     };
     expiries.set(job, setTimeout(expire, Math.min(Math.max(at - Date.now(), 0), MAX_TIMER_MS)));
   };
