@@ -3,7 +3,8 @@
  * new `CodeShipping` on the same home, which shares nothing in memory with the first) packs an
  * unchanged workdir not at all; every kind of change makes it pack again and ship the change:
  * an edit of the same size (mtime moved, or put back), a new, a deleted, a renamed file, a changed
- * `.konduktorignore`, a mode change, and a file written within the racy window of the scan. And
+ * `.konduktorignore`, a mode change, a file mount's source or remote path, and a file written
+ * within the racy window of the scan; files the ignore rules leave out change nothing. And
  * the streaming sink: a large archive is spilled to a private file, never held in memory.
  */
 import assert from 'node:assert/strict';
@@ -103,6 +104,8 @@ describe('remembering packed archives across processes', () => {
     'renamed',
     'ignore',
     'mode',
+    'outputs',
+    'mounts',
   ];
   before(async () => {
     for (const kind of kinds) make(kind);
@@ -190,6 +193,43 @@ describe('remembering packed archives across processes', () => {
     const first = await remembered('mode');
     chmodSync(join(at('mode'), 'train.py'), 0o755);
     assert.equal((await packsAgain('mode', first)).mode('train.py'), 0o755);
+  });
+
+  it('files written where the ignore rules leave them out change nothing: still remembered', async () => {
+    const first = await remembered('outputs');
+    // A new ignored directory changes the workdir directory's times, which the archive never holds.
+    mkdirSync(join(at('outputs'), 'outputs'));
+    writeFileSync(join(at('outputs'), 'outputs', 'ckpt.pt'), randomBytes(64));
+    const next = await look(home, at('outputs'));
+    assert.equal(next.packed, 0, next.summary);
+    assert.equal(next.sha256, first.sha256);
+  });
+
+  it('a file mount: a changed source (same size) or another remote path is packed again', async () => {
+    const source = join(dir, 'mount-source.txt');
+    writeFileSync(source, 'v1\n');
+    utimesSync(source, hour, hour);
+    const withMount = (remote: string): TaskSpec => ({
+      ...spec(at('mounts')),
+      fileMounts: { [remote]: source },
+    });
+    const view = async (task: TaskSpec) => {
+      const shipping = new CodeShipping({ home });
+      const summary = (await shipping.preview(task))?.summary ?? '';
+      return { packed: shipping.stats.packed, sha256: /sha256 ([0-9a-f]{64})/.exec(summary)?.[1] };
+    };
+    await sleep(Number(RACY_WINDOW_NS / 1_000_000n) + 300);
+    const first = await view(withMount('~/data.txt'));
+    assert.equal(first.packed, 1);
+    assert.equal((await view(withMount('~/data.txt'))).packed, 0, 'remembered');
+    const moved = await view(withMount('/opt/data.txt'));
+    assert.equal(moved.packed, 1, 'another remote path');
+    assert.notEqual(moved.sha256, first.sha256);
+    writeFileSync(source, 'v2\n');
+    utimesSync(source, hour, hour);
+    const edited = await view(withMount('~/data.txt'));
+    assert.equal(edited.packed, 1, 'a changed source');
+    assert.notEqual(edited.sha256, first.sha256);
   });
 
   it('a file written within the racy window is not remembered, so a same-size rewrite ships', async () => {
