@@ -7,36 +7,23 @@
  * itself). npm runs offline and without scripts: it only links the (built) checkout.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type CliResult, ROOT, runCli, tempHome, writeTask } from '../support/cli.js';
+import { type CliResult, ROOT, runCli, runCommand, tempHome, writeTask } from '../support/cli.js';
 import { OUT } from '../support/common.js';
 
-/** Runs a command in `cwd` with the test's home; collects its output. */
+/** Runs a command in `cwd` with the test's home (no shell); collects its output. */
 function run(
   command: string,
   args: readonly string[],
   cwd: string,
   env: Record<string, string>,
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
+  return runCommand(command, args, {
+    cwd,
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    timeoutMs: 120_000,
   });
 }
 

@@ -3,9 +3,8 @@
  * overrides are refused before anything launches; overrides in their natural shapes reach the job.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { ROOT, runCli, tempHome } from '../support/cli.js';
+import { type CliResult, ROOT, runCli, runCommand, tempHome } from '../support/cli.js';
 
 // A user's script: `import ... from 'konduktor'` resolves to this package (its own name).
 const SCRIPT = `
@@ -40,23 +39,11 @@ out.value = await job.result({ timeout: '3m' });
 console.log(JSON.stringify(out));
 `;
 
-function runScript(home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', SCRIPT], {
-      cwd: ROOT,
-      env: { ...process.env, KONDUKTOR_HOME: home },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function runScript(home: string): Promise<CliResult> {
+  return runCommand(process.execPath, ['--input-type=module', '-e', SCRIPT], {
+    cwd: ROOT,
+    env: { ...process.env, KONDUKTOR_HOME: home },
+    timeoutMs: 240_000,
   });
 }
 

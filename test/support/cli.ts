@@ -28,13 +28,26 @@ export interface CliOptions {
 
 /** Runs `konduktor ...args` and collects its output. */
 export function runCli(args: readonly string[], options: CliOptions): Promise<CliResult> {
+  const { via } = options;
+  // The bin itself, as a user runs it: its shebang decides how Node is started.
+  const command = [...(via ?? []), CLI, ...args];
+  return runCommand(command[0] ?? CLI, command.slice(1), {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  });
+}
+
+/** Runs any command (no shell) and collects its output; killed after `timeoutMs` (60 s). */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { readonly cwd: string; readonly env: NodeJS.ProcessEnv; readonly timeoutMs?: number },
+): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const { via } = options;
-    // The bin itself, as a user runs it: its shebang decides how Node is started.
-    const command = [...(via ?? []), CLI, ...args];
-    const child = spawn(command[0] ?? CLI, command.slice(1), {
-      cwd: options.cwd ?? ROOT,
-      env: { ...process.env, NO_COLOR: '1', KONDUKTOR_HOME: options.home, ...options.env },
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
