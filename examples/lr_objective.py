@@ -51,7 +51,11 @@ def train(lr: float, steps: int = 50) -> float:
 
 
 if __name__ == "__main__":
-    from konduktor import report
+    try:
+        from konduktor import report
+    except ImportError:  # the job's python3 lacks the package: use the checkout's copy next door
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+        from konduktor import report
 
     learning_rate = float(os.environ["LR"])
     try:

@@ -4,6 +4,7 @@
  * report.
  * @module
  */
+import { formatDuration } from '../job/format-duration.js';
 import { codedError, KonduktorError, named } from './base.js';
 
 /** One problem found in a task, with where it is. */
@@ -90,16 +91,21 @@ export class JobNotFoundError extends KonduktorError {
    * @param jobName the name asked for
    * @param where the backend's description, e.g. `the kubernetes backend (context c, namespace n)`
    * @param suggestions existing job names close to it
-   * @param expiredAfterSeconds see {@link JobNotFoundError.expiredAfterSeconds}
-   * @param mayHaveExpiredAfterSeconds see {@link JobNotFoundError.mayHaveExpiredAfterSeconds}
+   * @param why what is known of the job: {@link JobNotFoundError.expiredAfterSeconds},
+   *   {@link JobNotFoundError.mayHaveExpiredAfterSeconds}, or `removedHere` when this konduktor
+   *   home removed it (`konduktor down`).
    */
   constructor(
     jobName: string,
     where: string,
     suggestions: readonly string[] = [],
-    expiredAfterSeconds?: number,
-    mayHaveExpiredAfterSeconds?: number,
+    why: {
+      readonly expiredAfterSeconds?: number | undefined;
+      readonly mayHaveExpiredAfterSeconds?: number | undefined;
+      readonly removedHere?: boolean;
+    } = {},
   ) {
+    const { expiredAfterSeconds, mayHaveExpiredAfterSeconds } = why;
     const hint =
       suggestions.length > 0
         ? `; did you mean ${suggestions.join(', ')}?`
@@ -109,13 +115,15 @@ export class JobNotFoundError extends KonduktorError {
         ? ''
         : `. If it was launched from another machine, it may have expired: finished jobs are ` +
           `deleted with their result after their time to live (kubernetes.ttl in config.yaml; ` +
-          `${mayHaveExpiredAfterSeconds} s here, the launcher's setting applies)`;
+          `${formatDuration(mayHaveExpiredAfterSeconds * 1000)} here, the launcher's setting applies)`;
     super(
       'JOB_NOT_FOUND',
-      expiredAfterSeconds === undefined
-        ? `no job named ${JSON.stringify(jobName)} on ${where}${hint}${maybe}`
-        : `job ${JSON.stringify(jobName)} has expired on ${where}: finished jobs are deleted ` +
-            `${expiredAfterSeconds} s after they end (kubernetes.ttl in config.yaml), and its result with it`,
+      expiredAfterSeconds !== undefined
+        ? `job ${JSON.stringify(jobName)} has expired on ${where}: finished jobs are deleted ` +
+            `${formatDuration(expiredAfterSeconds * 1000)} after they end (kubernetes.ttl in config.yaml), and its result with it`
+        : why.removedHere === true
+          ? `job ${JSON.stringify(jobName)} was removed from ${where} by \`konduktor down\` from this konduktor home, its result with it; list jobs with \`konduktor status\``
+          : `no job named ${JSON.stringify(jobName)} on ${where}${hint}${maybe}`,
     );
     this.jobName = jobName;
     this.suggestions = suggestions;

@@ -52,13 +52,4 @@ export function parseDuration(value: Duration, what = 'timeout'): number {
   return Math.round(total);
 }
 
-/** Formats milliseconds as a short human duration: `850ms`, `12s`, `3m 20s`, `2h 5m`. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m ${seconds % 60}s`;
-  const hours = Math.floor(minutes / 60);
-  return minutes % 60 === 0 ? `${hours}h` : `${hours}h ${minutes % 60}m`;
-}
+export { formatDuration } from './format-duration.js';

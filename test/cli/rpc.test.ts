@@ -124,6 +124,21 @@ describe('konduktor rpc', () => {
     const missing = await rpc.call(9, 'get', { job: 'nope-0000' });
     assert.equal(missing.error?.code, 'JOB_NOT_FOUND');
     assert.equal((await rpc.call(10, 'frobnicate', { job: fastJob })).error?.code, 'USAGE');
+    // A misspelt or missing op is named as such, with or without a job: never "job is required".
+    for (const [id, request, said] of [
+      [
+        12,
+        { id: 12, op: 'lanch' },
+        /^unknown request "lanch": use one of hello, load_task, launch, get/,
+      ],
+      [13, { id: 13 }, /^the request has no "op": give one of hello/],
+      [14, { id: 14, op: 'frobnicate', job: fastJob }, /^unknown request "frobnicate"/],
+    ] as const) {
+      rpc.send(request);
+      const reply = await rpc.reply(id);
+      assert.equal(reply.error?.code, 'USAGE');
+      assert.match(reply.error?.message ?? '', said);
+    }
     rpc.send('this is not json');
     assert.equal((await rpc.reply(null)).error?.code, 'USAGE');
     assert.equal(

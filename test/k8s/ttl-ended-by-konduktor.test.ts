@@ -91,12 +91,12 @@ void describe('time to live of jobs konduktor ended itself', () => {
     );
     const expired = await runCli(['result', job, ...flags()], { home, env: env() });
     assert.equal(expired.code, 2, expired.stderr);
-    assert.match(expired.stderr, new RegExp(`has expired.*${TTL_S} s after they end`));
+    assert.match(expired.stderr, new RegExp(`has expired.*${TTL_S}s after they end`));
     // From another home: not found, with the hint that it may have expired.
     const other = await runCli(['result', job, ...flags()], { home: elsewhere, env: env() });
     assert.equal(other.code, 2, other.stderr);
     assert.match(other.stderr, /no job named/);
-    assert.match(other.stderr, new RegExp(`may have expired.*kubernetes\\.ttl.*${TTL_S} s here`));
+    assert.match(other.stderr, new RegExp(`may have expired.*kubernetes\\.ttl.*${TTL_S}s here`));
     // A name konduktor would not make gets no such hint.
     const plain = await runCli(['result', 'nosuffix', ...flags()], { home: elsewhere, env: env() });
     assert.equal(plain.code, 2, plain.stderr);

@@ -75,7 +75,7 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     const expired = await runCli(['result', job, ...flags()], { home, env: env() });
     assert.equal(expired.code, 2, expired.stderr);
     assert.match(expired.stderr, /has expired/);
-    assert.match(expired.stderr, /30 s after they end \(kubernetes\.ttl/);
+    assert.match(expired.stderr, /30s after they end \(kubernetes\.ttl/);
     const unknown = await runCli(['result', 'never-launched-0000', ...flags()], {
       home,
       env: env(),
@@ -84,6 +84,6 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     assert.match(unknown.stderr, /no job named/);
     assert.doesNotMatch(unknown.stderr, /has expired/);
     // A name of konduktor's form that this home did not launch may have expired elsewhere.
-    assert.match(unknown.stderr, /may have expired.*30 s here/);
+    assert.match(unknown.stderr, /may have expired.*30s here/);
   });
 });

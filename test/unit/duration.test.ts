@@ -38,5 +38,7 @@ describe('parseDuration', () => {
     assert.equal(formatDuration(12_000), '12s');
     assert.equal(formatDuration(200_000), '3m 20s');
     assert.equal(formatDuration(7_500_000), '2h 5m');
+    assert.equal(formatDuration(604_800_000), '7d');
+    assert.equal(formatDuration(108_000_000), '1d 6h');
   });
 });

@@ -26,17 +26,22 @@ void describe('kubernetes time to live', () => {
     assert.equal(new LaunchLog(dir, 'https://b:6443', 'ns').ttlOf('job-0a1b'), undefined);
     // Not a job name: never a path.
     assert.equal(log.ttlOf('../job-0a1b'), undefined);
+    assert.equal(log.removedHere('job-0a1b'), false);
     log.forget('job-0a1b');
     assert.equal(log.ttlOf('job-0a1b'), undefined);
+    assert.equal(log.removedHere('job-0a1b'), true);
+    assert.equal(log.removedHere('../job-0a1b'), false);
     assert.equal(DEFAULT_TTL_SECONDS, 604_800);
   });
 
   it('an expired job is a kind of not found that says why', () => {
-    const error = new JobNotFoundError('job-0a1b', 'the kubernetes backend', [], 30);
+    const error = new JobNotFoundError('job-0a1b', 'the kubernetes backend', [], {
+      expiredAfterSeconds: 30,
+    });
     assert.equal(error.expiredAfterSeconds, 30);
     assert.equal(new JobNotFoundError('x', 'here').expiredAfterSeconds, undefined);
     assert.equal(error.code, 'JOB_NOT_FOUND');
-    assert.match(error.message, /has expired.*30 s after they end \(kubernetes\.ttl/);
+    assert.match(error.message, /has expired.*30s after they end \(kubernetes\.ttl/);
   });
 
   it('not found on Kubernetes: a konduktor-made name launched elsewhere may have expired', async () => {
@@ -55,7 +60,7 @@ void describe('kubernetes time to live', () => {
       const error = await api.notFound(name);
       assert.equal(error.mayHaveExpiredAfterSeconds, 30, name);
       assert.equal(error.expiredAfterSeconds, undefined, name);
-      assert.match(error.message, /^no job named .*may have expired.*kubernetes\.ttl.*30 s here/);
+      assert.match(error.message, /^no job named .*may have expired.*kubernetes\.ttl.*30s here/);
     }
     for (const name of ['train', 'train-0a1bc', 'train-0a1g', 'Train-0a1b', '0a1b']) {
       const error = await api.notFound(name);
@@ -65,10 +70,19 @@ void describe('kubernetes time to live', () => {
     // Launched from this home: it has expired, with the time to live it was launched with.
     const mine = await api.notFound('mine-0a1b');
     assert.equal(mine.expiredAfterSeconds, 45);
-    assert.match(mine.message, /has expired.*45 s after they end/);
+    assert.match(mine.message, /has expired.*45s after they end/);
     // The default time to live when none is configured.
     const byDefault = await new JobSetApi(kc, 'ns').notFound('train-0a1b');
     assert.equal(byDefault.mayHaveExpiredAfterSeconds, DEFAULT_TTL_SECONDS);
+    assert.match(byDefault.message, /7d here/);
+    // Removed with `down` from this home: said so, neither expired nor "maybe elsewhere".
+    launched.record('gone-0a1b', 45);
+    launched.forget('gone-0a1b');
+    const gone = await api.notFound('gone-0a1b');
+    assert.equal(gone.expiredAfterSeconds, undefined);
+    assert.equal(gone.mayHaveExpiredAfterSeconds, undefined);
+    assert.match(gone.message, /was removed from .* by `konduktor down` from this konduktor home/);
+    assert.doesNotMatch(gone.message, /expired/);
   });
 
   it('reads kubernetes.ttl as a duration and refuses anything else', () => {

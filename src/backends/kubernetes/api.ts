@@ -119,18 +119,17 @@ export class JobSetApi {
   async notFound(name: string): Promise<JobNotFoundError> {
     // Launched from here and gone: the cluster deleted it after its time to live.
     const ttl = this.launched?.ttlOf(name);
-    if (ttl !== undefined) return new JobNotFoundError(name, this.description, [], ttl);
+    if (ttl !== undefined)
+      return new JobNotFoundError(name, this.description, [], { expiredAfterSeconds: ttl });
+    if (this.launched?.removedHere(name) === true)
+      return new JobNotFoundError(name, this.description, [], { removedHere: true });
     const names = await this.names().catch(() => []);
     // Launched elsewhere, it may have expired: nothing is left on the cluster to tell, so a name
     // of the form konduktor makes gets the hint, with the time to live configured here.
     const mayHaveExpired = JOB_NAME_FORM.test(name) ? this.ttlSeconds : undefined;
-    return new JobNotFoundError(
-      name,
-      this.description,
-      suggestNames(name, names),
-      undefined,
-      mayHaveExpired,
-    );
+    return new JobNotFoundError(name, this.description, suggestNames(name, names), {
+      mayHaveExpiredAfterSeconds: mayHaveExpired,
+    });
   }
 
   /**

@@ -65,9 +65,26 @@ export class LaunchLog {
     }
   }
 
-  /** Forgets job `name` (it was removed with `down`: not expired). */
+  /**
+   * Notes that job `name` was removed with `down` from here: asked for later, it was removed, not
+   * expired, and not "maybe launched elsewhere".
+   */
   forget(name: string): void {
-    rmSync(join(this.#dir, name), { force: true });
+    try {
+      writeFileSync(join(this.#dir, name), 'removed\n', { mode: 0o600 });
+    } catch {
+      rmSync(join(this.#dir, name), { force: true });
+    }
+  }
+
+  /** Whether job `name` was removed with `down` from this konduktor home. */
+  removedHere(name: string): boolean {
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name)) return false;
+    try {
+      return readFileSync(join(this.#dir, name), 'utf8').trim() === 'removed';
+    } catch {
+      return false;
+    }
   }
 
   /** The time to live job `name` was launched with, or `undefined` when not launched from here. */

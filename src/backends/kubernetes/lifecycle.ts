@@ -258,8 +258,9 @@ export class JobSetLifecycle {
   /** Deletes the job's JobSet (and in the background its pods). @throws {JobNotFoundError} */
   async remove(name: string): Promise<void> {
     await this.#api.jobSet(name);
-    await this.#api.delete(name);
-    // Removed, not expired: a later read says "not found".
+    // Noted before the deletion: a wait in another process that sees the JobSet go reads
+    // "removed by `konduktor down`", never "has expired".
     this.#api.launched?.forget(name);
+    await this.#api.delete(name);
   }
 }

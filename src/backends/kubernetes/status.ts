@@ -54,7 +54,9 @@ export class JobStatusReader {
     const name = js.metadata.name ?? '';
     // Without the right to delete, it stays on the cluster, but reads as expired all the same.
     await this.#api.delete(name).catch(() => undefined);
-    throw new JobNotFoundError(name, this.#api.description, [], js.spec?.ttlSecondsAfterFinished);
+    throw new JobNotFoundError(name, this.#api.description, [], {
+      expiredAfterSeconds: js.spec?.ttlSecondsAfterFinished,
+    });
   }
 
   /**

@@ -139,6 +139,16 @@ async function errorReply(error: unknown, job: Job | undefined): Promise<Record<
 
 type Send = (message: Record<string, unknown>) => void;
 
+/** The requests about one job (they take `job`), checked before `job` is asked for. */
+const JOB_OPS: ReadonlySet<string> = new Set([
+  'get',
+  'wait',
+  'result',
+  'cancel',
+  'logs',
+  'metrics',
+]);
+
 /** Runs one request and returns its value; `logs` streams its lines through `send` first. */
 async function handle(
   op: string,
@@ -166,6 +176,14 @@ async function handle(
       }
       return { job: await backend.submit(spec) };
     }
+  }
+  if (!JOB_OPS.has(op)) {
+    const known = ['hello', 'load_task', 'launch', ...JOB_OPS, 'cancel_request'].join(', ');
+    throw new UsageError(
+      op === ''
+        ? `the request has no "op": give one of ${known}`
+        : `unknown request ${JSON.stringify(op)}: use one of ${known}`,
+    );
   }
   const name = requiredString(params, 'job');
   const backend = await backendOf(await targetOf(params));
