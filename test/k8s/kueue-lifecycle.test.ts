@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { Backend } from '../../src/backends/backend.js';
 import { runCli, writeTask } from '../support/cli.js';
 import {
@@ -19,30 +19,22 @@ import {
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
-import { createQueue, hasKueue, type TestQueue, workloadOf } from './kueue.js';
+import { useTestQueue, workloadOf } from './kueue.js';
 
 void describe('konduktor under Kueue', () => {
   let cluster: Cluster;
   let namespace = '';
   let backend: Backend;
-  let queue: TestQueue | undefined;
-  let enabled = false;
   const home = mkdtempSync(join(tmpdir(), 'konduktor-k8s-kueue-'));
   const env = () => ({ KUBECONFIG: kubeconfigPath() });
   const flags = () => ['--backend', 'kubernetes', '--namespace', namespace];
   withNamespace('konduktor-kueue-life', home, (context) => {
     ({ cluster, namespace, backend } = context);
   });
-  before(async () => {
-    enabled = await hasKueue(cluster);
-    // 1 CPU: two jobs of 0.6 never run together, so a second one runs only once the first's
-    // quota is freed.
-    if (enabled) queue = await createQueue(cluster, namespace, { cpu: '1', memory: '2Gi' });
-  });
-  after(async () => {
-    await queue?.remove();
-    rmSync(home, { recursive: true, force: true });
-  });
+  // 1 CPU: two jobs of 0.6 never run together, so a second one runs only once the first's
+  // quota is freed.
+  const kueue = useTestQueue(() => ({ cluster, namespace }), { cpu: '1', memory: '2Gi' });
+  after(() => rmSync(home, { recursive: true, force: true }));
 
   /** A task in the test queue asking 0.6 CPU. */
   const task = (file: string, name: string, run: string, image = WORKLOAD_IMAGE): string =>
@@ -85,7 +77,7 @@ resources:
   }
 
   it('stop holds an admitted running job and frees its quota; start runs it again', async (t) => {
-    if (!enabled) {
+    if (!kueue.enabled) {
       t.skip('Kueue not installed (start the cluster with up.sh --kueue)');
       return;
     }
@@ -136,7 +128,7 @@ resources:
   });
 
   it('a job failed for an image pull error frees its quota', async (t) => {
-    if (!enabled) {
+    if (!kueue.enabled) {
       t.skip('Kueue not installed (start the cluster with up.sh --kueue)');
       return;
     }

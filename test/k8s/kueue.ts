@@ -1,6 +1,7 @@
 // Kueue on the local cluster (scripts/cluster/up.sh --kueue): a ResourceFlavor, a ClusterQueue
 // with a quota, and a LocalQueue in a test's namespace.
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import type { Cluster } from './cluster.js';
 
 export const KUEUE = { group: 'kueue.x-k8s.io', version: 'v1beta2' } as const;
@@ -113,4 +114,35 @@ export async function workloadOf(
     namespace,
   })) as { items: WorkloadJson[] };
   return list.items.find((w) => w.metadata.ownerReferences?.some((o) => o.name === jobset));
+}
+
+/** A test file's queue: see {@link useTestQueue}. */
+export interface TestQueueHandle {
+  /** Whether the cluster serves Kueue (known once the file's `before` hooks ran). */
+  readonly enabled: boolean;
+  /** The queue, when Kueue runs. */
+  readonly queue: TestQueue | undefined;
+}
+
+/**
+ * In a `describe`, after the hook that makes the namespace: a queue with `quota` in it when the
+ * cluster serves Kueue, its cluster-wide parts removed after the file.
+ */
+export function useTestQueue(
+  context: () => { readonly cluster: Cluster; readonly namespace: string },
+  quota: { readonly cpu: string; readonly memory: string },
+): TestQueueHandle {
+  const handle: { enabled: boolean; queue: TestQueue | undefined } = {
+    enabled: false,
+    queue: undefined,
+  };
+  before(async () => {
+    const { cluster, namespace } = context();
+    handle.enabled = await hasKueue(cluster);
+    if (handle.enabled) handle.queue = await createQueue(cluster, namespace, quota);
+  });
+  after(async () => {
+    await handle.queue?.remove();
+  });
+  return handle;
 }

@@ -126,6 +126,38 @@ function pendingReason(js: JobSetObject, pods: readonly PodObject[]): string {
   return 'starting';
 }
 
+/** Why a job waits for Kueue, with Kueue's own word on it when there is one. */
+function kueueWait(queue: string, admission?: string): string {
+  const reason = `suspended: waiting for admission by Kueue (queue ${queue})`;
+  return admission === undefined ? reason : `${reason}: ${admission}`;
+}
+
+/**
+ * The Kueue queue of a job that waits for Kueue to admit it (suspended under Kueue, neither
+ * stopped nor ended), else `undefined`. Only such jobs are worth asking Kueue about.
+ */
+export function awaitedQueue(js: JobSetObject, info: JobInfo): string | undefined {
+  if (info.status !== 'PENDING' || info.outcome !== undefined || js.spec?.suspend !== true)
+    return undefined;
+  if (js.metadata.annotations?.[ANNOTATIONS.stopped] === 'true') return undefined;
+  return kueueQueueOf(js);
+}
+
+/**
+ * The info of a job that waits for Kueue, its reason carrying why Kueue has not admitted it
+ * (`admission`, from the job's Workload: see `admissionMessages`). Other jobs are returned as
+ * they are.
+ */
+export function withAdmission(
+  js: JobSetObject,
+  info: JobInfo,
+  admission: string | undefined,
+): JobInfo {
+  const queue = awaitedQueue(js, info);
+  if (queue === undefined || admission === undefined) return info;
+  return { ...info, reason: kueueWait(queue, admission) };
+}
+
 /**
  * The status of a job that has no recorded outcome, and why it is in it. With an outcome, the
  * outcome decides (see {@link infoOf}).
@@ -148,13 +180,7 @@ function liveStatus(
         reason: 'stopped with `konduktor stop`; resume with `konduktor start`',
       };
     const queue = kueueQueueOf(js);
-    return {
-      status: 'PENDING',
-      reason:
-        queue === undefined
-          ? 'suspended'
-          : `suspended: waiting for admission by Kueue (queue ${queue})`,
-    };
+    return { status: 'PENDING', reason: queue === undefined ? 'suspended' : kueueWait(queue) };
   }
   const attempt = jobSetAttempt(js);
   const running = pods.some(

@@ -23,6 +23,13 @@ export function kueueQueueOf(js: JobSetObject): string | undefined {
 interface WorkloadObject {
   readonly metadata?: { readonly name?: string; readonly ownerReferences?: { uid?: string }[] };
   readonly spec?: { readonly active?: boolean };
+  readonly status?: {
+    readonly conditions?: readonly {
+      readonly type?: string;
+      readonly status?: string;
+      readonly message?: string;
+    }[];
+  };
 }
 
 const KUEUE_VERSIONS = ['v1beta2', 'v1beta1'] as const;
@@ -31,12 +38,11 @@ const KUEUE_VERSIONS = ['v1beta2', 'v1beta1'] as const;
 const WORKLOAD_APPEAR_MS = 15_000;
 const WORKLOAD_RETRY_MS = 250;
 
-/** The Workloads owned by a JobSet, with the Kueue API version that served them. */
-async function workloadsOf(
+/** The namespace's Workloads, with the Kueue API version that served them. */
+async function listWorkloads(
   custom: k8s.CustomObjectsApi,
   namespace: string,
-  uid: string,
-): Promise<{ version: string; names: string[] } | undefined> {
+): Promise<{ version: string; items: WorkloadObject[] }> {
   let lastError: unknown;
   for (const version of KUEUE_VERSIONS) {
     try {
@@ -46,17 +52,57 @@ async function workloadsOf(
         plural: 'workloads',
         namespace,
       })) as { items?: WorkloadObject[] };
-      const names = (list.items ?? [])
-        .filter((w) => w.metadata?.ownerReferences?.some((o) => o.uid === uid))
-        .map((w) => w.metadata?.name ?? '')
-        .filter((n) => n !== '');
-      return { version, names };
+      return { version, items: list.items ?? [] };
     } catch (err) {
       // This Kueue version is not served: try the next.
       lastError = err;
     }
   }
   throw lastError;
+}
+
+/** The Workloads owned by a JobSet, with the Kueue API version that served them. */
+async function workloadsOf(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+  uid: string,
+): Promise<{ version: string; names: string[] }> {
+  const { version, items } = await listWorkloads(custom, namespace);
+  const names = items
+    .filter((w) => w.metadata?.ownerReferences?.some((o) => o.uid === uid))
+    .map((w) => w.metadata?.name ?? '')
+    .filter((n) => n !== '');
+  return { version, names };
+}
+
+/**
+ * Why Kueue has not admitted the JobSets it holds, by JobSet uid: the message of each Workload's
+ * `QuotaReserved=False` condition (e.g. `LocalQueue q doesn't exist`, `couldn't assign flavors to
+ * pod set …: insufficient quota …`). One list of the namespace's Workloads answers for every job.
+ * Never throws: without Kueue's API or the right to list Workloads the map is empty, and the
+ * reason a job waits stays konduktor's own.
+ */
+export async function admissionMessages(
+  custom: k8s.CustomObjectsApi,
+  namespace: string,
+): Promise<Map<string, string>> {
+  const messages = new Map<string, string>();
+  let items: WorkloadObject[];
+  try {
+    ({ items } = await listWorkloads(custom, namespace));
+  } catch {
+    return messages;
+  }
+  for (const workload of items) {
+    const held = workload.status?.conditions?.find(
+      (c) => c.type === 'QuotaReserved' && c.status === 'False',
+    );
+    const message = held?.message?.trim();
+    if (message === undefined || message === '') continue;
+    for (const owner of workload.metadata?.ownerReferences ?? [])
+      if (owner.uid !== undefined) messages.set(owner.uid, message);
+  }
+  return messages;
 }
 
 /**
@@ -80,7 +126,7 @@ export async function setWorkloadActive(
   if (uid === undefined) throw new BackendError(`could not ${what}: the JobSet has no uid`);
   const deadline = Date.now() + WORKLOAD_APPEAR_MS;
   for (;;) {
-    let found: { version: string; names: string[] } | undefined;
+    let found: { version: string; names: string[] };
     try {
       found = await workloadsOf(custom, namespace, uid);
     } catch (err) {
@@ -89,7 +135,7 @@ export async function setWorkloadActive(
         { cause: err },
       );
     }
-    if (found !== undefined && found.names.length > 0) {
+    if (found.names.length > 0) {
       for (const workload of found.names) {
         try {
           await custom.patchNamespacedCustomObject(

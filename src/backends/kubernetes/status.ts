@@ -11,7 +11,8 @@ import type { JobSetApi } from './api.js';
 import { readRecord } from './condition.js';
 import type { BackendInformers } from './informer-registry.js';
 import { selfEndedExpiry } from './expiry.js';
-import { infoOf, submittedAt } from './job-info.js';
+import { awaitedQueue, infoOf, submittedAt, withAdmission } from './job-info.js';
+import { admissionMessages } from './kueue.js';
 import { LABELS } from './manifests.js';
 import type { JobRecorder } from './recording.js';
 import type { JobSetObject, PodObject } from './types.js';
@@ -19,11 +20,23 @@ import type { JobSetObject, PodObject } from './types.js';
 /** After a failed API call inside a wait, retry after this long (or sooner on an event). */
 const RETRY_MS = 1000;
 
+/**
+ * Kueue's Workload changes send no event on the JobSet, so a wait re-reads a job Kueue holds on
+ * its own to pass on why: first after this long, then twice as long each time, up to
+ * {@link KUEUE_REREAD_MAX_MS}.
+ */
+const KUEUE_REREAD_MS = 2000;
+const KUEUE_REREAD_MAX_MS = 60_000;
+
+/** Reads of Kueue's Workloads this close together share one request (many waits at once). */
+const ADMISSION_SHARED_MS = 1000;
+
 /** Reads the jobs of one namespace. */
 export class JobStatusReader {
   readonly #api: JobSetApi;
   readonly #informers: BackendInformers;
   readonly #recorder: JobRecorder;
+  #admissions: { readonly at: number; readonly messages: Promise<Map<string, string>> } | undefined;
 
   constructor(api: JobSetApi, informers: BackendInformers, recorder: JobRecorder) {
     this.#api = api;
@@ -41,6 +54,28 @@ export class JobStatusReader {
     const synced = this.#informers.synced;
     if (synced !== undefined) return synced.pods(name);
     return this.#api.podsOfJob(name);
+  }
+
+  /**
+   * Why Kueue holds the namespace's jobs, by JobSet uid (see `admissionMessages`); never throws.
+   * Asked only for jobs that wait for Kueue, which are few, and shared by reads close together.
+   */
+  #admissionMessages(): Promise<Map<string, string>> {
+    const now = Date.now();
+    if (this.#admissions === undefined || now - this.#admissions.at >= ADMISSION_SHARED_MS)
+      this.#admissions = {
+        at: now,
+        messages: admissionMessages(this.#api.custom, this.#api.namespace),
+      };
+    return this.#admissions.messages;
+  }
+
+  /** A job's info, with Kueue's word on why it is not admitted when it waits for Kueue. */
+  async #evaluate(js: JobSetObject, pods: readonly PodObject[]): Promise<JobInfo> {
+    const info = await this.#recorder.evaluate(js, pods);
+    if (awaitedQueue(js, info) === undefined) return info;
+    const messages = await this.#admissionMessages();
+    return withAdmission(js, info, messages.get(js.metadata.uid ?? ''));
   }
 
   /**
@@ -68,7 +103,7 @@ export class JobStatusReader {
     await this.#expireIfDue(js);
     // A record with times says all; an older one needs the pods for the times.
     const pods = readRecord(js)?.endedAt === undefined ? await this.pods(name) : [];
-    return this.#recorder.evaluate(js, pods);
+    return this.#evaluate(js, pods);
   }
 
   /** Jobs, newest first (by konduktor's submission time, then name). */
@@ -94,7 +129,7 @@ export class JobStatusReader {
     const pods = limited.length === 0 ? [] : await this.#api.allPods();
     return Promise.all(
       limited.map((js) =>
-        this.#recorder.evaluate(
+        this.#evaluate(
           js,
           pods.filter((p) => p.metadata?.labels?.[LABELS.job] === js.metadata.name),
         ),
@@ -105,8 +140,12 @@ export class JobStatusReader {
   /** See `Backend.waitTerminal`: watch-based, on the namespace's shared informers. */
   waitTerminal(name: string, options: BackendWaitOptions = {}): Promise<TerminalJobInfo> {
     const informers = this.#informers.started;
+    let kueueRereadMs: number | undefined;
     return waitUntilTerminal(
       {
+        get idleMs() {
+          return kueueRereadMs;
+        },
         subscribe: (listener) => informers.subscribe(name, listener),
         prepare: async (signal) => {
           // Synced caches (a sweep's later waits) answer the first read without a request, and
@@ -138,7 +177,12 @@ export class JobStatusReader {
               ? created.jobSet
               : await this.#api.jobSet(name));
           await this.#expireIfDue(js);
-          return this.#recorder.evaluate(js, informers.pods(name));
+          const info = await this.#evaluate(js, informers.pods(name));
+          kueueRereadMs =
+            awaitedQueue(js, info) === undefined
+              ? undefined
+              : Math.min((kueueRereadMs ?? KUEUE_REREAD_MS / 2) * 2, KUEUE_REREAD_MAX_MS);
+          return info;
         },
         retryAfter: (err) => {
           // An unknown job is final; an unreachable API is not (the informers reconnect and wake us).

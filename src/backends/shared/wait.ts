@@ -29,8 +29,11 @@ export interface JobWatch {
    * many milliseconds to read again (sooner on an event). Without it every error ends the wait.
    */
   retryAfter?(error: unknown): number;
-  /** Read again after this long without an event (a safety net for what sends none). */
-  readonly idleMs?: number;
+  /**
+   * Read again after this long without an event (a safety net for what sends none); asked after
+   * each read, so it may change with what the read found.
+   */
+  readonly idleMs?: number | undefined;
 }
 
 /**
@@ -61,9 +64,11 @@ export async function waitUntilTerminal(
       // An abort during a read has no listener yet: check at every turn.
       signal?.throwIfAborted();
       const seen = events;
-      let retryIn = watch.idleMs;
+      let retryIn: number | undefined;
       try {
         const info = await watch.read();
+        // Asked after the read: a backend may re-read sooner or later by what the read found.
+        retryIn = watch.idleMs;
         const key = `${info.status}/${info.attempt}/${info.reason ?? ''}`;
         if (key !== lastKey) {
           lastKey = key;
