@@ -4,6 +4,8 @@
  * never pay for the Kubernetes client.
  * @module
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readUserConfig } from '../config.js';
 import { parseDuration } from '../job/duration.js';
 import { ConfigError, StateConflictError, UsageError } from '../errors.js';
@@ -135,6 +137,15 @@ export async function createBackend(
       return new LocalBackend({ home });
     case 'kubernetes': {
       const config = readUserConfig(home).kubernetes ?? {};
+      if (
+        options.kubeconfig === undefined &&
+        config.kubeconfig !== undefined &&
+        !existsSync(config.kubeconfig)
+      ) {
+        throw new ConfigError(
+          `no kubeconfig at ${config.kubeconfig} (kubernetes.kubeconfig in ${join(home, 'config.yaml')}): fix the path, or remove the key to use $KUBECONFIG or ~/.kube/config`,
+        );
+      }
       const { KubernetesBackend } = await import('./kubernetes/kubernetes-backend.js');
       return KubernetesBackend.connect({
         home,

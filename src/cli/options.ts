@@ -112,8 +112,8 @@ export const OPTIONS = {
   kind: {
     kind: 'value',
     flags: '--kind <kind>',
-    description: 'the kind of secret: env',
-    required: true,
+    description: 'the kind of secret: env (its keys become environment variables of the jobs)',
+    default: 'env',
   },
   inline: {
     kind: 'list',

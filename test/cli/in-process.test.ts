@@ -192,7 +192,7 @@ describe('run(argv, io) in-process', () => {
       ['status', '--bogus'],
       ['launch'],
       ['logs', 'x', '--backend', 'mars'],
-      ['secret', 'create', 'x'],
+      ['secret', 'create'],
     ]) {
       const plain = await cli(args);
       assert.equal(plain.code, 2, `${args.join(' ')}: ${plain.stderr}`);

@@ -85,6 +85,16 @@ describe('invalid config.yaml', () => {
     );
   });
 
+  it('a kubernetes.kubeconfig that does not exist is named with where it was set', async () => {
+    writeFileSync(config, 'kubernetes:\n  kubeconfig: /nonexistent/kc\n');
+    const result = await runInProcess(['status', '--backend', 'kubernetes'], { home: ctx.home });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /no kubeconfig at \/nonexistent\/kc \(kubernetes\.kubeconfig in .*config\.yaml\): fix the path, or remove the key/,
+    );
+  });
+
   it('suggests the right level for a field written at the wrong one', async () => {
     const stderr = await launchWith('capacity:\n  cpus: 2\ncontext: kind\n');
     assert.match(stderr, /unknown field 'capacity'; did you mean 'local\.capacity'\?/);

@@ -43,6 +43,12 @@ describe('konduktor secret (local backend)', () => {
     assert.equal(again.code, 2, again.stderr);
     assert.match(again.stderr, /secret tokens exists.*konduktor secret delete tokens/);
 
+    // --kind defaults to env, the only kind.
+    const plain = await cli('secret', 'create', '--inline', 'Y=2', 'plain');
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stderr, /secret plain \(env: Y\) created/);
+    assert.equal((await cli('secret', 'delete', 'plain')).code, 0);
+
     const temp = await createEnv('temp', 'X=1');
     assert.equal(temp.code, 0, temp.stderr);
     const deleted = await cli('secret', 'delete', 'temp');

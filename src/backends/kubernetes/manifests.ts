@@ -194,11 +194,20 @@ export function validateForKubernetes(spec: TaskSpec): void {
   const issues: TaskIssue[] = [];
   const need = 'is required on the kubernetes backend';
   if (spec.resources.imageId === undefined || spec.resources.imageId === '')
-    issues.push({ path: 'resources.image_id', message: `${need} (the container image to run)` });
+    issues.push({
+      path: 'resources.image_id',
+      message: `${need} (the container image to run; or launch --image-id IMAGE)`,
+    });
   if (spec.resources.cpus === undefined)
-    issues.push({ path: 'resources.cpus', message: `${need} (CPUs per node, e.g. 1 or 0.5)` });
+    issues.push({
+      path: 'resources.cpus',
+      message: `${need} (CPUs per node, e.g. 1 or 0.5; or launch --cpus N)`,
+    });
   if (spec.resources.memory === undefined)
-    issues.push({ path: 'resources.memory', message: `${need} (GiB per node, e.g. 2)` });
+    issues.push({
+      path: 'resources.memory',
+      message: `${need} (GiB per node, e.g. 2; or launch --memory GIB)`,
+    });
   for (const remote of Object.keys(spec.fileMounts)) {
     const problem = remoteMountProblem(remote);
     if (problem !== undefined) issues.push({ path: `file_mounts.${remote}`, message: problem });
