@@ -34,13 +34,13 @@ interface Decision {
   readonly suspend?: true;
 }
 
-/** Judges and records the ends of the jobs of one namespace. */
 /** A JobSet and its pods as a synced informer cache has them (see `informers.ts`). */
 export interface CachedView {
   jobset(name: string): JobSetObject | undefined;
   pods(name: string): PodObject[];
 }
 
+/** Judges and records the ends of the jobs of one namespace. */
 export class JobRecorder {
   readonly #api: JobSetApi;
   /** The synced informers' caches, when there are (read after a conflict before the API). */
