@@ -4,14 +4,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  JOBSET,
   type Cluster,
-  WORKLOAD_IMAGE,
   connect,
   createNamespace,
   deleteNamespace,
+  getJobSet,
+  JOBSET,
   terminatedState,
   waitFor,
+  WORKLOAD_IMAGE,
 } from './cluster.js';
 import { createQueue, hasKueue, KUEUE, type TestQueue } from './kueue.js';
 
@@ -88,11 +89,7 @@ void describe('local cluster with Kueue', () => {
     const state = await waitFor(
       'queued JobSet to finish',
       async () => {
-        const js = (await c.custom.getNamespacedCustomObject({
-          ...JOBSET,
-          namespace: ns,
-          name: 'fits',
-        })) as { status?: { terminalState?: string } };
+        const js = await getJobSet<{ status?: { terminalState?: string } }>(c, ns, 'fits');
         return js.status?.terminalState;
       },
       180_000,
@@ -137,11 +134,7 @@ void describe('local cluster with Kueue', () => {
       return msg?.includes('insufficient quota') ? msg : undefined;
     });
     assert.match(message, /insufficient quota for cpu/);
-    const js = (await c.custom.getNamespacedCustomObject({
-      ...JOBSET,
-      namespace: ns,
-      name: 'too-big',
-    })) as { spec?: { suspend?: boolean } };
+    const js = await getJobSet<{ spec?: { suspend?: boolean } }>(c, ns, 'too-big');
     assert.equal(js.spec?.suspend, true);
   });
 });

@@ -7,15 +7,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type * as k8s from '@kubernetes/client-node';
 import {
-  JOBSET,
   type Cluster,
-  WORKLOAD_IMAGE,
   connect,
   createNamespace,
   deleteNamespace,
+  getJobSet,
+  JOBSET,
   terminatedState,
   waitFor,
   waitForTerminated,
+  WORKLOAD_IMAGE,
 } from './cluster.js';
 
 interface JobSetStatus {
@@ -117,13 +118,7 @@ void describe('local cluster smoke', () => {
     const status = await waitFor(
       'JobSet to finish',
       async () => {
-        const js = (await c.custom.getNamespacedCustomObject({
-          ...JOBSET,
-          namespace: ns,
-          name,
-        })) as {
-          status?: JobSetStatus;
-        };
+        const js = await getJobSet<{ status?: JobSetStatus }>(c, ns, name);
         return js.status?.terminalState ? js.status : undefined;
       },
       180_000,
@@ -213,13 +208,7 @@ void describe('local cluster smoke', () => {
     return waitFor(
       `JobSet ${name} to finish`,
       async () => {
-        const js = (await c.custom.getNamespacedCustomObject({
-          ...JOBSET,
-          namespace: ns,
-          name,
-        })) as {
-          status?: JobSetStatus & { restarts?: number };
-        };
+        const js = await getJobSet<{ status?: JobSetStatus & { restarts?: number } }>(c, ns, name);
         return js.status?.terminalState ? js.status : undefined;
       },
       180_000,

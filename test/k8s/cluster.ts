@@ -39,6 +39,18 @@ export interface Cluster {
   custom: k8s.CustomObjectsApi;
 }
 
+/**
+ * A JobSet of the test cluster as JSON, in the shape the caller reads (`T`: only the fields it
+ * looks at). Rejects as the API does (404 once the JobSet is gone).
+ */
+export async function getJobSet<T = unknown>(
+  c: Cluster,
+  namespace: string,
+  name: string,
+): Promise<T> {
+  return (await c.custom.getNamespacedCustomObject({ ...JOBSET, namespace, name })) as T;
+}
+
 export function kubeconfigPath(): string {
   return process.env['KONDUKTOR_TEST_KUBECONFIG'] ?? defaultKubeconfigPath;
 }
@@ -109,13 +121,7 @@ export async function waitForTerminalJobSet(
   return waitFor(
     `JobSet ${namespace}/${name} to be terminal`,
     async () => {
-      const js = (await c.custom.getNamespacedCustomObject({
-        group: 'jobset.x-k8s.io',
-        version: 'v1alpha2',
-        plural: 'jobsets',
-        namespace,
-        name,
-      })) as { status?: { terminalState?: string } };
+      const js = await getJobSet<{ status?: { terminalState?: string } }>(c, namespace, name);
       return js.status?.terminalState;
     },
     timeoutMs,

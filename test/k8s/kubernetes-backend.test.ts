@@ -16,6 +16,7 @@ import { CLI, ROOT, runCli } from '../support/cli.js';
 import {
   type Cluster,
   deleteJobPods,
+  getJobSet,
   kubeconfigPath,
   waitFor,
   waitForTerminalJobSet,
@@ -82,13 +83,11 @@ void describe('kubernetes backend', () => {
       ]);
       assert.deepEqual(infos[0].outcome, infos[1].outcome);
       assert.deepEqual(infos[2], { once: 1 });
-      const js = (await cluster.custom.getNamespacedCustomObject({
-        group: 'jobset.x-k8s.io',
-        version: 'v1alpha2',
-        plural: 'jobsets',
+      const js = await getJobSet<{ status: { conditions: { type: string; reason: string }[] } }>(
+        cluster,
         namespace,
         name,
-      })) as { status: { conditions: { type: string; reason: string }[] } };
+      );
       const recorded = js.status.conditions.filter((c) => c.type === 'KonduktorResult');
       assert.equal(recorded.length, 1);
       assert.equal(recorded[0]?.reason, 'Succeeded');

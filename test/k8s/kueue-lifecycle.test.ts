@@ -11,8 +11,8 @@ import { after, describe, it } from 'node:test';
 import type { Backend } from '../../src/backends/backend.js';
 import { runCli, writeTask } from '../support/cli.js';
 import {
-  JOBSET,
   type Cluster,
+  getJobSet,
   kubeconfigPath,
   waitFor,
   waitForNoPods,
@@ -111,11 +111,7 @@ resources:
     }
     const workload = await workloadOf(cluster, namespace, name);
     assert.equal(workload?.spec.active, false);
-    const js = (await cluster.custom.getNamespacedCustomObject({
-      ...JOBSET,
-      namespace,
-      name,
-    })) as { spec?: { suspend?: boolean } };
+    const js = await getJobSet<{ spec?: { suspend?: boolean } }>(cluster, namespace, name);
     assert.equal(js.spec?.suspend, true);
     // Its 0.6 CPU are free: another 0.6 CPU job of the same 1-CPU queue runs to the end.
     await quickJobRuns('while-held');

@@ -9,6 +9,7 @@ import { after, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
 import {
   type Cluster,
+  getJobSet,
   JOBSET,
   kubeconfigPath,
   waitFor,
@@ -89,11 +90,7 @@ void describe("the original's KonduktorResult condition", () => {
       body: originalJobSet(name, namespace),
     });
     await waitFor(`the condition on ${name}`, async () => {
-      const js = (await cluster.custom.getNamespacedCustomObject({
-        ...JOBSET,
-        namespace,
-        name,
-      })) as JobSetJson;
+      const js = await getJobSet<JobSetJson>(cluster, namespace, name);
       const conditions = js.status?.conditions ?? [];
       if (conditions.some((c) => c.type === 'KonduktorResult')) return true;
       const condition = {

@@ -21,8 +21,8 @@ import { ROOT, runCli, writeTask } from '../support/cli.js';
 import {
   type Cluster,
   deleteJobPods,
+  getJobSet,
   IN_CLUSTER_API,
-  JOBSET,
   kubeconfigPath,
   waitFor,
   waitForTerminalJobSet,
@@ -212,11 +212,7 @@ resources: { image_id: konduktor.local/no-such-image:1, cpus: 0.1, memory: 0.1 }
     );
     const name = await launch(task, 'unpullable');
     await recorded(name, 'FAILED');
-    const js = (await cluster.custom.getNamespacedCustomObject({
-      ...JOBSET,
-      namespace,
-      name,
-    })) as { spec?: { suspend?: boolean } };
+    const js = await getJobSet<{ spec?: { suspend?: boolean } }>(cluster, namespace, name);
     assert.equal(js.spec?.suspend, true);
     const result = await runCli(['result', name, '--timeout', '60s', ...target().flags], target());
     assert.equal(result.code, 1, result.stderr);
@@ -239,11 +235,11 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     const name = await launchDetached(target(), task, 'whiledown');
     // The JobSet controller ends it; nobody records it.
     await waitForTerminalJobSet(cluster, namespace, name);
-    const before = (await cluster.custom.getNamespacedCustomObject({
-      ...JOBSET,
+    const before = await getJobSet<{ status?: { conditions?: { type: string }[] } }>(
+      cluster,
       namespace,
       name,
-    })) as { status?: { conditions?: { type: string }[] } };
+    );
     assert.ok(!(before.status?.conditions ?? []).some((c) => c.type === 'KonduktorResult'));
     await scaleRecorder(1);
     await recorderStarted();

@@ -12,7 +12,13 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import { runCli } from '../support/cli.js';
-import { kubeconfigPath, withNamespace, WORKLOAD_IMAGE, type Cluster } from './cluster.js';
+import {
+  type Cluster,
+  getJobSet,
+  kubeconfigPath,
+  withNamespace,
+  WORKLOAD_IMAGE,
+} from './cluster.js';
 
 const VALUE = 'k8s-v4lue-0f-the-s3cret';
 const LEAK = /s3cret/;
@@ -83,13 +89,7 @@ describe('konduktor secret on kubernetes', () => {
     const status = await cli('status', '--json');
     assert.match(status.stdout, new RegExp(job));
     const c = cluster!;
-    const jobSet: unknown = await c.custom.getNamespacedCustomObject({
-      group: 'jobset.x-k8s.io',
-      version: 'v1alpha2',
-      plural: 'jobsets',
-      namespace,
-      name: job,
-    });
+    const jobSet = await getJobSet(c, namespace, job);
     const jobs = await c.kc.makeApiClient(k8s.BatchV1Api).listNamespacedJob({ namespace });
     const pods = await c.core.listNamespacedPod({ namespace });
     const events = await c.core.listNamespacedEvent({ namespace });

@@ -12,7 +12,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../support/cli.js';
-import { kubeconfigPath, waitFor, withNamespace, WORKLOAD_IMAGE, type Cluster } from './cluster.js';
+import {
+  type Cluster,
+  getJobSet,
+  kubeconfigPath,
+  waitFor,
+  withNamespace,
+  WORKLOAD_IMAGE,
+} from './cluster.js';
 
 const TRAIN = `import json, os, sys
 from helper import message
@@ -123,13 +130,11 @@ describe('shipping workdir and file_mounts through a Secret', () => {
 
   it('keeps the code in a Secret owned by the JobSet, which goes with the job', async () => {
     const c = cluster!;
-    const js = (await c.custom.getNamespacedCustomObject({
-      group: 'jobset.x-k8s.io',
-      version: 'v1alpha2',
-      plural: 'jobsets',
+    const js = await getJobSet<{ metadata: { uid: string; annotations: Record<string, string> } }>(
+      c,
       namespace,
-      name: firstJob,
-    })) as { metadata: { uid: string; annotations: Record<string, string> } };
+      firstJob,
+    );
     assert.match(js.metadata.annotations['konduktor.dev/code'] ?? '', /in the job's Secret/);
     const secret = await c.core.readNamespacedSecret({ namespace, name: `${firstJob}-code` });
     assert.deepEqual(

@@ -16,7 +16,7 @@ import type { TaskSpec } from '../../src/task/types.js';
 import { runCli } from '../support/cli.js';
 import {
   type Cluster,
-  JOBSET,
+  getJobSet,
   kubeconfigPath,
   waitFor,
   withNamespace,
@@ -57,7 +57,7 @@ void describe('time to live of jobs konduktor ended itself', () => {
 
   const exists = async (job: string): Promise<boolean> => {
     try {
-      await cluster.custom.getNamespacedCustomObject({ ...JOBSET, namespace, name: job });
+      await getJobSet(cluster, namespace, job);
       return true;
     } catch {
       return false;

@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { runCli, writeTask } from '../support/cli.js';
 import {
   type Cluster,
-  JOBSET,
+  getJobSet,
   kubeconfigPath,
   waitFor,
   withNamespace,
@@ -47,11 +47,11 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
     });
     assert.equal(launched.code, 0, launched.stderr);
     const { job } = JSON.parse(launched.stdout) as { job: string };
-    const js = (await cluster.custom.getNamespacedCustomObject({
-      ...JOBSET,
+    const js = await getJobSet<{ spec: { ttlSecondsAfterFinished?: number } }>(
+      cluster,
       namespace,
-      name: job,
-    })) as { spec: { ttlSecondsAfterFinished?: number } };
+      job,
+    );
     assert.equal(js.spec.ttlSecondsAfterFinished, 30);
     const before = await runCli(['result', job, ...flags()], { home, env: env() });
     assert.equal(before.code, 0, before.stderr);
@@ -61,7 +61,7 @@ resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
       `JobSet ${job} to be deleted after its TTL`,
       async () => {
         try {
-          await cluster.custom.getNamespacedCustomObject({ ...JOBSET, namespace, name: job });
+          await getJobSet(cluster, namespace, job);
           return undefined;
         } catch {
           return true;
