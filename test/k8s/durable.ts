@@ -69,6 +69,16 @@ export async function launchDetached(
   return name;
 }
 
+/** `konduktor launch TASK --wait -y --json`: the job's name once it succeeded (3 min at most). */
+export async function launchWaited(target: CliTarget, task: string): Promise<string> {
+  const launched = await runCli(['launch', task, '--wait', '-y', '--json', ...target.flags], {
+    ...target,
+    timeoutMs: 180_000,
+  });
+  assert.equal(launched.code, 0, launched.stderr);
+  return (JSON.parse(launched.stdout) as { job: string }).job;
+}
+
 /** The job's status as `konduktor status --json` gives it (`absent` when it is not listed). */
 export async function statusOf(target: CliTarget, name: string): Promise<string> {
   const status = await runCli(['status', '--json', ...target.flags], target);

@@ -17,6 +17,7 @@ import {
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
+import { launchWaited } from './durable.js';
 
 void describe('a finished job never runs again', () => {
   let cluster: Cluster;
@@ -42,13 +43,7 @@ run: |
 resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
 `,
     );
-    const launched = await runCli(['launch', task, '--wait', '-y', '--json', ...flags()], {
-      home,
-      env: env(),
-      timeoutMs: 180_000,
-    });
-    assert.equal(launched.code, 0, launched.stderr);
-    const { job } = JSON.parse(launched.stdout) as { job: string };
+    const job = await launchWaited({ home, env: env(), flags: flags() }, task);
     const selector = `konduktor.dev/job=${job}`;
     const ran = await cluster.core.listNamespacedPod({ namespace, labelSelector: selector });
     const ranUids = new Set(ran.items.map((p) => p.metadata?.uid));

@@ -15,6 +15,7 @@ import {
   withNamespace,
   WORKLOAD_IMAGE,
 } from './cluster.js';
+import { launchWaited } from './durable.js';
 
 void describe('time to live of finished jobs', () => {
   let cluster: Cluster;
@@ -40,13 +41,7 @@ run: |
 resources: { image_id: ${WORKLOAD_IMAGE}, cpus: 0.1, memory: 0.1 }
 `,
     );
-    const launched = await runCli(['launch', task, '--wait', '-y', '--json', ...flags()], {
-      home,
-      env: env(),
-      timeoutMs: 180_000,
-    });
-    assert.equal(launched.code, 0, launched.stderr);
-    const { job } = JSON.parse(launched.stdout) as { job: string };
+    const job = await launchWaited({ home, env: env(), flags: flags() }, task);
     const js = await getJobSet<{ spec: { ttlSecondsAfterFinished?: number } }>(
       cluster,
       namespace,
